@@ -1,0 +1,26 @@
+import { Field, ObjectType } from "type-graphql";
+import { Column, CreateDateColumn, Entity, PrimaryColumn } from "typeorm";
+import { Plan } from "./enums.js";
+import { Node } from "./node.js";
+
+@ObjectType({ implements: Node })
+@Entity("organization")
+export class Organization extends Node {
+  @PrimaryColumn({ type: "varchar", length: 40 })
+  declare id: string;
+
+  @Field()
+  @Column({ type: "varchar", length: 100, unique: true })
+  slug: string;
+
+  @Field(() => Plan)
+  @Column({ type: "varchar", length: 20 })
+  plan: Plan;
+
+  @Field(() => [String], { description: "Enabled feature flags, e.g. basic_rollback, rollback, selective_rollback, rollback_approval." })
+  @Column({ type: "simple-json" })
+  features: string[];
+
+  @CreateDateColumn()
+  createdAt: Date;
+}

@@ -1,0 +1,22 @@
+import { Arg, Ctx, Int, Query, Resolver } from "type-graphql";
+import type { Services } from "../src/app.js";
+import { pageSize } from "../src/lib/paging.js";
+import { requireActor, type RequestContext } from "./context.js";
+import { AuditEventConnection, toConnection } from "./types/connections.js";
+
+@Resolver()
+export class AuditResolver {
+  constructor(private readonly services: Services) {}
+
+  @Query(() => AuditEventConnection)
+  async auditEvents(
+    @Arg("project") project: string,
+    @Arg("first", () => Int, { nullable: true, defaultValue: 50 }) first: number,
+    @Arg("after", () => String, { nullable: true }) after: string | null,
+    @Arg("breakGlassOnly", () => Boolean, { nullable: true, defaultValue: false }) breakGlassOnly: boolean,
+    @Ctx() ctx: RequestContext,
+  ): Promise<AuditEventConnection> {
+    const access = await this.services.access.project(requireActor(ctx), project);
+    return toConnection(await this.services.audit.page(access.project.id, pageSize(first, 50), after, breakGlassOnly ?? false));
+  }
+}

@@ -1,0 +1,61 @@
+import { Arg, Ctx, FieldResolver, Query, Resolver, Root } from "type-graphql";
+import { ApprovalPolicy } from "../entities/approval-policy.js";
+import { BreakGlassSession } from "../entities/break-glass-session.js";
+import { Role } from "../entities/enums.js";
+import { Organization } from "../entities/organization.js";
+import { Project } from "../entities/project.js";
+import { Tenant } from "../entities/tenant.js";
+import { TenantEnvironment } from "../entities/tenant-environment.js";
+import type { Services } from "../src/app.js";
+import { requireActor, type RequestContext } from "./context.js";
+
+@Resolver(() => Project)
+export class ProjectResolver {
+  constructor(private readonly services: Services) {}
+
+  @Query(() => Project, { nullable: true })
+  async project(@Arg("slug") slug: string, @Ctx() ctx: RequestContext): Promise<Project | null> {
+    return (await this.services.access.findProject(requireActor(ctx), slug))?.project ?? null;
+  }
+
+  @FieldResolver(() => Organization)
+  organization(@Root() project: Project): Promise<Organization> {
+    return this.services.catalog.organization(project.organizationId);
+  }
+
+  @FieldResolver(() => [Tenant])
+  tenants(@Root() project: Project): Promise<Tenant[]> {
+    return this.services.catalog.tenants(project.id);
+  }
+
+  @FieldResolver(() => [ApprovalPolicy])
+  approvalPolicies(@Root() project: Project): Promise<ApprovalPolicy[]> {
+    return this.services.approvals.policies(project);
+  }
+
+  @FieldResolver(() => BreakGlassSession, { nullable: true, description: "The caller's open break-glass session in this project, if any." })
+  async activeBreakGlassSession(@Root() project: Project, @Ctx() ctx: RequestContext): Promise<BreakGlassSession | null> {
+    const user = this.services.access.requireUser(requireActor(ctx));
+    return this.services.approvals.activeSession(project.id, user.id);
+  }
+
+  @FieldResolver(() => Role, { description: "Role of the caller in this project." })
+  async viewerRole(@Root() project: Project, @Ctx() ctx: RequestContext): Promise<Role> {
+    return (await this.services.access.project(requireActor(ctx), project.slug)).role;
+  }
+}
+
+@Resolver(() => Tenant)
+export class TenantResolver {
+  constructor(private readonly services: Services) {}
+
+  @FieldResolver(() => Project)
+  project(@Root() tenant: Tenant): Promise<Project> {
+    return this.services.catalog.project(tenant.projectId);
+  }
+
+  @FieldResolver(() => [TenantEnvironment])
+  async environments(@Root() tenant: Tenant): Promise<TenantEnvironment[]> {
+    return this.services.catalog.environmentsOfTenant(tenant, await this.services.catalog.project(tenant.projectId));
+  }
+}

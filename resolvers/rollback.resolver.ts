@@ -1,0 +1,89 @@
+import { Arg, Ctx, ID, Int, Mutation, Query, Resolver, Root, Subscription } from "type-graphql";
+import { ReviewDecision, RollbackRequestState } from "../entities/enums.js";
+import { RollbackRequest } from "../entities/rollback-request.js";
+import type { Services } from "../src/app.js";
+import { requireActor, type RequestContext } from "./context.js";
+import { RollbackPreview } from "./types/comparison.js";
+import { RollbackRequestConnection, toConnection } from "./types/connections.js";
+import { RollbackInput } from "./types/rollback-input.js";
+
+@Resolver(() => RollbackRequest)
+export class RollbackResolver {
+  constructor(private readonly services: Services) {}
+
+  @Query(() => RollbackPreview)
+  previewRollback(@Arg("input", () => RollbackInput) input: RollbackInput, @Ctx() ctx: RequestContext): Promise<RollbackPreview> {
+    return this.services.rollbacks.preview(requireActor(ctx), input);
+  }
+
+  @Query(() => RollbackRequest, { nullable: true })
+  rollbackRequest(@Arg("id", () => ID) id: string, @Ctx() ctx: RequestContext): Promise<RollbackRequest | null> {
+    return this.services.rollbacks.find(requireActor(ctx), id);
+  }
+
+  @Query(() => RollbackRequestConnection)
+  async rollbackRequests(
+    @Arg("project") project: string,
+    @Arg("tenant", () => String, { nullable: true }) tenant: string | null,
+    @Arg("environment", () => String, { nullable: true }) environment: string | null,
+    @Arg("state", () => RollbackRequestState, { nullable: true }) state: RollbackRequestState | null,
+    @Arg("first", () => Int, { nullable: true, defaultValue: 20 }) first: number,
+    @Arg("after", () => String, { nullable: true }) after: string | null,
+    @Ctx() ctx: RequestContext,
+  ): Promise<RollbackRequestConnection> {
+    return toConnection(await this.services.rollbacks.list(requireActor(ctx), { project, tenant, environment, state, first, after }));
+  }
+
+  @Mutation(() => RollbackRequest, {
+    description: "Creates the request; executes it at once when no approval is required or a break-glass session bypasses it.",
+  })
+  requestRollback(
+    @Arg("input", () => RollbackInput) input: RollbackInput,
+    @Arg("idempotencyKey", () => String, { nullable: true }) idempotencyKey: string | null,
+    @Ctx() ctx: RequestContext,
+  ): Promise<RollbackRequest> {
+    return this.services.rollbacks.request(requireActor(ctx), input, idempotencyKey);
+  }
+
+  @Mutation(() => RollbackRequest)
+  reviewRollbackRequest(
+    @Arg("id", () => ID) id: string,
+    @Arg("decision", () => ReviewDecision) decision: ReviewDecision,
+    @Arg("comment", () => String, { nullable: true }) comment: string | null,
+    @Ctx() ctx: RequestContext,
+  ): Promise<RollbackRequest> {
+    return this.services.rollbacks.review(requireActor(ctx), id, decision, comment);
+  }
+
+  @Mutation(() => RollbackRequest)
+  retryRollbackExecution(@Arg("id", () => ID) id: string, @Ctx() ctx: RequestContext): Promise<RollbackRequest> {
+    return this.services.rollbacks.retry(requireActor(ctx), id);
+  }
+
+  @Mutation(() => RollbackRequest)
+  addRollbackNote(@Arg("id", () => ID) id: string, @Arg("text") text: string, @Ctx() ctx: RequestContext): Promise<RollbackRequest> {
+    return this.services.rollbacks.addNote(requireActor(ctx), id, text);
+  }
+
+  @Subscription(() => RollbackRequest, {
+    description: "Every state change, review and note of matching rollback requests.",
+    subscribe: async ({ args, context }) => {
+      const ctx = context as RequestContext;
+      const { project } = await ctx.services.access.project(requireActor(ctx), args.project as string);
+      const { tenant, environment, id } = args as { tenant?: string | null; environment?: string | null; id?: string | null };
+      return ctx.services.events.subscribe<RollbackRequest>(
+        `rollbackRequestUpdated:${project.id}`,
+        (r) => (!tenant || r.tenant === tenant) && (!environment || r.environment === environment) && (!id || r.id === id),
+      );
+    },
+  })
+  rollbackRequestUpdated(
+    @Root() request: RollbackRequest,
+    @Arg("project") _project: string,
+    @Arg("tenant", () => String, { nullable: true }) _tenant: string | null,
+    @Arg("environment", () => String, { nullable: true }) _environment: string | null,
+    @Arg("id", () => ID, { nullable: true }) _id: string | null,
+  ): RollbackRequest {
+    return request;
+  }
+}

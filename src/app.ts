@@ -1,0 +1,115 @@
+import path from "node:path";
+import type { Logger } from "pino";
+import { ApprovalService } from "./approvals/approval-service.js";
+import type { Config } from "./config.js";
+import { Database } from "./db/database.js";
+import type { GitStore } from "./git/git-store.js";
+import { NodegitStore } from "./git/nodegit-store.js";
+import { GitCliRemoteSync } from "./git/remote-sync-cli.js";
+import { DeploymentService } from "./history/deployments.js";
+import { Reindexer } from "./history/reindex.js";
+import { RollbackService, type ExecutionPausePoint } from "./rollback/rollback-service.js";
+import { AccessService } from "./services/access.js";
+import { AuditTrail } from "./services/audit.js";
+import { AuthService } from "./services/auth.js";
+import { Catalog } from "./services/catalog.js";
+import { createEventBus, Events } from "./services/events.js";
+import { createRedisBus, type RedisBus } from "./services/redis-bus.js";
+import { SyncService } from "./sync/sync-service.js";
+
+/** Every service of the server, wired once. Resolvers, the CLI and the seed all use these. */
+export interface Services {
+  config: Config;
+  logger: Logger;
+  db: Database;
+  git: GitStore;
+  events: Events;
+  access: AccessService;
+  auth: AuthService;
+  audit: AuditTrail;
+  catalog: Catalog;
+  deployments: DeploymentService;
+  reindexer: Reindexer;
+  approvals: ApprovalService;
+  rollbacks: RollbackService;
+  sync: SyncService;
+}
+
+export interface App extends Services {
+  /** Extra readiness probes of the scale-out parts (Redis, the Git remote). */
+  readinessChecks: { name: string; probe: () => Promise<unknown> }[];
+  close(): Promise<void>;
+}
+
+export function reposDir(config: Config): string {
+  return path.join(config.dataDir, "repos");
+}
+
+export async function createApp(config: Config, logger: Logger, options: { pgSchema?: string } = {}): Promise<App> {
+  const db = await Database.open({
+    url: config.databaseUrl,
+    sqliteFile: path.join(config.dataDir, "rollback.sqlite"),
+    schema: options.pgSchema ?? (process.env.PG_SCHEMA || undefined),
+  });
+  let redis: RedisBus | null = null;
+  try {
+    redis = config.redisUrl ? await createRedisBus(config.redisUrl, logger) : null;
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  const events = new Events(redis ? createEventBus(redis.eventTarget) : createEventBus());
+  const remote = config.gitRemote ? new GitCliRemoteSync(config.gitRemote, logger) : undefined;
+  const git = new NodegitStore({ root: reposDir(config), remote });
+  const audit = new AuditTrail(db);
+  const access = new AccessService(db);
+  const auth = new AuthService(db, audit);
+  const catalog = new Catalog(db);
+  const deployments = new DeploymentService(db, git, access, catalog, audit, events);
+  const reindexer = new Reindexer(db, git, catalog, auth, deployments);
+  const approvals = new ApprovalService(db, access, audit, config.breakGlassMaxMinutes);
+  const rollbacks = new RollbackService(db, git, access, catalog, deployments, approvals, audit, events, {
+    logger: logger.child({ component: "rollback" }),
+    pause: parsePause(process.env.EXECUTION_PAUSE_AT, process.env.EXECUTION_PAUSE_MS),
+  });
+  const sync = new SyncService(db, git, access, catalog, deployments, audit, events, config.agentUnreachableAfterSeconds);
+
+  const readinessChecks: App["readinessChecks"] = [];
+  if (redis) readinessChecks.push({ name: "redis", probe: () => redis.ping() });
+  if (remote) {
+    readinessChecks.push({
+      name: "git-remote",
+      probe: async () => {
+        for (const project of await catalog.projectSlugs()) await remote.ping(project);
+      },
+    });
+  }
+
+  return {
+    readinessChecks,
+    config,
+    logger,
+    db,
+    git,
+    events,
+    access,
+    auth,
+    audit,
+    catalog,
+    deployments,
+    reindexer,
+    approvals,
+    rollbacks,
+    sync,
+    async close() {
+      await redis?.close();
+      await db.close();
+    },
+  };
+}
+
+/** Test hook: EXECUTION_PAUSE_AT=before-commit|after-commit pauses executions for EXECUTION_PAUSE_MS. */
+function parsePause(at: string | undefined, ms: string | undefined): { at: ExecutionPausePoint; ms: number } | null {
+  if (at !== "before-commit" && at !== "after-commit") return null;
+  return { at, ms: Number(ms ?? 60_000) };
+}

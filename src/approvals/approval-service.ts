@@ -1,0 +1,189 @@
+import type { EntityManager } from "typeorm";
+import { IsNull, MoreThan } from "typeorm";
+import { ApprovalPolicy } from "../../entities/approval-policy.js";
+import { BreakGlassSession } from "../../entities/break-glass-session.js";
+import { Role } from "../../entities/enums.js";
+import type { Organization } from "../../entities/organization.js";
+import type { Project } from "../../entities/project.js";
+import type { User } from "../../entities/user.js";
+import type { Database } from "../db/database.js";
+import { badInput, conflict, forbidden, notFound } from "../errors.js";
+import { newId } from "../lib/ids.js";
+import { approvalFeatureEnabled } from "../rollback/gates.js";
+import type { AccessService } from "../services/access.js";
+import type { Actor } from "../services/actor.js";
+import type { AuditTrail } from "../services/audit.js";
+
+export const MAX_REQUIRED_APPROVALS = 10;
+
+export interface ApprovalDecision {
+  /** The environment's policy asks for approval and the organization has rollback_approval. */
+  approvalRequired: boolean;
+  requiredApprovals: number;
+  allowSelfApproval: boolean;
+  /** The caller's open break-glass session in the project, if any. */
+  breakGlassSession: BreakGlassSession | null;
+}
+
+/** Approval policies per environment and break-glass sessions: the project approval flow. */
+export class ApprovalService {
+  constructor(
+    private readonly db: Database,
+    private readonly access: AccessService,
+    private readonly audit: AuditTrail,
+    private readonly maxBreakGlassMinutes: number,
+  ) {}
+
+  async policy(projectId: string, environment: string, tx: EntityManager = this.db.manager): Promise<ApprovalPolicy> {
+    const found = await tx.findOneBy(ApprovalPolicy, { projectId, environment });
+    return found ?? tx.create(ApprovalPolicy, { id: "", projectId, environment, requiredApprovals: 0, allowSelfApproval: false });
+  }
+
+  async policies(project: Project): Promise<ApprovalPolicy[]> {
+    const rows = await this.db.manager.find(ApprovalPolicy, { where: { projectId: project.id } });
+    const byEnv = new Map(rows.map((r) => [r.environment, r]));
+    return Promise.all(project.environments.map(async (env) => byEnv.get(env) ?? (await this.policy(project.id, env))));
+  }
+
+  async decide(org: Organization, project: Project, environment: string, user: User | null): Promise<ApprovalDecision> {
+    const policy = await this.policy(project.id, environment);
+    const required = approvalFeatureEnabled(org) && policy.requiredApprovals > 0;
+    return {
+      approvalRequired: required,
+      requiredApprovals: required ? policy.requiredApprovals : 0,
+      allowSelfApproval: policy.allowSelfApproval,
+      breakGlassSession: user ? await this.activeSession(project.id, user.id) : null,
+    };
+  }
+
+  async setPolicy(actor: Actor, projectSlug: string, environment: string, requiredApprovals: number, allowSelfApproval: boolean): Promise<ApprovalPolicy> {
+    const { project, user } = await this.access.project(actor, projectSlug, Role.ADMIN);
+    if (!project.environments.includes(environment)) throw notFound(`environment "${environment}" not found in project "${project.slug}"`);
+    if (!Number.isInteger(requiredApprovals) || requiredApprovals < 0 || requiredApprovals > MAX_REQUIRED_APPROVALS) {
+      throw badInput(`requiredApprovals must be between 0 and ${MAX_REQUIRED_APPROVALS}, got ${requiredApprovals}`);
+    }
+    const session = user ? await this.activeSession(project.id, user.id) : null;
+    return this.db.transaction(async (tx) => {
+      const before = await this.policy(project.id, environment, tx);
+      const policy = tx.merge(ApprovalPolicy, before, { requiredApprovals, allowSelfApproval });
+      if (!policy.id) policy.id = newId("Policy");
+      await tx.save(policy);
+      await this.audit.append(tx, {
+        projectId: project.id,
+        actor,
+        action: "policy.changed",
+        subjectId: environment,
+        breakGlass: Boolean(session),
+        details: {
+          environment,
+          before: { requiredApprovals: before.id ? before.requiredApprovals : 0, allowSelfApproval: before.id ? before.allowSelfApproval : false },
+          after: { requiredApprovals, allowSelfApproval },
+          ...(session ? { breakGlassSessionId: session.id } : {}),
+        },
+      });
+      return policy;
+    });
+  }
+
+  /** The user's open, unexpired session in the project. */
+  async activeSession(projectId: string, userId: string, tx: EntityManager = this.db.manager): Promise<BreakGlassSession | null> {
+    return tx.findOne(BreakGlassSession, {
+      where: { projectId, userId, closedAt: IsNull(), expiresAt: MoreThan(new Date()) },
+      relations: { user: true },
+      order: { openedAt: "DESC" },
+    });
+  }
+
+  async openBreakGlass(actor: Actor, projectSlug: string, justification: string, durationMinutes: number | null | undefined): Promise<BreakGlassSession> {
+    const { project, user } = await this.access.project(actor, projectSlug, Role.DEPLOYER);
+    if (!user) throw badInput("a break-glass session belongs to a user");
+    const reason = justification?.trim() ?? "";
+    if (reason === "") throw badInput("justification is required to open a break-glass session");
+    const minutes = durationMinutes ?? 60;
+    if (!Number.isInteger(minutes) || minutes < 1) throw badInput(`durationMinutes must be a whole number of at least 1, got ${minutes}`);
+    // Longer requests are capped, not refused: in an incident the session matters more than its length.
+    const granted = Math.min(minutes, this.maxBreakGlassMinutes);
+    return this.db.transaction(async (tx) => {
+      const open = await this.activeSession(project.id, user.id, tx);
+      if (open) throw conflict(`you already have an open break-glass session ${open.id} in "${project.slug}" until ${open.expiresAt.toISOString()}: close it first`);
+      const now = new Date();
+      const session = tx.create(BreakGlassSession, {
+        id: newId("BreakGlassSession"),
+        projectId: project.id,
+        userId: user.id,
+        justification: reason,
+        openedAt: now,
+        expiresAt: new Date(now.getTime() + granted * 60_000),
+        closedAt: null,
+      });
+      await tx.insert(BreakGlassSession, session);
+      await this.audit.append(tx, {
+        projectId: project.id,
+        actor,
+        action: "breakglass.opened",
+        subjectId: session.id,
+        breakGlass: true,
+        details: { justification: reason, requestedMinutes: minutes, grantedMinutes: granted, expiresAt: session.expiresAt.toISOString() },
+      });
+      session.user = user;
+      return session;
+    });
+  }
+
+  async closeBreakGlass(actor: Actor, sessionId: string): Promise<BreakGlassSession> {
+    const user = this.access.requireUser(actor);
+    const existing = await this.db.manager.findOne(BreakGlassSession, { where: { id: sessionId }, relations: { user: true } });
+    const access = existing ? await this.access.projectById(actor, existing.projectId) : null;
+    if (!existing || !access) throw notFound(`break-glass session "${sessionId}" not found`);
+    if (existing.userId !== user.id && access.role !== Role.ADMIN) throw forbidden("only the session's owner or an ADMIN can close a break-glass session");
+    if (existing.closedAt) return existing;
+    return this.db.transaction(async (tx) => {
+      const now = new Date();
+      const expired = existing.expiresAt.getTime() <= now.getTime();
+      existing.closedAt = expired ? existing.expiresAt : now;
+      await tx.update(BreakGlassSession, { id: existing.id }, { closedAt: existing.closedAt });
+      await this.audit.append(tx, {
+        projectId: existing.projectId,
+        actor,
+        action: expired ? "breakglass.expired" : "breakglass.closed",
+        subjectId: existing.id,
+        breakGlass: true,
+        details: { openedAt: existing.openedAt.toISOString(), closedAt: existing.closedAt.toISOString() },
+      });
+      return existing;
+    });
+  }
+
+  /** Closes sessions whose time ran out, so the audit trail records each expiry. */
+  async expireSessions(): Promise<number> {
+    const due = await this.db.manager
+      .createQueryBuilder(BreakGlassSession, "s")
+      .where("s.closedAt IS NULL")
+      .andWhere("s.expiresAt <= :now", { now: new Date() })
+      .getMany();
+    for (const session of due) {
+      await this.db.transaction(async (tx) => {
+        const res = await tx
+          .createQueryBuilder()
+          .update(BreakGlassSession)
+          .set({ closedAt: session.expiresAt })
+          .where({ id: session.id, closedAt: IsNull() })
+          .execute();
+        if (!res.affected) return;
+        await this.audit.append(tx, {
+          projectId: session.projectId,
+          actor: null,
+          action: "breakglass.expired",
+          subjectId: session.id,
+          breakGlass: true,
+          details: { userId: session.userId, expiresAt: session.expiresAt.toISOString() },
+        });
+      });
+    }
+    return due.length;
+  }
+
+  async sessionById(id: string): Promise<BreakGlassSession | null> {
+    return this.db.manager.findOne(BreakGlassSession, { where: { id }, relations: { user: true } });
+  }
+}

@@ -1,0 +1,102 @@
+import path from "node:path";
+
+/** Everything the server reads from its environment, validated once at start. */
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** Unset means the embedded SQLite file DATA_DIR/rollback.sqlite. */
+  databaseUrl: string | null;
+  seed: "demo" | "none";
+  logLevel: "fatal" | "error" | "warn" | "info" | "debug" | "trace" | "silent";
+  /** Upper bound for a break-glass session's duration, in minutes. */
+  breakGlassMaxMinutes: number;
+  /** Seconds without a sync report after which an agent shows UNREACHABLE. */
+  agentUnreachableAfterSeconds: number;
+  /** Unset: in-process pub/sub. */
+  redisUrl: string | null;
+  /** URL template with {project}; unset: the local bare repositories are the source of truth. */
+  gitRemote: string | null;
+  /** Seconds a graceful shutdown waits for in-flight work before it closes anyway. */
+  shutdownGraceSeconds: number;
+  /** Seconds between graphql-ws keep-alive pings. */
+  keepAliveSeconds: number;
+  /** Seconds between reconciliations of interrupted executions (scale-out crash recovery). */
+  reconcileIntervalSeconds: number;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    message: string,
+  ) {
+    super(`${variable}: ${message}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function readInt(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === "") return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw.trim());
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function readUrl(env: Env, name: string, protocols: string[]): string | null {
+  const raw = env[name]?.trim();
+  if (!raw) return null;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `is not a valid URL: "${raw}"`);
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(name, `must use ${protocols.map((p) => p.replace(/:$/, "://")).join(" or ")}, got "${url.protocol}"`);
+  }
+  return raw;
+}
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
+  const host = (env.HOST ?? "127.0.0.1").trim();
+  if (host === "" || /\s/.test(host)) throw new ConfigError("HOST", `must be a host name or address, got "${env.HOST}"`);
+
+  const dataDirRaw = (env.DATA_DIR ?? "./data").trim();
+  if (dataDirRaw === "") throw new ConfigError("DATA_DIR", "must not be empty");
+
+  const seed = (env.SEED ?? "demo").trim();
+  if (seed !== "demo" && seed !== "none") throw new ConfigError("SEED", `must be "demo" or "none", got "${seed}"`);
+
+  const logLevel = (env.LOG_LEVEL ?? "info").trim();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError("LOG_LEVEL", `must be one of ${LOG_LEVELS.join(", ")}, got "${logLevel}"`);
+  }
+
+  const gitRemote = env.GIT_REMOTE?.trim() || null;
+  if (gitRemote !== null && !gitRemote.includes("{project}")) {
+    throw new ConfigError("GIT_REMOTE", `must contain {project}, got "${gitRemote}"`);
+  }
+  if (gitRemote !== null) readUrl({ GIT_REMOTE: gitRemote.replaceAll("{project}", "p") }, "GIT_REMOTE", ["file:", "http:", "https:", "ssh:"]);
+
+  return {
+    port: readInt(env, "PORT", 4000, 0, 65535),
+    host,
+    dataDir: path.resolve(cwd, dataDirRaw),
+    databaseUrl: readUrl(env, "DATABASE_URL", ["postgres:", "postgresql:", "sqlite:", "file:"]),
+    seed,
+    logLevel: logLevel as Config["logLevel"],
+    breakGlassMaxMinutes: readInt(env, "BREAK_GLASS_MAX_MINUTES", 60, 1, 24 * 60),
+    agentUnreachableAfterSeconds: readInt(env, "AGENT_UNREACHABLE_AFTER", 300, 1, 7 * 24 * 3600),
+    redisUrl: readUrl(env, "REDIS_URL", ["redis:", "rediss:"]),
+    gitRemote,
+    shutdownGraceSeconds: readInt(env, "SHUTDOWN_GRACE_SECONDS", 10, 0, 600),
+    keepAliveSeconds: readInt(env, "WS_KEEPALIVE_SECONDS", 12, 1, 3600),
+    reconcileIntervalSeconds: readInt(env, "RECONCILE_INTERVAL_SECONDS", 30, 1, 3600),
+  };
+}

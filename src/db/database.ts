@@ -1,0 +1,148 @@
+import path from "node:path";
+import { mkdirSync } from "node:fs";
+import { DataSource, type EntityManager, type SelectQueryBuilder, type ObjectLiteral } from "typeorm";
+import { ALL_ENTITIES } from "../../entities/index.js";
+import { KeyedMutex, Mutex } from "../lib/mutex.js";
+import { MIGRATIONS } from "./migrations/index.js";
+
+export type Dialect = "sqlite" | "postgres";
+
+export interface DatabaseOptions {
+  /** postgres://… or unset for SQLite. */
+  url: string | null;
+  /** SQLite file; ignored for PostgreSQL. */
+  sqliteFile: string;
+  /** PostgreSQL schema to use (tests give each run its own). */
+  schema?: string;
+}
+
+/**
+ * The one way the services reach the database. Writes go through `transaction`: on SQLite the
+ * driver shares one connection, so concurrent transactions would interleave; they are queued here.
+ */
+export class Database {
+  private readonly writeLock = new Mutex();
+  private readonly projectLocks = new KeyedMutex();
+
+  private constructor(
+    readonly dataSource: DataSource,
+    readonly dialect: Dialect,
+  ) {}
+
+  static async open(options: DatabaseOptions): Promise<Database> {
+    const url = options.url;
+    let dataSource: DataSource;
+    let dialect: Dialect;
+    if (url && /^postgres(ql)?:/.test(url)) {
+      dialect = "postgres";
+      dataSource = new DataSource({
+        type: "postgres",
+        url,
+        schema: options.schema,
+        entities: ALL_ENTITIES,
+        migrations: MIGRATIONS,
+        migrationsRun: false,
+        synchronize: false,
+        logging: false,
+        extra: { max: 10 },
+      });
+    } else {
+      dialect = "sqlite";
+      const file = url ? url.replace(/^(sqlite|file):(\/\/)?/, "") : options.sqliteFile;
+      mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+      dataSource = new DataSource({
+        type: "better-sqlite3",
+        database: file,
+        entities: ALL_ENTITIES,
+        migrations: MIGRATIONS,
+        synchronize: false,
+        logging: false,
+        enableWAL: true,
+        timeout: 10_000,
+      });
+    }
+    if (dialect === "postgres" && options.schema) {
+      // The schema must exist before TypeORM connects with search_path pointing at it.
+      const bootstrap = new DataSource({ type: "postgres", url: url!, synchronize: false });
+      await bootstrap.initialize();
+      await bootstrap.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema.replace(/"/g, "")}"`);
+      await bootstrap.destroy();
+    }
+    await dataSource.initialize();
+    const db = new Database(dataSource, dialect);
+    await db.migrate();
+    return db;
+  }
+
+  async migrate(): Promise<void> {
+    if (this.dialect === "postgres") {
+      // Replicas may start together: one runs the migrations, the others wait on the lock.
+      await this.dataSource.query("SELECT pg_advisory_lock(74510001)");
+      try {
+        await this.dataSource.runMigrations({ transaction: "all" });
+      } finally {
+        await this.dataSource.query("SELECT pg_advisory_unlock(74510001)");
+      }
+    } else {
+      await this.writeLock.run(() => this.dataSource.runMigrations({ transaction: "all" }));
+    }
+  }
+
+  get manager(): EntityManager {
+    return this.dataSource.manager;
+  }
+
+  /** Runs `work` in one transaction; everything it writes lands together or not at all. */
+  transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    if (this.dialect === "sqlite") return this.writeLock.run(() => this.dataSource.transaction(work));
+    return this.dataSource.transaction(work);
+  }
+
+  /**
+   * Serializes work on one project's repository and history (commit, then record it) across this
+   * process and, on PostgreSQL, across replicas, so history order always follows commit order.
+   */
+  async withProjectLock<T>(projectId: string, work: () => Promise<T>): Promise<T> {
+    return this.projectLocks.run(projectId, async () => {
+      if (this.dialect !== "postgres") return work();
+      const runner = this.dataSource.createQueryRunner();
+      await runner.connect();
+      const key = advisoryKey(projectId);
+      try {
+        await runner.query("SELECT pg_advisory_lock($1)", [key]);
+        try {
+          return await work();
+        } finally {
+          await runner.query("SELECT pg_advisory_unlock($1)", [key]);
+        }
+      } finally {
+        await runner.release();
+      }
+    });
+  }
+
+  /** The n-th (1-based) bind parameter in raw SQL for this dialect. */
+  param(n: number): string {
+    return this.dialect === "postgres" ? `$${n}` : "?";
+  }
+
+  /** Row lock for read-modify-write inside a transaction (SQLite transactions are already serialized). */
+  forUpdate<T extends ObjectLiteral>(qb: SelectQueryBuilder<T>): SelectQueryBuilder<T> {
+    return this.dialect === "postgres" ? qb.setLock("pessimistic_write") : qb;
+  }
+
+  async ping(): Promise<void> {
+    await this.dataSource.query("SELECT 1");
+  }
+
+  async close(): Promise<void> {
+    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+}
+
+/** A stable 32-bit key for pg_advisory_lock from a project id. */
+function advisoryKey(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return h | 0;
+}

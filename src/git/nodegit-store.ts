@@ -1,0 +1,352 @@
+import { mkdir, access } from "node:fs/promises";
+import path from "node:path";
+import NodeGit from "nodegit";
+import { KeyedMutex } from "../lib/mutex.js";
+import {
+  BRANCH,
+  BRANCH_REF,
+  GitConflictError,
+  GitStoreError,
+  NothingToCommitError,
+  type ChangedFile,
+  type CommitInfo,
+  type CommitResult,
+  type CommitSpec,
+  type GitStore,
+  type ProjectRepository,
+  type TreeWrite,
+} from "./git-store.js";
+import type { RemoteSync } from "./remote-sync.js";
+
+const { Blob, Commit, Diff, Oid, Reference, Repository, Revwalk, Signature, Tree, Treebuilder } = NodeGit;
+type Repo = NodeGit.Repository;
+type TreeT = NodeGit.Tree;
+
+const FILE_MODE = 0o100644;
+const UPSERT = 0; // GIT_TREE_UPDATE_UPSERT
+const REMOVE = 1; // GIT_TREE_UPDATE_REMOVE
+const GIT_EMODIFIED = -15;
+const MAX_CAS_ATTEMPTS = 20;
+
+export interface NodegitStoreOptions {
+  /** Directory holding `<project>.git` bare repositories. */
+  root: string;
+  /** Keeps each local repository in step with a hosted remote (scale-out mode). */
+  remote?: RemoteSync;
+}
+
+/**
+ * GitStore on libgit2. Tree edits go through git_tree_create_updated, one path at a time
+ * (nodegit 0.28 mis-marshals arrays of several updates), so replacing a tenant-environment is
+ * one tree-entry swap whatever the size of the directory.
+ */
+export class NodegitStore implements GitStore {
+  private readonly repos = new Map<string, Promise<NodegitProjectRepository>>();
+
+  constructor(private readonly options: NodegitStoreOptions) {}
+
+  repositoryPath(project: string): string {
+    if (!/^[a-z0-9][a-z0-9._-]*$/i.test(project) || project.includes("..")) throw new GitStoreError(`invalid project name "${project}"`);
+    return path.join(this.options.root, `${project}.git`);
+  }
+
+  async exists(project: string): Promise<boolean> {
+    try {
+      await access(path.join(this.repositoryPath(project), "HEAD"));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  open(project: string): Promise<NodegitProjectRepository> {
+    let repo = this.repos.get(project);
+    if (!repo) {
+      repo = this.openOrCreate(project);
+      this.repos.set(project, repo);
+      repo.catch(() => this.repos.delete(project));
+    }
+    return repo;
+  }
+
+  private async openOrCreate(project: string): Promise<NodegitProjectRepository> {
+    const dir = this.repositoryPath(project);
+    let repo: Repo;
+    if (await this.exists(project)) {
+      repo = await Repository.openBare(dir);
+    } else if (this.options.remote) {
+      await mkdir(this.options.root, { recursive: true });
+      await this.options.remote.cloneInto(project, dir);
+      repo = await Repository.openBare(dir);
+    } else {
+      await mkdir(dir, { recursive: true });
+      repo = await Repository.init(dir, 1);
+      // HEAD names the branch even before its first commit, so clones check out `main`.
+      await Reference.symbolicCreate(repo, "HEAD", BRANCH_REF, 1, "init");
+    }
+    return new NodegitProjectRepository(project, dir, repo, this.options.remote);
+  }
+
+  async ping(): Promise<void> {
+    await mkdir(this.options.root, { recursive: true });
+    await access(this.options.root);
+  }
+}
+
+const writeLocks = new KeyedMutex();
+
+export class NodegitProjectRepository implements ProjectRepository {
+  constructor(
+    readonly project: string,
+    readonly path: string,
+    private readonly repo: Repo,
+    private readonly remote?: RemoteSync,
+  ) {}
+
+  async head(): Promise<string | null> {
+    try {
+      const oid = await Reference.nameToId(this.repo, BRANCH_REF);
+      return oid.tostrS();
+    } catch {
+      return null;
+    }
+  }
+
+  async refresh(): Promise<void> {
+    if (this.remote) await this.remote.fetch(this.project, this.path);
+  }
+
+  async resolveCommit(revision: string): Promise<string | null> {
+    if (!/^[0-9a-f]{4,40}$/i.test(revision)) return null;
+    try {
+      if (revision.length === 40) return (await Commit.lookup(this.repo, revision)).sha();
+      const obj = await NodeGit.Revparse.single(this.repo, revision);
+      if (obj.type() !== NodeGit.Object.TYPE.COMMIT) return null;
+      return obj.id().tostrS();
+    } catch {
+      return null;
+    }
+  }
+
+  async commitInfo(sha: string): Promise<CommitInfo> {
+    return toInfo(await Commit.lookup(this.repo, sha));
+  }
+
+  async isAncestor(ancestor: string, sha: string): Promise<boolean> {
+    if (ancestor === sha) return true;
+    try {
+      return Boolean(await NodeGit.Graph.descendantOf(this.repo, Oid.fromString(sha), Oid.fromString(ancestor)));
+    } catch {
+      return false;
+    }
+  }
+
+  async history(): Promise<CommitInfo[]> {
+    const head = await this.head();
+    if (!head) return [];
+    const walk = Revwalk.create(this.repo);
+    walk.sorting(Revwalk.SORT.TOPOLOGICAL | Revwalk.SORT.REVERSE);
+    walk.push(Oid.fromString(head));
+    const out: CommitInfo[] = [];
+    for (;;) {
+      const batch = await walk.getCommits(500);
+      if (batch.length === 0) break;
+      for (const c of batch) out.push(toInfo(c));
+      if (batch.length < 500) break;
+    }
+    return out;
+  }
+
+  private async treeAt(revision: string): Promise<TreeT> {
+    const commit = await Commit.lookup(this.repo, revision);
+    return commit.getTree();
+  }
+
+  private async subtree(revision: string, dir: string): Promise<TreeT | null> {
+    const root = await this.treeAt(revision);
+    const clean = trimSlashes(dir);
+    if (clean === "") return root;
+    const entry = await entryOrNull(root, clean);
+    if (!entry || !entry.isTree()) return null;
+    return Tree.lookup(this.repo, entry.id());
+  }
+
+  async readFile(revision: string, filePath: string): Promise<Buffer | null> {
+    const entry = await entryOrNull(await this.treeAt(revision), trimSlashes(filePath));
+    if (!entry || !entry.isBlob()) return null;
+    return (await Blob.lookup(this.repo, entry.id())).content();
+  }
+
+  async readFiles(revision: string, dir: string): Promise<Map<string, Buffer>> {
+    const out = new Map<string, Buffer>();
+    const tree = await this.subtree(revision, dir);
+    if (!tree) return out;
+    await walkTree(this.repo, tree, "", async (rel, entry) => {
+      out.set(rel, (await Blob.lookup(this.repo, entry.id())).content());
+    });
+    return out;
+  }
+
+  async listFiles(revision: string, dir: string): Promise<string[]> {
+    const out: string[] = [];
+    const tree = await this.subtree(revision, dir);
+    if (!tree) return out;
+    await walkTree(this.repo, tree, "", async (rel) => {
+      out.push(rel);
+    });
+    return out;
+  }
+
+  async entryId(revision: string, entryPath: string): Promise<string | null> {
+    const clean = trimSlashes(entryPath);
+    const root = await this.treeAt(revision);
+    if (clean === "") return root.id().tostrS();
+    const entry = await entryOrNull(root, clean);
+    return entry ? entry.sha() : null;
+  }
+
+  async changedFiles(from: string | null, to: string, dir: string): Promise<ChangedFile[]> {
+    const oldTree = from ? await this.subtree(from, dir) : null;
+    const newTree = await this.subtree(to, dir);
+    if (oldTree && newTree && oldTree.id().equal(newTree.id())) return [];
+    const diff = await Diff.treeToTree(this.repo, oldTree ?? undefined, newTree ?? undefined, undefined);
+    const out: ChangedFile[] = [];
+    const count = diff.numDeltas();
+    for (let i = 0; i < count; i++) {
+      const delta = diff.getDelta(i);
+      const status = delta.status();
+      if (status === Diff.DELTA.ADDED) out.push({ path: delta.newFile().path(), status: "ADDED" });
+      else if (status === Diff.DELTA.DELETED) out.push({ path: delta.oldFile().path(), status: "REMOVED" });
+      else out.push({ path: delta.newFile().path(), status: "MODIFIED" });
+    }
+    return out;
+  }
+
+  /** Applies the writes to `base` and returns the new tree (not yet committed). */
+  private async applyWrites(base: TreeT | null, writes: TreeWrite[]): Promise<TreeT> {
+    let tree = base ?? (await emptyTree(this.repo));
+    for (const write of writes) {
+      const p = trimSlashes(write.path);
+      if (write.type === "file") {
+        const buf = typeof write.content === "string" ? Buffer.from(write.content, "utf8") : write.content;
+        const blob = await Blob.createFromBuffer(this.repo, buf, buf.length);
+        tree = await updateTree(this.repo, tree, UPSERT, FILE_MODE, blob, p);
+      } else if (write.type === "delete") {
+        if (await entryOrNull(tree, p)) tree = await updateTree(this.repo, tree, REMOVE, 0, null, p);
+      } else {
+        const source = await entryOrNull(await this.treeAt(write.revision), trimSlashes(write.from ?? write.path));
+        if (source) tree = await updateTree(this.repo, tree, UPSERT, source.filemodeRaw(), source.id(), p);
+        else if (await entryOrNull(tree, p)) tree = await updateTree(this.repo, tree, REMOVE, 0, null, p);
+      }
+    }
+    return tree;
+  }
+
+  private async guardedPathsChanged(base: string | null, head: string | null, guards: string[]): Promise<string[]> {
+    if (base === head) return [];
+    if (!base || !head) return guards;
+    const changed: string[] = [];
+    for (const guard of guards) {
+      if ((await this.entryId(base, guard)) !== (await this.entryId(head, guard))) changed.push(guard);
+    }
+    return changed;
+  }
+
+  async commit(spec: CommitSpec): Promise<CommitResult> {
+    // Writers in this process queue up; compare-and-swap covers other processes and replicas.
+    return writeLocks.run(this.path, async () => {
+      const guards = spec.guardPaths ?? spec.writes.map((w) => w.path);
+      for (let attempt = 1; ; attempt++) {
+        if (this.remote) await this.remote.fetch(this.project, this.path);
+        const head = await this.head();
+        const changed = await this.guardedPathsChanged(spec.base, head, guards);
+        if (changed.length > 0) throw new GitConflictError(spec.base, head, changed);
+
+        const headTree = head ? await this.treeAt(head) : null;
+        const tree = await this.applyWrites(headTree, spec.writes);
+        if (headTree && tree.id().equal(headTree.id())) throw new NothingToCommitError(head);
+
+        const when = spec.date ?? new Date();
+        const seconds = Math.floor(when.getTime() / 1000);
+        const author = Signature.create(spec.author.name, spec.author.email, seconds, 0);
+        const committer = Signature.create("Rollback Server", "rollback-server@localhost", seconds, 0);
+        const parents = head ? [await Commit.lookup(this.repo, head)] : [];
+        const message = spec.message.endsWith("\n") ? spec.message : `${spec.message}\n`;
+        const oid = await Commit.create(this.repo, null as unknown as string, author, committer, "UTF-8", message, tree, parents.length, parents);
+        const sha = oid.tostrS();
+
+        const moved = await this.compareAndSwap(head, oid);
+        if (moved && this.remote) {
+          const pushed = await this.remote.push(this.project, this.path, sha, head);
+          if (!pushed) {
+            // Another replica won the race: take its head and try again on top of it.
+            if (attempt >= MAX_CAS_ATTEMPTS) throw new GitStoreError(`could not push to the remote after ${attempt} attempts`);
+            continue;
+          }
+        }
+        if (moved) return { sha, parent: head, rebased: head !== spec.base };
+        if (attempt >= MAX_CAS_ATTEMPTS) throw new GitStoreError(`branch ${BRANCH} kept moving; gave up after ${attempt} attempts`);
+      }
+    });
+  }
+
+  /** Moves the branch from `expected` to `next`; false when someone else moved it first. */
+  private async compareAndSwap(expected: string | null, next: NodeGit.Oid): Promise<boolean> {
+    try {
+      if (expected === null) {
+        await Reference.create(this.repo, BRANCH_REF, next, 0, "rollback-server: first commit");
+      } else {
+        await Reference.createMatching(this.repo, BRANCH_REF, next, 1, Oid.fromString(expected), "rollback-server: commit");
+      }
+      return true;
+    } catch (err) {
+      const errno = (err as { errno?: number }).errno;
+      if (errno === GIT_EMODIFIED || errno === -4 /* GIT_EEXISTS */) return false;
+      throw new GitStoreError(`could not move ${BRANCH_REF}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+}
+
+function toInfo(c: NodeGit.Commit): CommitInfo {
+  const author = c.author();
+  return {
+    sha: c.sha(),
+    parents: c.parents().map((p) => p.tostrS()),
+    message: c.message(),
+    authorName: author.name(),
+    authorEmail: author.email(),
+    date: new Date(c.time() * 1000),
+  };
+}
+
+function trimSlashes(p: string): string {
+  return p.replace(/^\/+|\/+$/g, "");
+}
+
+async function entryOrNull(tree: TreeT, entryPath: string): Promise<NodeGit.TreeEntry | null> {
+  try {
+    return await tree.entryByPath(entryPath);
+  } catch {
+    return null;
+  }
+}
+
+async function walkTree(repo: Repo, tree: TreeT, prefix: string, visit: (rel: string, entry: NodeGit.TreeEntry) => Promise<void>): Promise<void> {
+  for (const entry of tree.entries()) {
+    const rel = prefix ? `${prefix}/${entry.name()}` : entry.name();
+    if (entry.isTree()) await walkTree(repo, await Tree.lookup(repo, entry.id()), rel, visit);
+    else if (entry.isBlob()) await visit(rel, entry);
+  }
+}
+
+async function emptyTree(repo: Repo): Promise<TreeT> {
+  const builder = await Treebuilder.create(repo, undefined);
+  return Tree.lookup(repo, await builder.write());
+}
+
+async function updateTree(repo: Repo, tree: TreeT, action: number, filemode: number, id: NodeGit.Oid | null, entryPath: string): Promise<TreeT> {
+  // `id` must be an Oid even for removals; the tree's own id is a harmless placeholder.
+  const update = { action, filemode, id: id ?? tree.id(), path: entryPath };
+  const oid = await tree.createUpdated(repo, 1, [update] as unknown as NodeGit.TreeUpdate);
+  return Tree.lookup(repo, oid);
+}

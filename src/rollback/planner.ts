@@ -1,0 +1,197 @@
+import { RollbackMode } from "../../entities/enums.js";
+import { describeChanges, loadChangeSet, type ComparisonResult, type FileChangeSet } from "../diff/comparison.js";
+import { badInput } from "../errors.js";
+import type { ProjectRepository, TreeWrite } from "../git/git-store.js";
+import { renderFromFiles } from "../history/deployments.js";
+import { lookup, parseFieldSelector, parseYamlRecord, patchYamlFields, sameValue, FieldSelectorError, type FieldSelector } from "../yaml/fields.js";
+
+export interface PlanInput {
+  repo: ProjectRepository;
+  tenant: string;
+  environment: string;
+  mode: RollbackMode;
+  /** The revision the rollback applies on top of (the branch head). */
+  head: string;
+  /** The deployment to roll back to. */
+  target: string;
+  service?: string | null;
+  fields?: FieldSelector[];
+}
+
+/** Exactly what executing a rollback now would write, and how it looks to a reviewer. */
+export interface RollbackPlan {
+  mode: RollbackMode;
+  head: string;
+  target: string;
+  writes: TreeWrite[];
+  /** Paths whose change since `head` would make `writes` wrong. */
+  guardPaths: string[];
+  /** Every file the commit will change, relative to the tenant-environment directory. */
+  files: FileChangeSet[];
+  comparison: ComparisonResult;
+  affectedServices: string[];
+}
+
+export function dirOf(tenant: string, environment: string): string {
+  return `tenants/${tenant}/${environment}`;
+}
+
+/** Parses and checks the field selection of a FIELD rollback (empty is the spec's exact error). */
+export function parseFieldSelection(fields: string[] | null | undefined): FieldSelector[] {
+  const list = (fields ?? []).map((f) => f.trim()).filter((f) => f !== "");
+  if (list.length === 0) throw badInput("selected fields cannot be empty for field mode");
+  const seen = new Set<string>();
+  const out: FieldSelector[] = [];
+  for (const raw of list) {
+    let selector: FieldSelector;
+    try {
+      selector = parseFieldSelector(raw);
+    } catch (err) {
+      throw badInput((err as FieldSelectorError).message, { field: raw });
+    }
+    const key = `${selector.fileName}:${selector.segments.join(".")}`;
+    if (!seen.has(key)) out.push(selector);
+    seen.add(key);
+  }
+  return out;
+}
+
+function serviceFilter(service: string): (rel: string) => boolean {
+  return (rel) => rel.startsWith(`services/${service}/`) || rel === `rendered/${service}.yaml`;
+}
+
+async function serviceExists(repo: ProjectRepository, revision: string, dir: string, service: string): Promise<boolean> {
+  return (await repo.entryId(revision, `${dir}/services/${service}`)) !== null;
+}
+
+async function requireService(repo: ProjectRepository, input: PlanInput, dir: string, service: string | null | undefined, needAtHead: boolean): Promise<string> {
+  if (!service || service.trim() === "") throw badInput(`service is required for ${input.mode} mode`);
+  const atHead = await serviceExists(repo, input.head, dir, service);
+  if (needAtHead && !atHead) {
+    if (await serviceExists(repo, input.target, dir, service)) {
+      throw badInput(`service "${service}" no longer exists in ${dir}/: use SERVICE mode to restore it`, { service });
+    }
+    throw badInput(`unknown service "${service}" in ${dir}/`, { service });
+  }
+  if (!atHead && !(await serviceExists(repo, input.target, dir, service))) throw badInput(`unknown service "${service}" in ${dir}/`, { service });
+  return service;
+}
+
+/**
+ * Plans a rollback on top of `head`. The same plan drives preview and execution, so a preview
+ * shows exactly the commit that executing it would write.
+ */
+export async function planRollback(input: PlanInput): Promise<RollbackPlan> {
+  const { repo, head, target, mode } = input;
+  const dir = dirOf(input.tenant, input.environment);
+  let writes: TreeWrite[];
+  let guardPaths: string[];
+  let files: FileChangeSet[];
+
+  if (mode === RollbackMode.FULL) {
+    // One tree-entry swap: the directory becomes the target's, whatever its size.
+    writes = [{ type: "copy", path: dir, revision: target }];
+    guardPaths = [dir];
+    files = await loadChangeSet(repo, dir, head, target);
+  } else if (mode === RollbackMode.SERVICE) {
+    const service = await requireService(repo, input, dir, input.service, false);
+    const paths = [`${dir}/services/${service}`, `${dir}/rendered/${service}.yaml`];
+    writes = paths.map((path) => ({ type: "copy" as const, path, revision: target }));
+    guardPaths = paths;
+    files = await loadChangeSet(repo, dir, head, target, serviceFilter(service));
+  } else {
+    const service = await requireService(repo, input, dir, input.service, true);
+    ({ writes, guardPaths, files } = await planFieldPatch(repo, dir, input, service, input.fields ?? []));
+  }
+
+  const comparison = describeChanges(dir, files);
+  return {
+    mode,
+    head,
+    target,
+    writes: files.length === 0 ? [] : writes,
+    guardPaths,
+    files,
+    comparison,
+    affectedServices: comparison.services.map((s) => s.service),
+  };
+}
+
+async function planFieldPatch(repo: ProjectRepository, dir: string, input: PlanInput, service: string, fields: FieldSelector[]) {
+  if (fields.length === 0) throw badInput("selected fields cannot be empty for field mode");
+  const svcDir = `${dir}/services/${service}`;
+  const byFile = new Map<string, FieldSelector[]>();
+  for (const f of fields) byFile.set(f.fileName, [...(byFile.get(f.fileName) ?? []), f]);
+
+  const headFiles = await repo.readFiles(input.head, svcDir);
+  const sources = new Map<string, string | Buffer | null>(headFiles);
+  const files: FileChangeSet[] = [];
+  const writes: TreeWrite[] = [];
+  for (const [fileName, selectors] of byFile) {
+    const headText = headFiles.get(fileName)?.toString("utf8") ?? null;
+    const targetText = (await repo.readFile(input.target, `${svcDir}/${fileName}`))?.toString("utf8") ?? null;
+    if (headText === null && targetText === null) {
+      throw badInput(`field "${selectors[0]!.raw}": ${service} has no ${fileName} at either revision`, { field: selectors[0]!.raw });
+    }
+    const headData = parseYamlRecord(headText);
+    const targetData = parseYamlRecord(targetText);
+    const edits = selectors.map((sel) => {
+      const atTarget = lookup(targetData, sel.segments);
+      if (!atTarget.exists && !lookup(headData, sel.segments).exists) {
+        throw badInput(`field "${sel.raw}" exists in neither revision of ${service}`, { field: sel.raw });
+      }
+      return { segments: sel.segments, target: atTarget };
+    });
+    const next = patchYamlFields(headText ?? "", edits, targetText ?? undefined);
+    if (next !== (headText ?? "")) {
+      const after = Buffer.from(next, "utf8");
+      sources.set(fileName, after);
+      files.push({ path: `services/${service}/${fileName}`, before: headText === null ? null : Buffer.from(headText, "utf8"), after });
+      writes.push({ type: "file", path: `${svcDir}/${fileName}`, content: after });
+    }
+  }
+  const renderedPath = `${dir}/rendered/${service}.yaml`;
+  if (writes.length > 0) {
+    const rendered = Buffer.from(renderFromFiles(input.tenant, input.environment, service, sources), "utf8");
+    const before = await repo.readFile(input.head, renderedPath);
+    if (!before || !before.equals(rendered)) {
+      files.push({ path: `rendered/${service}.yaml`, before, after: rendered });
+      writes.push({ type: "file", path: renderedPath, content: rendered });
+    }
+  }
+  return { writes, guardPaths: writes.map((w) => w.path), files };
+}
+
+/**
+ * What changed between a request's base and the current head in the paths it would write
+ * (FULL: the directory; SERVICE: the service's files; FIELD: the selected fields). Empty: no conflict.
+ */
+export async function findConflicts(
+  repo: ProjectRepository,
+  input: { tenant: string; environment: string; mode: RollbackMode; service?: string | null; fields?: FieldSelector[] },
+  base: string,
+  head: string,
+): Promise<string[]> {
+  if (base === head) return [];
+  const dir = dirOf(input.tenant, input.environment);
+  const changedEntry = async (path: string) => ((await repo.entryId(base, path)) !== (await repo.entryId(head, path)) ? [path] : []);
+  if (input.mode === RollbackMode.FULL) return changedEntry(dir);
+  if (input.mode === RollbackMode.SERVICE) {
+    return [...(await changedEntry(`${dir}/services/${input.service}`)), ...(await changedEntry(`${dir}/rendered/${input.service}.yaml`))];
+  }
+  const out: string[] = [];
+  const parsed = new Map<string, [Record<string, unknown>, Record<string, unknown>]>();
+  for (const sel of input.fields ?? []) {
+    const path = `${dir}/services/${input.service}/${sel.fileName}`;
+    let pair = parsed.get(path);
+    if (!pair) {
+      pair = [parseYamlRecord(await repo.readFile(base, path)), parseYamlRecord(await repo.readFile(head, path))];
+      parsed.set(path, pair);
+    }
+    const [b, h] = pair;
+    const before = lookup(b, sel.segments);
+    const now = lookup(h, sel.segments);
+    if (before.exists !== now.exists || !sameValue(before.value, now.value)) out.push(`${input.service}:${sel.raw}`);
+  }
+  return out;
+}

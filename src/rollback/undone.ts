@@ -1,0 +1,36 @@
+import type { Deployment } from "../../entities/deployment.js";
+import { DeploymentStatus, RollbackMode } from "../../entities/enums.js";
+import { parseFieldSelector } from "../yaml/fields.js";
+
+export interface RollbackScope {
+  mode: RollbackMode;
+  service: string | null;
+  selectedFields: string[];
+}
+
+/**
+ * Which of the deployments made after the target a rollback fully undid, so they become
+ * ROLLED_BACK: all of them for FULL; for SERVICE those that only touched that service; for FIELD
+ * those whose every field change is one of (or inside) the selected fields, their rendered
+ * manifest aside. A deployment that also changed something the rollback kept stays as it was.
+ */
+export function undoneBy(newer: Deployment[], scope: RollbackScope): Deployment[] {
+  const candidates = newer.filter((d) => d.status !== DeploymentStatus.ROLLED_BACK);
+  if (scope.mode === RollbackMode.FULL) return candidates;
+  const svc = scope.service!;
+  const rendered = `rendered/${svc}.yaml`;
+  if (scope.mode === RollbackMode.SERVICE) {
+    return candidates.filter((d) => d.files.length > 0 && d.files.every((f) => f.startsWith(`services/${svc}/`) || f === rendered));
+  }
+  const selected = scope.selectedFields.map((f) => parseFieldSelector(f));
+  const files = new Set(selected.map((s) => `services/${svc}/${s.fileName}`));
+  const covers = (file: string, path: string) =>
+    selected.some((s) => s.fileName === file && (path === s.segments.join(".") || path.startsWith(`${s.segments.join(".")}.`)));
+  return candidates.filter(
+    (d) =>
+      d.files.length > 0 &&
+      d.files.every((f) => files.has(f) || f === rendered) &&
+      d.changes.length > 0 &&
+      d.changes.every((c) => c.service === svc && covers(c.file, c.path)),
+  );
+}

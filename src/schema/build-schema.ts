@@ -1,0 +1,42 @@
+import "reflect-metadata";
+import { lexicographicSortSchema, printSchema, type GraphQLSchema } from "graphql";
+import { buildSchema, type ContainerType } from "type-graphql";
+import { DateTimeScalar } from "../../entities/scalars.js";
+import { RESOLVERS } from "../../resolvers/index.js";
+import type { Services } from "../app.js";
+import { createEventBus, type AppPubSub } from "../services/events.js";
+
+/** Gives each resolver class one instance, constructed with the services. */
+class ServiceContainer implements ContainerType {
+  private readonly instances = new Map<unknown, unknown>();
+
+  constructor(private readonly services: Services | null) {}
+
+  get(someClass: new (services: Services | null) => unknown): unknown {
+    let instance = this.instances.get(someClass);
+    if (!instance) {
+      instance = new someClass(this.services);
+      this.instances.set(someClass, instance);
+    }
+    return instance;
+  }
+}
+
+/** The executable schema. Without services it still builds, for emitting the SDL. */
+export async function buildAppSchema(services: Services | null, pubSub?: AppPubSub): Promise<GraphQLSchema> {
+  return buildSchema({
+    resolvers: [...RESOLVERS],
+    container: new ServiceContainer(services),
+    // Subscriptions use their own `subscribe` functions on the app's event bus; type-graphql still wants one.
+    pubSub: (pubSub ?? services?.events.bus ?? createEventBus()) as never,
+    scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
+    validate: false,
+  });
+}
+
+export const SCHEMA_HEADER = "# Emitted by `npm run schema` from the type-graphql resolvers. Do not edit by hand.\n\n";
+
+/** The SDL kept in schema/schema.graphql: sorted, so diffs show real changes only. */
+export function printAppSchema(schema: GraphQLSchema): string {
+  return `${SCHEMA_HEADER}${printSchema(lexicographicSortSchema(schema))}\n`;
+}

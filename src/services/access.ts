@@ -1,0 +1,83 @@
+import { Role, roleAtLeast } from "../../entities/enums.js";
+import { Membership } from "../../entities/membership.js";
+import { Organization } from "../../entities/organization.js";
+import { Project } from "../../entities/project.js";
+import type { User } from "../../entities/user.js";
+import type { Database } from "../db/database.js";
+import { forbidden, notFound, unauthenticated } from "../errors.js";
+import type { Actor } from "./actor.js";
+
+export interface ProjectAccess {
+  project: Project;
+  organization: Organization;
+  /** The caller's role; ADMIN for local operators. */
+  role: Role;
+  /** The calling user, or null for an agent. */
+  user: User | null;
+}
+
+const ACTION_BY_ROLE: Record<Role, string> = {
+  VIEWER: "read",
+  DEPLOYER: "deploy or request rollbacks",
+  APPROVER: "review rollback requests",
+  ADMIN: "administer",
+};
+
+/**
+ * Decides who may see and do what in a project. A project the caller has no role in does not
+ * exist for them: NOT_FOUND, never FORBIDDEN, so other organizations' projects do not leak.
+ */
+export class AccessService {
+  constructor(private readonly db: Database) {}
+
+  requireUser(actor: Actor | null): User {
+    if (!actor) throw unauthenticated();
+    if (actor.kind === "agent") throw forbidden("agent tokens can only call reportSyncStatus");
+    if (!actor.user) throw unauthenticated("this operation needs a user");
+    return actor.user;
+  }
+
+  async project(actor: Actor | null, slug: string, minimum: Role = Role.VIEWER): Promise<ProjectAccess> {
+    const access = await this.findProject(actor, slug);
+    if (!access) throw notFound(`project "${slug}" not found`);
+    if (!roleAtLeast(access.role, minimum)) {
+      throw forbidden(`role ${access.role} cannot ${ACTION_BY_ROLE[minimum]} in project "${slug}": ${minimum} or higher is required`);
+    }
+    return access;
+  }
+
+  async projectById(actor: Actor | null, projectId: string, minimum: Role = Role.VIEWER): Promise<ProjectAccess | null> {
+    const project = await this.db.manager.findOneBy(Project, { id: projectId });
+    if (!project) return null;
+    const access = await this.findProject(actor, project.slug);
+    if (!access || !roleAtLeast(access.role, minimum)) return null;
+    return access;
+  }
+
+  /** The caller's access to a project, or null when it does not exist for them. Agents are refused outright. */
+  async findProject(actor: Actor | null, slug: string): Promise<ProjectAccess | null> {
+    if (!actor) throw unauthenticated();
+    if (actor.kind === "agent") throw forbidden("agent tokens can only call reportSyncStatus");
+    const project = await this.db.manager.findOneBy(Project, { slug });
+    if (!project) return null;
+    let role: Role;
+    if (actor.kind === "system") {
+      role = Role.ADMIN;
+    } else {
+      const membership = await this.db.manager.findOneBy(Membership, { userId: actor.user.id, projectId: project.id });
+      if (!membership) return null;
+      role = membership.role;
+    }
+    const organization = await this.db.manager.findOneByOrFail(Organization, { id: project.organizationId });
+    return { project, organization, role, user: actor.user };
+  }
+
+  /** Projects the user has a role in. */
+  async projectsOf(user: User): Promise<Project[]> {
+    return this.db.manager
+      .createQueryBuilder(Project, "p")
+      .innerJoin(Membership, "m", "m.projectId = p.id AND m.userId = :userId", { userId: user.id })
+      .orderBy("p.slug")
+      .getMany();
+  }
+}

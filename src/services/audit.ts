@@ -1,0 +1,146 @@
+import type { EntityManager } from "typeorm";
+import { AuditChainHead, AuditEvent } from "../../entities/audit-event.js";
+import type { Database } from "../db/database.js";
+import { newId, sha256 } from "../lib/ids.js";
+import { decodeCursor, encodeCursor, type Page } from "../lib/paging.js";
+import type { Actor } from "./actor.js";
+
+export const GENESIS_HASH = "0".repeat(64);
+
+export interface AuditInput {
+  projectId: string;
+  actor: Actor | null;
+  action: string;
+  subjectId?: string | null;
+  details?: Record<string, unknown>;
+  breakGlass?: boolean;
+  at?: Date;
+}
+
+export interface ChainBreak {
+  seq: number;
+  eventId: string;
+  reason: string;
+}
+
+export interface VerifyResult {
+  ok: boolean;
+  checked: number;
+  firstBreak: ChainBreak | null;
+}
+
+/** JSON with object keys sorted at every level, so a hash never depends on key order. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value instanceof Date) return JSON.stringify(value.toISOString());
+  if (value && typeof value === "object") {
+    const entries = Object.keys(value as object)
+      .sort()
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`);
+    return `{${entries.join(",")}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+export function eventHash(prevHash: string, event: Pick<AuditEvent, "projectId" | "seq" | "at" | "actorId" | "action" | "breakGlass" | "subjectId" | "details">): string {
+  const content = canonicalJson({
+    projectId: event.projectId,
+    seq: event.seq,
+    at: new Date(event.at).toISOString(),
+    actorId: event.actorId,
+    action: event.action,
+    breakGlass: Boolean(event.breakGlass),
+    subjectId: event.subjectId,
+    details: event.details,
+  });
+  return sha256(`${prevHash}\n${content}`);
+}
+
+/**
+ * The append-only, hash-chained audit trail. Events are appended inside the caller's transaction,
+ * so an action and its event land together; the chain head row is locked while appending.
+ */
+export class AuditTrail {
+  constructor(private readonly db: Database) {}
+
+  async append(tx: EntityManager, input: AuditInput): Promise<AuditEvent> {
+    let head = await this.db
+      .forUpdate(tx.createQueryBuilder(AuditChainHead, "h").where("h.projectId = :projectId", { projectId: input.projectId }))
+      .getOne();
+    if (!head) {
+      head = tx.create(AuditChainHead, { projectId: input.projectId, seq: 0, hash: GENESIS_HASH });
+      await tx.insert(AuditChainHead, head);
+    }
+    const actor = input.actor;
+    const actorId = actor && actor.kind !== "agent" ? (actor.user?.id ?? null) : null;
+    const details = {
+      ...(input.details ?? {}),
+      ...(actor?.kind === "agent" ? { agentTokenId: actor.tokenId } : {}),
+      ...(actor?.kind === "system" ? { via: "cli" } : {}),
+    };
+    const event = tx.create(AuditEvent, {
+      id: newId("AuditEvent"),
+      projectId: input.projectId,
+      seq: head.seq + 1,
+      // Millisecond precision survives every database's timestamp type, so hashes verify after a round trip.
+      at: new Date(Math.floor((input.at ?? new Date()).getTime())),
+      actorId,
+      action: input.action,
+      breakGlass: input.breakGlass ?? false,
+      subjectId: input.subjectId ?? null,
+      details: JSON.parse(JSON.stringify(details)) as Record<string, unknown>,
+      prevHash: head.hash,
+      hash: "",
+    });
+    event.hash = eventHash(head.hash, event);
+    await tx.insert(AuditEvent, event as never);
+    await tx.update(AuditChainHead, { projectId: input.projectId }, { seq: event.seq, hash: event.hash });
+    return event;
+  }
+
+  async page(projectId: string, first: number, after: string | null, breakGlassOnly: boolean): Promise<Page<AuditEvent>> {
+    const qb = this.db.manager
+      .createQueryBuilder(AuditEvent, "e")
+      .leftJoinAndSelect("e.actor", "actor")
+      .where("e.projectId = :projectId", { projectId });
+    if (breakGlassOnly) qb.andWhere("e.breakGlass = :bg", { bg: true });
+    const totalCount = await qb.clone().getCount();
+    const afterSeq = after ? Number(decodeCursor(after, "evt")) : null;
+    if (afterSeq !== null) qb.andWhere("e.seq < :afterSeq", { afterSeq });
+    const rows = await qb.orderBy("e.seq", "DESC").take(first + 1).getMany();
+    const items = rows.slice(0, first);
+    return {
+      items,
+      totalCount,
+      hasNextPage: rows.length > first,
+      hasPreviousPage: afterSeq !== null,
+      cursorOf: (e) => encodeCursor("evt", String(e.seq)),
+    };
+  }
+
+  /** Walks a project's chain from the first event and reports the first link that does not hold. */
+  async verify(projectId: string): Promise<VerifyResult> {
+    let prev = GENESIS_HASH;
+    let expectedSeq = 1;
+    let checked = 0;
+    const batch = 1000;
+    for (let from = 0; ; from += batch) {
+      const rows = await this.db.manager.find(AuditEvent, { where: { projectId }, order: { seq: "ASC" }, skip: from, take: batch });
+      for (const e of rows) {
+        checked++;
+        if (e.seq !== expectedSeq) return { ok: false, checked, firstBreak: { seq: expectedSeq, eventId: e.id, reason: `event #${expectedSeq} is missing (next is #${e.seq})` } };
+        if (e.prevHash !== prev) return { ok: false, checked, firstBreak: { seq: e.seq, eventId: e.id, reason: "prevHash does not match the previous event's hash" } };
+        if (eventHash(prev, e) !== e.hash) return { ok: false, checked, firstBreak: { seq: e.seq, eventId: e.id, reason: "content does not match its hash (edited after it was written)" } };
+        prev = e.hash;
+        expectedSeq++;
+      }
+      if (rows.length < batch) break;
+    }
+    const head = await this.db.manager.findOneBy(AuditChainHead, { projectId });
+    if (head && (head.seq !== expectedSeq - 1 || head.hash !== prev)) {
+      return { ok: false, checked, firstBreak: { seq: head.seq, eventId: "", reason: `the chain ends at #${expectedSeq - 1} but its head says #${head.seq}: events were deleted` } };
+    }
+    return { ok: true, checked, firstBreak: null };
+  }
+}

@@ -1,0 +1,132 @@
+import { randomBytes } from "node:crypto";
+import type { EntityManager } from "typeorm";
+import { ApiToken } from "../../entities/api-token.js";
+import { Role, TokenKind } from "../../entities/enums.js";
+import { Membership } from "../../entities/membership.js";
+import { Project } from "../../entities/project.js";
+import { User } from "../../entities/user.js";
+import type { Database } from "../db/database.js";
+import { badInput, notFound } from "../errors.js";
+import { newId, sha256 } from "../lib/ids.js";
+import type { Actor } from "./actor.js";
+import type { AuditTrail } from "./audit.js";
+
+const TOKEN_PREFIX = { [TokenKind.USER]: "rbs_", [TokenKind.AGENT]: "rba_" } as const;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export interface IssuedToken {
+  token: string;
+  record: ApiToken;
+}
+
+/** Users, memberships and bearer tokens. Tokens are shown once and stored only as SHA-256 hashes. */
+export class AuthService {
+  constructor(
+    private readonly db: Database,
+    private readonly audit: AuditTrail,
+  ) {}
+
+  /** Resolves a bearer token to an actor; null for an unknown, expired or revoked token. */
+  async authenticate(token: string): Promise<Actor | null> {
+    const record = await this.db.manager.findOneBy(ApiToken, { tokenHash: sha256(token) });
+    if (!record || record.revokedAt) return null;
+    if (record.expiresAt && record.expiresAt.getTime() <= Date.now()) return null;
+    if (record.kind === TokenKind.AGENT) return record.projectId ? { kind: "agent", projectId: record.projectId, tokenId: record.id } : null;
+    if (!record.userId) return null;
+    const user = await this.db.manager.findOneBy(User, { id: record.userId });
+    return user ? { kind: "user", user, tokenId: record.id } : null;
+  }
+
+  static parseAuthorization(header: string | undefined | null): string | null {
+    if (!header) return null;
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header.trim());
+    return match ? match[1]! : null;
+  }
+
+  async findUser(email: string): Promise<User | null> {
+    return this.db.manager.findOneBy(User, { email: email.trim().toLowerCase() });
+  }
+
+  /** Creates the user, or returns the existing one with that email. */
+  async ensureUser(email: string, name?: string | null, organizationId?: string | null, tx?: EntityManager): Promise<User> {
+    const normalized = email.trim().toLowerCase();
+    if (!EMAIL.test(normalized)) throw badInput(`invalid email "${email}"`);
+    const run = async (m: EntityManager) => {
+      const existing = await m.findOneBy(User, { email: normalized });
+      if (existing) {
+        if (!existing.organizationId && organizationId) {
+          existing.organizationId = organizationId;
+          await m.save(existing);
+        }
+        return existing;
+      }
+      return m.save(m.create(User, { id: newId("User"), email: normalized, name: name ?? defaultName(normalized), organizationId: organizationId ?? null }));
+    };
+    return tx ? run(tx) : this.db.transaction(run);
+  }
+
+  async grant(user: User, project: Project, role: Role, tx?: EntityManager): Promise<Membership> {
+    const run = async (m: EntityManager) => {
+      const existing = await m.findOneBy(Membership, { userId: user.id, projectId: project.id });
+      if (existing) {
+        existing.role = role;
+        return m.save(existing);
+      }
+      return m.save(m.create(Membership, { id: newId("Membership"), userId: user.id, projectId: project.id, role }));
+    };
+    return tx ? run(tx) : this.db.transaction(run);
+  }
+
+  /** Issues a token for a user with a role in a project (granting the role), or an agent token for a project. */
+  async createToken(options: {
+    actor: Actor;
+    kind: TokenKind;
+    projectSlug: string;
+    email?: string;
+    role?: Role;
+    label?: string;
+    expiresAt?: Date | null;
+  }): Promise<IssuedToken> {
+    const project = await this.db.manager.findOneBy(Project, { slug: options.projectSlug });
+    if (!project) throw notFound(`project "${options.projectSlug}" not found`);
+    const token = TOKEN_PREFIX[options.kind] + randomBytes(24).toString("base64url");
+    const record = await this.db.transaction(async (tx) => {
+      let userId: string | null = null;
+      if (options.kind === TokenKind.USER) {
+        if (!options.email) throw badInput("--email is required for a user token");
+        const user = await this.ensureUser(options.email, null, project.organizationId, tx);
+        if (options.role) await this.grant(user, project, options.role, tx);
+        else if (!(await tx.findOneBy(Membership, { userId: user.id, projectId: project.id }))) {
+          throw badInput(`${user.email} has no role in project "${project.slug}": pass --role`);
+        }
+        userId = user.id;
+      }
+      const saved = await tx.save(
+        tx.create(ApiToken, {
+          id: newId("Token"),
+          tokenHash: sha256(token),
+          kind: options.kind,
+          userId,
+          projectId: options.kind === TokenKind.AGENT ? project.id : null,
+          label: options.label ?? null,
+          expiresAt: options.expiresAt ?? null,
+          revokedAt: null,
+        }),
+      );
+      await this.audit.append(tx, {
+        projectId: project.id,
+        actor: options.actor,
+        action: "token.created",
+        subjectId: saved.id,
+        details: { kind: options.kind, email: options.email ?? null, role: options.role ?? null, label: options.label ?? null },
+      });
+      return saved;
+    });
+    return { token, record };
+  }
+}
+
+function defaultName(email: string): string {
+  const local = email.split("@")[0] ?? email;
+  return local.charAt(0).toUpperCase() + local.slice(1);
+}
