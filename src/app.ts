@@ -8,7 +8,7 @@ import { NodegitStore } from "./git/nodegit-store.js";
 import { GitCliRemoteSync } from "./git/remote-sync-cli.js";
 import { DeploymentService } from "./history/deployments.js";
 import { Reindexer } from "./history/reindex.js";
-import { RollbackService, type ExecutionPausePoint } from "./rollback/rollback-service.js";
+import { RollbackService } from "./rollback/rollback-service.js";
 import { AccessService } from "./services/access.js";
 import { AuditTrail } from "./services/audit.js";
 import { AuthService } from "./services/auth.js";
@@ -45,11 +45,11 @@ export function reposDir(config: Config): string {
   return path.join(config.dataDir, "repos");
 }
 
-export async function createApp(config: Config, logger: Logger, options: { pgSchema?: string } = {}): Promise<App> {
+export async function createApp(config: Config, logger: Logger): Promise<App> {
   const db = await Database.open({
     url: config.databaseUrl,
     sqliteFile: path.join(config.dataDir, "rollback.sqlite"),
-    schema: options.pgSchema ?? (process.env.PG_SCHEMA || undefined),
+    schema: config.pgSchema ?? undefined,
   });
   let redis: RedisBus | null = null;
   try {
@@ -70,7 +70,7 @@ export async function createApp(config: Config, logger: Logger, options: { pgSch
   const approvals = new ApprovalService(db, access, audit, config.breakGlassMaxMinutes);
   const rollbacks = new RollbackService(db, git, access, catalog, deployments, approvals, audit, events, {
     logger: logger.child({ component: "rollback" }),
-    pause: parsePause(process.env.EXECUTION_PAUSE_AT, process.env.EXECUTION_PAUSE_MS),
+    pause: config.executionPause,
   });
   const sync = new SyncService(db, git, access, catalog, deployments, audit, events, config.agentUnreachableAfterSeconds);
 
@@ -108,8 +108,3 @@ export async function createApp(config: Config, logger: Logger, options: { pgSch
   };
 }
 
-/** Test hook: EXECUTION_PAUSE_AT=before-commit|after-commit pauses executions for EXECUTION_PAUSE_MS. */
-function parsePause(at: string | undefined, ms: string | undefined): { at: ExecutionPausePoint; ms: number } | null {
-  if (at !== "before-commit" && at !== "after-commit") return null;
-  return { at, ms: Number(ms ?? 60_000) };
-}

@@ -23,6 +23,10 @@ export interface Config {
   keepAliveSeconds: number;
   /** Seconds between reconciliations of interrupted executions (scale-out crash recovery). */
   reconcileIntervalSeconds: number;
+  /** PostgreSQL schema to use instead of public (tests give each run its own). */
+  pgSchema: string | null;
+  /** Test hook: pause every rollback execution at this point, to kill a server mid-execution. */
+  executionPause: { at: "before-commit" | "after-commit"; ms: number } | null;
 }
 
 export class ConfigError extends Error {
@@ -98,5 +102,21 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     shutdownGraceSeconds: readInt(env, "SHUTDOWN_GRACE_SECONDS", 10, 0, 600),
     keepAliveSeconds: readInt(env, "WS_KEEPALIVE_SECONDS", 12, 1, 3600),
     reconcileIntervalSeconds: readInt(env, "RECONCILE_INTERVAL_SECONDS", 30, 1, 3600),
+    pgSchema: readSchema(env),
+    executionPause: readPause(env),
   };
+}
+
+function readSchema(env: Env): string | null {
+  const raw = env.PG_SCHEMA?.trim();
+  if (!raw) return null;
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(raw)) throw new ConfigError("PG_SCHEMA", `must be a lowercase SQL identifier, got "${raw}"`);
+  return raw;
+}
+
+function readPause(env: Env): Config["executionPause"] {
+  const at = env.EXECUTION_PAUSE_AT?.trim();
+  if (!at) return null;
+  if (at !== "before-commit" && at !== "after-commit") throw new ConfigError("EXECUTION_PAUSE_AT", `must be before-commit or after-commit, got "${at}"`);
+  return { at, ms: readInt(env, "EXECUTION_PAUSE_MS", 60_000, 0, 3_600_000) };
 }

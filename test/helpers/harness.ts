@@ -1,0 +1,189 @@
+import "reflect-metadata";
+import { execFileSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { createClient, type Client } from "graphql-ws";
+import WebSocket from "ws";
+import { createApp, type App } from "../../src/app.js";
+import { loadConfig } from "../../src/config.js";
+import { createLogger } from "../../src/logger.js";
+import { startServer, type RunningServer } from "../../src/server.js";
+import { seedDemo } from "../../src/seed/demo.js";
+
+/** A GraphQL response as a client sees it. */
+export interface GqlResult<T = Record<string, unknown>> {
+  data?: T | null;
+  errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string; status?: number; [k: string]: unknown } }[];
+}
+
+export interface TestServer {
+  url: string;
+  graphqlUrl: string;
+  wsUrl: string;
+  dataDir: string;
+  app: App;
+  server: RunningServer;
+  /** Demo users' tokens by email (empty without the demo seed). */
+  tokens: Record<string, string>;
+  /** Sends a GraphQL operation over HTTP as the holder of `token` (null: no Authorization header). */
+  gql<T = Record<string, unknown>>(token: string | null, query: string, variables?: Record<string, unknown>): Promise<GqlResult<T>>;
+  /** Like gql, but fails the test on any error and returns data. */
+  ok<T = Record<string, unknown>>(token: string | null, query: string, variables?: Record<string, unknown>): Promise<T>;
+  /** A graphql-ws client authenticated with `token`. */
+  ws(token: string | null): Client;
+  repoPath(project: string): string;
+  /** Runs git against a project's bare repository and returns stdout. */
+  git(project: string, ...args: string[]): string;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** "template" (default): a copy of a demo seed made once per test run; "none": empty. */
+  seed?: "template" | "none";
+  env?: Record<string, string>;
+  dataDir?: string;
+}
+
+const TEMPLATE_ROOT = path.join(tmpdir(), "rollback-server-test-template");
+
+/** Seeds the demo once per test run into a template directory (called from the global setup). */
+export async function buildTemplate(): Promise<string> {
+  rmSync(TEMPLATE_ROOT, { recursive: true, force: true });
+  const config = loadConfig({ DATA_DIR: TEMPLATE_ROOT, SEED: "none", LOG_LEVEL: "silent" });
+  const app = await createApp(config, createLogger("silent"));
+  try {
+    await seedDemo(app, { now: new Date() });
+  } finally {
+    await app.close();
+  }
+  return TEMPLATE_ROOT;
+}
+
+export function templateDir(): string {
+  if (!existsSync(path.join(TEMPLATE_ROOT, "demo-tokens.json"))) throw new Error("test template missing: is test/global-setup.ts configured?");
+  return TEMPLATE_ROOT;
+}
+
+export function freshDataDir(prefix = "rbs-test-"): string {
+  return mkdtempSync(path.join(tmpdir(), prefix));
+}
+
+/** Starts the real server in this process on a free port, over a copy of the seeded template. */
+export async function startTestServer(options: StartOptions = {}): Promise<TestServer> {
+  const dataDir = options.dataDir ?? freshDataDir();
+  let tokens: Record<string, string> = {};
+  if ((options.seed ?? "template") === "template" && !existsSync(path.join(dataDir, "rollback.sqlite"))) {
+    cpSync(templateDir(), dataDir, { recursive: true });
+  }
+  if (existsSync(path.join(dataDir, "demo-tokens.json"))) tokens = JSON.parse(readFileSync(path.join(dataDir, "demo-tokens.json"), "utf8"));
+  const config = loadConfig({ DATA_DIR: dataDir, PORT: "0", SEED: "none", LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent", ...options.env });
+  const app = await createApp(config, createLogger(config.logLevel));
+  const server = await startServer(app);
+  const graphqlUrl = `${server.url}/graphql`;
+  const wsUrl = graphqlUrl.replace(/^http/, "ws");
+  const clients: Client[] = [];
+
+  const gql = async <T>(token: string | null, query: string, variables?: Record<string, unknown>): Promise<GqlResult<T>> => {
+    const res = await fetch(graphqlUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query, variables }),
+    });
+    return (await res.json()) as GqlResult<T>;
+  };
+
+  return {
+    url: server.url,
+    graphqlUrl,
+    wsUrl,
+    dataDir,
+    app,
+    server,
+    tokens,
+    gql,
+    async ok<T>(token: string | null, query: string, variables?: Record<string, unknown>): Promise<T> {
+      const result = await gql<T>(token, query, variables);
+      if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
+      return result.data as T;
+    },
+    ws(token: string | null): Client {
+      const client = createClient({
+        url: wsUrl,
+        webSocketImpl: WebSocket,
+        connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+        retryAttempts: 0,
+        lazy: true,
+      });
+      clients.push(client);
+      return client;
+    },
+    repoPath: (project) => path.join(dataDir, "repos", `${project}.git`),
+    git: (project, ...args) => execFileSync("git", ["-C", path.join(dataDir, "repos", `${project}.git`), ...args], { encoding: "utf8" }),
+    async stop() {
+      await Promise.all(clients.map((c) => c.dispose()));
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Collects the `next` payloads of one subscription until `count` arrived (or the timeout). */
+export function collect<T = Record<string, unknown>>(
+  client: Client,
+  query: string,
+  variables: Record<string, unknown>,
+  count: number,
+  timeoutMs = 20_000,
+): { ready: Promise<void>; done: Promise<T[]>; errors: unknown[]; items: T[]; dispose: () => void } {
+  const items: T[] = [];
+  const errors: unknown[] = [];
+  let resolveDone!: (v: T[]) => void;
+  let rejectDone!: (e: unknown) => void;
+  const done = new Promise<T[]>((res, rej) => {
+    resolveDone = res;
+    rejectDone = rej;
+  });
+  const timer = setTimeout(() => rejectDone(new Error(`subscription got ${items.length} of ${count} events: ${JSON.stringify(items)}`)), timeoutMs);
+  // The server acknowledged the connection once `connected` fires; a short pause lets the subscribe reach it.
+  const ready = new Promise<void>((resolve) => {
+    const off = client.on("connected", () => {
+      off();
+      setTimeout(resolve, 150);
+    });
+  });
+  const dispose = client.subscribe<T>(
+    { query, variables },
+    {
+      next: (value) => {
+        if (value.errors) errors.push(...value.errors);
+        if (value.data) items.push(value.data as T);
+        if (items.length >= count) {
+          clearTimeout(timer);
+          resolveDone(items);
+        }
+      },
+      error: (err) => {
+        errors.push(err);
+        clearTimeout(timer);
+        rejectDone(err);
+      },
+      complete: () => {
+        clearTimeout(timer);
+        if (items.length >= count) resolveDone(items);
+        else rejectDone(new Error(`subscription completed after ${items.length} of ${count} events; errors: ${JSON.stringify(errors)}`));
+      },
+    },
+  );
+  return { ready, done, errors, items, dispose };
+}
+
+/** Revisions of a tenant-environment's history, newest first. */
+export async function historyRevisions(t: TestServer, token: string, project: string, tenant: string, environment: string, first = 50): Promise<string[]> {
+  const data = await t.ok<{ deploymentHistory: { nodes: { revision: string }[] } }>(
+    token,
+    `query($p:String!,$t:String!,$e:String!,$n:Int){ deploymentHistory(project:$p,tenant:$t,environment:$e,first:$n){ nodes{ revision } } }`,
+    { p: project, t: tenant, e: environment, n: first },
+  );
+  return data.deploymentHistory.nodes.map((n) => n.revision);
+}
