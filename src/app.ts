@@ -1,3 +1,4 @@
+import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
 import { ApprovalService } from "./approvals/approval-service.js";
@@ -46,6 +47,7 @@ export function reposDir(config: Config): string {
 }
 
 export async function createApp(config: Config, logger: Logger): Promise<App> {
+  await mkdir(config.dataDir, { recursive: true });
   const db = await Database.open({
     url: config.databaseUrl,
     sqliteFile: path.join(config.dataDir, "rollback.sqlite"),

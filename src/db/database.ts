@@ -44,7 +44,8 @@ export class Database {
         migrationsRun: false,
         synchronize: false,
         logging: false,
-        extra: { max: 10 },
+        // search_path too, so the few raw SQL statements find the tables in that schema.
+        extra: { max: 10, ...(options.schema ? { options: `-c search_path="${options.schema.replace(/"/g, "")}"` } : {}) },
       });
     } else {
       dialect = "sqlite";

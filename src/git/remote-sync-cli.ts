@@ -1,7 +1,12 @@
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { Logger } from "pino";
 import { BRANCH, BRANCH_REF, GitStoreError } from "./git-store.js";
+import { KeyedMutex } from "../lib/mutex.js";
 import type { RemoteSync } from "./remote-sync.js";
 
 const run = promisify(execFile);
@@ -13,6 +18,9 @@ const run = promisify(execFile);
  * another replica's commit.
  */
 export class GitCliRemoteSync implements RemoteSync {
+  /** Fetches and pushes of one local repository take turns: git locks its refs while updating them. */
+  private readonly locks = new KeyedMutex();
+
   constructor(
     private readonly template: string,
     private readonly logger: Logger,
@@ -32,30 +40,54 @@ export class GitCliRemoteSync implements RemoteSync {
   }
 
   async cloneInto(project: string, localPath: string): Promise<void> {
-    await this.git(["clone", "--bare", "--quiet", this.url(project), localPath]);
+    const url = this.url(project);
+    if (url.startsWith("file://")) {
+      // A local remote (shared volume) is created on first use; hosted remotes must exist already.
+      const remotePath = fileURLToPath(url);
+      if (!existsSync(remotePath)) {
+        await mkdir(path.dirname(remotePath), { recursive: true });
+        await this.git(["init", "--bare", "--quiet", "--initial-branch", BRANCH, remotePath]).catch(async (err) => {
+          if (!existsSync(path.join(remotePath, "HEAD"))) throw err; // another replica created it first
+        });
+      }
+    }
+    await this.git(["clone", "--bare", "--quiet", url, localPath]);
+    await this.git(["symbolic-ref", "HEAD", BRANCH_REF], localPath);
     await this.git(["config", "remote.origin.fetch", `+${BRANCH_REF}:${BRANCH_REF}`], localPath);
   }
 
-  async fetch(_project: string, localPath: string): Promise<void> {
+  fetch(_project: string, localPath: string): Promise<void> {
+    return this.locks.run(localPath, () => this.fetchNow(localPath));
+  }
+
+  private async fetchNow(localPath: string): Promise<void> {
     // Local commits are only ever made on top of the remote's head and pushed at once, so the
     // remote's branch always wins: a forced fetch refspec moves the local branch to it.
-    await this.git(["fetch", "--quiet", "origin", `+${BRANCH_REF}:${BRANCH_REF}`], localPath);
+    try {
+      await this.git(["fetch", "--quiet", "origin", `+${BRANCH_REF}:${BRANCH_REF}`], localPath);
+    } catch (err) {
+      // A remote without any commit yet has no branch to fetch.
+      if (/couldn't find remote ref/i.test((err as Error).message)) return;
+      throw err;
+    }
   }
 
   async push(project: string, localPath: string, sha: string, expected: string | null): Promise<boolean> {
     const lease = expected ? `--force-with-lease=${BRANCH_REF}:${expected}` : `--force-with-lease=${BRANCH_REF}:`;
-    try {
-      await this.git(["push", "--quiet", "--porcelain", lease, "origin", `${sha}:${BRANCH_REF}`], localPath);
-      return true;
-    } catch (err) {
-      const text = String((err as Error).message);
-      if (/stale info|rejected|non-fast-forward|fetch first/i.test(text)) {
-        this.logger.info({ project, sha: sha.slice(0, 7) }, "push lost the race to another replica; fetching and retrying");
-        await this.fetch(project, localPath);
-        return false;
+    return this.locks.run(localPath, async () => {
+      try {
+        await this.git(["push", "--quiet", "--porcelain", lease, "origin", `${sha}:${BRANCH_REF}`], localPath);
+        return true;
+      } catch (err) {
+        const text = String((err as Error).message);
+        if (/stale info|rejected|non-fast-forward|fetch first/i.test(text)) {
+          this.logger.info({ project, sha: sha.slice(0, 7) }, "push lost the race to another replica; fetching and retrying");
+          await this.fetchNow(localPath);
+          return false;
+        }
+        throw err;
       }
-      throw err;
-    }
+    });
   }
 
   async ping(project: string): Promise<void> {

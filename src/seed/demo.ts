@@ -48,8 +48,11 @@ export interface SeedResult {
 
 /** Seeds the demo unless the database already has projects. */
 export async function seedDemoIfEmpty(app: Services, options: SeedOptions = {}): Promise<SeedResult | null> {
-  if ((await app.db.manager.count(Project)) > 0) return null;
-  return seedDemo(app, options);
+  // Replicas starting together on one database: the first seeds, the others find it done.
+  return app.db.withProjectLock("demo-seed", async () => {
+    if ((await app.db.manager.count(Project)) > 0) return null;
+    return seedDemo(app, options);
+  });
 }
 
 /** A small deterministic PRNG (mulberry32), so every fresh demo has the same history. */

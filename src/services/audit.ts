@@ -77,7 +77,7 @@ export class AuditTrail {
     const details = {
       ...(input.details ?? {}),
       ...(actor?.kind === "agent" ? { agentTokenId: actor.tokenId } : {}),
-      ...(actor?.kind === "system" ? { via: "cli" } : {}),
+      ...(actor?.kind === "system" ? { via: "operator" } : {}),
     };
     const event = tx.create(AuditEvent, {
       id: newId("AuditEvent"),
