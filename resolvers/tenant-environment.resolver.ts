@@ -64,7 +64,7 @@ export class TenantEnvironmentResolver {
   }
 
   @FieldResolver(() => SyncStatus)
-  sync(@Root() te: TenantEnvironment): SyncStatus {
-    return this.app.sync.status(te);
+  sync(@Root() te: TenantEnvironment): Promise<SyncStatus> {
+    return this.app.sync.current(te);
   }
 }

@@ -2,7 +2,8 @@ import type { App } from "./app.js";
 
 /**
  * Background upkeep of one server: closes expired break-glass sessions (so each expiry is
- * audited) and reconciles rollback executions that a crash interrupted, at start and periodically.
+ * audited), reconciles rollback executions that a crash interrupted, at start and periodically,
+ * and announces agents that turned UNREACHABLE.
  */
 export class Maintenance {
   private timers: NodeJS.Timeout[] = [];
@@ -14,6 +15,10 @@ export class Maintenance {
     await this.reconcile();
     this.every(30, () => this.app.approvals.expireSessions());
     this.every(this.app.config.reconcileIntervalSeconds, () => this.reconcile());
+    // Issue 5: publish syncStatusChanged when an agent turns UNREACHABLE (checked at twice the
+    // rate of AGENT_UNREACHABLE_AFTER, at most every 30 s), so live dashboards see it without a report.
+    const after = this.app.config.agentUnreachableAfterSeconds;
+    this.every(Math.min(30, Math.max(1, Math.ceil(after / 2))), () => this.app.sync.announceUnreachable());
   }
 
   stop(): void {

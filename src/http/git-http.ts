@@ -1,13 +1,299 @@
+import { spawn } from "node:child_process";
+import { access } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { App } from "../app.js";
+import path from "node:path";
+import { Project } from "../../entities/project.js";
+import { reposDir, type App } from "../app.js";
+import { AuthService } from "../services/auth.js";
+import type { Actor } from "../services/actor.js";
 
-/** Serves each project's repository read-only over Git smart HTTP at /git/<project>.git. */
+/** The realm git shows when it asks for credentials. */
+export const GIT_REALM = "rollback-server";
+
+/** Same rule as project slugs (src/services/catalog.ts): nothing but [a-z0-9-], no leading or trailing dash. */
+const PROJECT_SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
+
+/**
+ * The only paths served, matched against the raw (undecoded) request path: the two endpoints of
+ * the smart HTTP protocol for fetching. No `%`, no `..`, no second slash can get through, so the
+ * path git http-backend sees is always built from a validated slug and one of these suffixes.
+ */
+const SMART_PATH = /^\/git\/([a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)\.git\/(info\/refs|git-upload-pack|git-receive-pack)$/;
+
+/** Upload-pack requests are lists of wants and haves; this is far above any real one. */
+const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
+/** Largest CGI header block we accept from git http-backend. */
+const MAX_CGI_HEADER_BYTES = 64 * 1024;
+
+type Outcome = { status: number; message: string; headers?: Record<string, string> };
+
+/**
+ * Serves each project's repository read-only over Git smart HTTP at /git/<project>.git, for
+ * Argo CD, cluster agents and `git clone`. The protocol itself is the real `git http-backend`
+ * CGI; this class only decides who may read what and translates HTTP to CGI and back.
+ *
+ *  - Credentials: HTTP basic with the token as password (any user name; a token given as the
+ *    user name with an empty password works too), or `Authorization: Bearer <token>`.
+ *  - Readers: a user with any role in the project, or the project's own agent token.
+ *  - 401 + WWW-Authenticate without (valid) credentials; 404 for a project that does not exist
+ *    or is not visible to the caller, and for every path that is not a smart-HTTP fetch
+ *    endpoint; 403 for any push (git-receive-pack), whoever asks.
+ */
 export class GitHttpBackend {
   constructor(private readonly app: App) {}
 
-  async handle(_req: IncomingMessage, res: ServerResponse, _url: URL): Promise<void> {
-    void this.app;
-    res.statusCode = 501;
-    res.end("not implemented yet\n");
+  async handle(req: IncomingMessage, res: ServerResponse, _url: URL): Promise<void> {
+    // Work on the raw request target, not the URL the router normalized: `..` and `%2e%2e`
+    // segments are already resolved there, and we want to refuse them, not interpret them.
+    const raw = req.url ?? "/";
+    const q = raw.indexOf("?");
+    const rawPath = q === -1 ? raw : raw.slice(0, q);
+    const query = new URLSearchParams(q === -1 ? "" : raw.slice(q + 1));
+    const match = SMART_PATH.exec(rawPath);
+    if (!match) return this.refuse(res, { status: 404, message: "not found" });
+    const slug = match[1]!;
+    const endpoint = match[2] as "info/refs" | "git-upload-pack" | "git-receive-pack";
+    if (!PROJECT_SLUG.test(slug)) return this.refuse(res, { status: 404, message: "not found" });
+
+    // Read-only: refuse every push before anything else, for everyone (it reveals nothing).
+    const service = query.get("service");
+    if (endpoint === "git-receive-pack" || service === "git-receive-pack") {
+      return this.refuse(res, { status: 403, message: "this repository is read-only: pushes are refused (changes go through the rollback server's API)" });
+    }
+    if (endpoint === "info/refs" && service !== "git-upload-pack") {
+      // The dumb HTTP protocol (plain file downloads) is not served.
+      return this.refuse(res, { status: 404, message: "not found: only the smart HTTP protocol is served (info/refs?service=git-upload-pack)" });
+    }
+    const method = req.method ?? "GET";
+    const expected = endpoint === "info/refs" ? "GET" : "POST";
+    if (method !== expected) return this.refuse(res, { status: 405, message: `use ${expected}`, headers: { allow: expected } });
+
+    const actor = await this.authenticate(req);
+    if (!actor) {
+      return this.refuse(res, {
+        status: 401,
+        message: "authentication required: use the token as password (http://x:<token>@host/...) or Authorization: Bearer <token>",
+        headers: { "www-authenticate": `Basic realm="${GIT_REALM}", charset="UTF-8"` },
+      });
+    }
+    const project = await this.readableProject(actor, slug);
+    if (!project) return this.refuse(res, { status: 404, message: "not found" });
+
+    const root = reposDir(this.app.config);
+    const repoDir = path.join(root, `${project.slug}.git`);
+    if (path.dirname(repoDir) !== root) return this.refuse(res, { status: 404, message: "not found" });
+    try {
+      // Opening makes sure the local repository exists (in scale-out mode, a replica clones it
+      // from the hosted remote on first use); before advertising refs, it is brought up to date.
+      const repo = await this.app.git.open(project.slug);
+      if (path.resolve(repo.path) !== repoDir) throw new Error(`unexpected repository path ${repo.path}`);
+      if (endpoint === "info/refs") await repo.refresh();
+    } catch (err) {
+      this.app.logger.warn({ err, project: project.slug }, "git http: could not open or refresh the repository; serving the local copy if there is one");
+    }
+    try {
+      await access(path.join(repoDir, "HEAD"));
+    } catch {
+      return this.refuse(res, { status: 404, message: "not found: the project has no repository yet" });
+    }
+    await this.runBackend(req, res, {
+      root,
+      pathInfo: `/${project.slug}.git/${endpoint}`,
+      queryString: endpoint === "info/refs" ? "service=git-upload-pack" : "",
+      method: expected,
+      remoteUser: actor.kind === "agent" ? `agent:${actor.tokenId}` : actor.kind === "user" ? actor.user.email : "system",
+      repoDir,
+    });
   }
+
+  private async authenticate(req: IncomingMessage): Promise<Actor | null> {
+    const token = tokenFrom(req.headers.authorization);
+    if (!token) return null;
+    return this.app.auth.authenticate(token);
+  }
+
+  /** The project when the caller may read its repository; null when it does not exist for them. */
+  private async readableProject(actor: Actor, slug: string): Promise<Project | null> {
+    if (actor.kind === "agent") {
+      const project = await this.app.db.manager.findOneBy(Project, { slug });
+      return project && project.id === actor.projectId ? project : null;
+    }
+    const access = await this.app.access.findProject(actor, slug);
+    return access?.project ?? null;
+  }
+
+  private refuse(res: ServerResponse, outcome: Outcome): void {
+    res.statusCode = outcome.status;
+    for (const [k, v] of Object.entries(outcome.headers ?? {})) res.setHeader(k, v);
+    res.setHeader("content-type", "text/plain; charset=utf-8");
+    res.setHeader("cache-control", "no-store");
+    res.end(`${outcome.message}\n`);
+  }
+
+  /** Runs `git http-backend` for one request: the body streams in, the CGI response streams out. */
+  private runBackend(
+    req: IncomingMessage,
+    res: ServerResponse,
+    cgi: { root: string; pathInfo: string; queryString: string; method: string; remoteUser: string; repoDir: string },
+  ): Promise<void> {
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+      // Hermetic: no user-level git configuration of the server's account applies.
+      GIT_CONFIG_GLOBAL: "/dev/null",
+      GIT_PROJECT_ROOT: cgi.root,
+      GIT_HTTP_EXPORT_ALL: "1",
+      GATEWAY_INTERFACE: "CGI/1.1",
+      SERVER_PROTOCOL: `HTTP/${req.httpVersion}`,
+      REQUEST_METHOD: cgi.method,
+      PATH_INFO: cgi.pathInfo,
+      QUERY_STRING: cgi.queryString,
+      REMOTE_USER: cgi.remoteUser,
+      REMOTE_ADDR: req.socket.remoteAddress ?? "",
+    };
+    const contentType = header(req, "content-type");
+    if (contentType) env.CONTENT_TYPE = contentType;
+    const contentLength = header(req, "content-length");
+    if (contentLength && /^\d+$/.test(contentLength)) env.CONTENT_LENGTH = contentLength;
+    const encoding = header(req, "content-encoding");
+    if (encoding && /^[a-z0-9-]+$/i.test(encoding)) env.HTTP_CONTENT_ENCODING = encoding;
+    const protocol = header(req, "git-protocol");
+    if (protocol && /^[\w.=:-]+$/.test(protocol) && protocol.length <= 200) env.HTTP_GIT_PROTOCOL = protocol;
+
+    const args = [
+      // Defense in depth: pushes and plain file downloads are off in git itself too.
+      "-c", "http.receivepack=false",
+      "-c", "http.getanyfile=false",
+      "-c", `safe.directory=${cgi.repoDir}`,
+      "http-backend",
+    ];
+    const child = spawn("git", args, { env, stdio: ["pipe", "pipe", "pipe"] });
+    const log = this.app.logger;
+
+    return new Promise<void>((resolve) => {
+      let settled = false;
+      const finish = () => {
+        if (!settled) {
+          settled = true;
+          resolve();
+        }
+      };
+      let stderr = "";
+      child.stderr.on("data", (chunk: Buffer) => {
+        if (stderr.length < 4096) stderr += chunk.toString("utf8");
+      });
+
+      // Request body in, with a size cap; a client that goes away takes the CGI with it.
+      let received = 0;
+      req.on("data", (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > MAX_REQUEST_BYTES) {
+          req.unpipe(child.stdin);
+          child.kill("SIGTERM");
+          if (!res.headersSent) this.refuse(res, { status: 413, message: "request body too large" });
+        }
+      });
+      req.pipe(child.stdin);
+      child.stdin.on("error", () => {
+        /* the backend may exit before reading everything (e.g. on a protocol error) */
+      });
+      res.on("close", () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      });
+
+      // CGI response out: headers up to the first blank line, then the body, streamed.
+      let head: Buffer = Buffer.alloc(0);
+      let headersDone = false;
+      const onData = (chunk: Buffer) => {
+        if (headersDone) {
+          if (!res.write(chunk)) {
+            child.stdout.pause();
+            res.once("drain", () => child.stdout.resume());
+          }
+          return;
+        }
+        head = Buffer.concat([head, chunk]);
+        const split = headerEnd(head);
+        if (split === null) {
+          if (head.length > MAX_CGI_HEADER_BYTES) {
+            child.kill("SIGTERM");
+            if (!res.headersSent) this.refuse(res, { status: 502, message: "bad gateway" });
+          }
+          return;
+        }
+        headersDone = true;
+        const { status, headers } = parseCgiHeaders(head.subarray(0, split.at).toString("latin1"));
+        res.statusCode = status;
+        for (const [k, v] of headers) res.setHeader(k, v);
+        res.setHeader("cache-control", res.getHeader("cache-control") ?? "no-cache");
+        const rest = head.subarray(split.at + split.length);
+        if (rest.length > 0) res.write(rest);
+      };
+      child.stdout.on("data", onData);
+      child.on("error", (err) => {
+        log.error({ err }, "git http: could not run git http-backend");
+        if (!res.headersSent) this.refuse(res, { status: 500, message: "internal server error" });
+        else res.destroy();
+        finish();
+      });
+      child.on("close", (code, signal) => {
+        if (code !== 0) log.warn({ code, signal, stderr: stderr.trim() || undefined, path: cgi.pathInfo }, "git http-backend exited with an error");
+        if (!headersDone) {
+          if (!res.headersSent) this.refuse(res, { status: 500, message: "internal server error" });
+        } else if (code !== 0 && !res.writableEnded) {
+          // The body is cut short; tell the client instead of pretending it is complete.
+          res.destroy();
+          return finish();
+        }
+        if (!res.writableEnded) res.end();
+        finish();
+      });
+    });
+  }
+}
+
+/** The token of `Authorization: Bearer <t>` or of basic credentials (password, or user name when the password is empty). */
+export function tokenFrom(authorization: string | undefined): string | null {
+  if (!authorization) return null;
+  const bearer = AuthService.parseAuthorization(authorization);
+  if (bearer) return bearer;
+  const basic = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(authorization.trim());
+  if (!basic) return null;
+  const decoded = Buffer.from(basic[1]!, "base64").toString("utf8");
+  const colon = decoded.indexOf(":");
+  const user = colon === -1 ? decoded : decoded.slice(0, colon);
+  const password = colon === -1 ? "" : decoded.slice(colon + 1);
+  const token = password || user;
+  return token && !/\s/.test(token) ? token : null;
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function headerEnd(buf: Buffer): { at: number; length: number } | null {
+  const crlf = buf.indexOf("\r\n\r\n");
+  const lf = buf.indexOf("\n\n");
+  if (crlf === -1 && lf === -1) return null;
+  if (crlf !== -1 && (lf === -1 || crlf < lf)) return { at: crlf, length: 4 };
+  return { at: lf, length: 2 };
+}
+
+/** CGI response headers: `Status: 404 Not Found` sets the status, everything else passes through. */
+export function parseCgiHeaders(text: string): { status: number; headers: [string, string][] } {
+  let status = 200;
+  const headers: [string, string][] = [];
+  for (const line of text.split(/\r?\n/)) {
+    const colon = line.indexOf(":");
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    if (name === "status") {
+      const code = Number.parseInt(value, 10);
+      if (code >= 100 && code <= 599) status = code;
+    } else if (/^[a-z0-9-]+$/.test(name) && name !== "content-length" && name !== "transfer-encoding" && name !== "connection") {
+      headers.push([name, value]);
+    }
+  }
+  return { status, headers };
 }

@@ -1,6 +1,8 @@
 import "reflect-metadata";
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from "graphql";
-import { buildSchema, type ContainerType } from "type-graphql";
+import { buildSchema, type ContainerType, type MiddlewareFn } from "type-graphql";
+import type { RequestContext } from "../../resolvers/context.js";
+import { forbidden } from "../errors.js";
 import { DateTimeScalar } from "../../entities/scalars.js";
 import { RESOLVERS } from "../../resolvers/index.js";
 import type { Services } from "../app.js";
@@ -22,6 +24,17 @@ class ServiceContainer implements ContainerType {
   }
 }
 
+/**
+ * Cluster agent tokens may call reportSyncStatus and nothing else, whatever the operation:
+ * refused at the root field, so an agent cannot even probe which ids exist.
+ */
+const AgentsOnlyReportSync: MiddlewareFn<RequestContext> = async ({ context, info }, next) => {
+  if (context?.actor?.kind === "agent" && !info.path.prev && info.fieldName !== "reportSyncStatus" && !info.fieldName.startsWith("__")) {
+    throw forbidden("agent tokens can only call reportSyncStatus");
+  }
+  return next();
+};
+
 /** The executable schema. Without services it still builds, for emitting the SDL. */
 export async function buildAppSchema(services: Services | null, pubSub?: AppPubSub): Promise<GraphQLSchema> {
   return buildSchema({
@@ -31,6 +44,7 @@ export async function buildAppSchema(services: Services | null, pubSub?: AppPubS
     pubSub: (pubSub ?? services?.events.bus ?? createEventBus()) as never,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     validate: false,
+    globalMiddlewares: [AgentsOnlyReportSync],
   });
 }
 

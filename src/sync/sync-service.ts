@@ -37,13 +37,30 @@ const HEALTHY = new Set(["healthy", "ok"]);
 const DEGRADED = new Set(["degraded", "unhealthy", "failed", "error"]);
 /** How far back a report's revision is matched to a deployment of the tenant-environment. */
 const MATCH_WINDOW = 200;
+const MAX_DRIFT_ITEMS = 1000;
 
 /**
  * What the cluster agents report: the revision they applied, sync state, health and drift.
- * Deployment statuses follow the reports: the reported deployment becomes SUCCESS when SYNCED
- * and healthy (and the PENDING ones it superseded with it), FAILED when degraded.
+ *
+ * Deployment statuses follow the reports. A report names a revision of the repository (usually
+ * its head, as Argo CD reports it); it applies to the newest deployment of the tenant-environment
+ * that this revision contains ("the reported deployment"). Only SYNCED reports move statuses:
+ *  - SYNCED and healthy (health "Healthy"/"ok", or no health given): the reported deployment
+ *    becomes SUCCESS, and so does every older deployment of the same tenant-environment that is
+ *    still PENDING: the cluster converged on a state that includes them, so they rolled out
+ *    (superseded, never separately confirmed). ROLLED_BACK and FAILED older deployments keep
+ *    their status. A deployment that was FAILED becomes SUCCESS when a later report finds the
+ *    same revision healthy (the rollout recovered).
+ *  - SYNCED and degraded (health "Degraded"/"Unhealthy"/"Failed"/"Error"): the reported deployment
+ *    becomes FAILED; older PENDING ones stay PENDING (which of them broke is unknown).
+ *  - Any other health (e.g. "Progressing"), OUT_OF_SYNC, PENDING or UNKNOWN: statuses stay as they
+ *    are; the report is recorded and shown in tenantEnvironment.sync (drift items included).
+ * Deployments newer than the reported one stay PENDING until a report contains them.
  */
 export class SyncService {
+  /** Tenant-environments already announced as UNREACHABLE by this process. */
+  private readonly announced = new Set<string>();
+
   constructor(
     private readonly db: Database,
     private readonly git: GitStore,
@@ -73,6 +90,19 @@ export class SyncService {
     };
   }
 
+  /**
+   * The status as a dashboard should read it: a SYNCED report of a revision that does not yet
+   * contain the tenant-environment's newest deployment means the cluster has catching up to do,
+   * so it shows PENDING until the agent reports the new revision.
+   */
+  async current(te: TenantEnvironment): Promise<SyncStatusView> {
+    const view = this.status(te);
+    if (view.state !== SyncState.SYNCED || !te.currentRevision || !te.syncRevision || te.currentRevision === te.syncRevision) return view;
+    const project = await this.catalog.project(te.projectId);
+    const repo = await this.git.open(project.slug);
+    return (await repo.isAncestor(te.currentRevision, te.syncRevision)) ? view : { ...view, state: SyncState.PENDING };
+  }
+
   async report(actor: Actor | null, input: SyncReport): Promise<SyncStatusView> {
     if (!actor) throw unauthenticated();
     const project = await this.projectFor(actor, input.project);
@@ -80,7 +110,12 @@ export class SyncService {
     const repo = await this.git.open(project.slug);
     await repo.refresh();
     const revision = await repo.resolveCommit(input.revision.trim());
-    if (!revision) throw badInput(`revision "${input.revision}" is not a commit of project "${project.slug}"`);
+    const head = await repo.head();
+    // A commit of the project: one reachable from its branch, not just any object in the store.
+    if (!revision || !head || !(await repo.isAncestor(revision, head))) {
+      throw badInput(`revision "${input.revision}" is not a commit of project "${project.slug}"`);
+    }
+    if ((input.drift?.length ?? 0) > MAX_DRIFT_ITEMS) throw badInput(`at most ${MAX_DRIFT_ITEMS} drift items per report`);
     const drift = (input.drift ?? []).map((d) => ({ kind: d.kind, name: d.name, field: d.field ?? null, desired: d.desired ?? null, actual: d.actual ?? null }));
     const health = input.health?.trim() || null;
     const deployment = await this.deploymentAt(te, revision, repo);
@@ -149,6 +184,27 @@ export class SyncService {
     const access = await this.access.project(actor, slug, Role.VIEWER);
     if (access.role !== Role.ADMIN) throw forbidden(`reportSyncStatus is for cluster agents: use an agent token (npm run cli -- token create --agent --project ${slug})`);
     return access.project;
+  }
+
+  /**
+   * Publishes one syncStatusChanged event for every tenant-environment whose agent turned
+   * UNREACHABLE since the last call (run periodically by the server's maintenance loop).
+   * Remembered per process: after a restart, agents that are still unreachable are announced once more.
+   */
+  async announceUnreachable(now = new Date()): Promise<number> {
+    const unreachable = await this.unreachable(now);
+    const current = new Set(unreachable.map((te) => te.id));
+    for (const id of this.announced) if (!current.has(id)) this.announced.delete(id);
+    let published = 0;
+    for (const te of unreachable) {
+      if (this.announced.has(te.id)) continue;
+      const view = this.status(te, now);
+      if (view.agent !== AgentState.UNREACHABLE) continue;
+      this.announced.add(te.id);
+      this.events.syncStatusChanged(this.snapshot(te.projectId, view));
+      published++;
+    }
+    return published;
   }
 
   /** Tenant-environments whose agent stopped reporting (for dashboards and logs). */

@@ -1,0 +1,151 @@
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { StatusBoard, type EnvironmentLine } from "./display.js";
+import { AgentError } from "./errors.js";
+import { computeDrift, desiredState, discoverEnvironments, simulateDrift } from "./manifests.js";
+import { parseOptions, UsageError, USAGE, type AgentOptions } from "./options.js";
+import { pullRepository } from "./repo.js";
+import { ServerClient } from "./server.js";
+import { loadState, saveState } from "./state.js";
+
+/**
+ * The cluster agent simulator. Each round it does what Argo CD and its cluster would:
+ *  1. pull the project's hosted repository over Git smart HTTP (clone once, fetch after);
+ *  2. "apply" the rendered manifests (tenants/<t>/<e>/rendered/*.yaml) of its tenant-environments
+ *     into a local state file, the simulated cluster (auto-sync with self-heal: each round starts
+ *     from what Git says);
+ *  3. with --drift, change the live state afterwards (as `kubectl scale` would);
+ *  4. compare desired (Git) with live and report each tenant-environment with reportSyncStatus:
+ *     SYNCED, or OUT_OF_SYNC with the drift items; health Healthy, or Degraded with --degraded.
+ */
+
+interface RoundResult {
+  lines: EnvironmentLine[];
+  errors: AgentError[];
+}
+
+async function syncRound(opts: AgentOptions, client: ServerClient, signal?: AbortSignal): Promise<RoundResult> {
+  await client.checkAccess(signal);
+  const worktree = path.join(opts.stateDir, "repo");
+  const head = await pullRepository({ url: client.repositoryUrl, token: opts.token, dir: worktree, signal });
+  const environments = await discoverEnvironments(worktree, { tenant: opts.tenant, environment: opts.environment });
+
+  // Apply: the simulated cluster now runs what Git says (plus the simulated manual change).
+  const state = await loadState(opts.stateDir, opts.project);
+  const desired = new Map<string, Awaited<ReturnType<typeof desiredState>>>();
+  for (const te of environments) {
+    const name = `${te.tenant}/${te.environment}`;
+    const want = await desiredState(worktree, te);
+    const live = structuredClone(want);
+    if (opts.drift) simulateDrift(want, live);
+    desired.set(name, want);
+    state.environments[name] = { revision: head, appliedAt: new Date().toISOString(), resources: live };
+  }
+  await saveState(opts.stateDir, state);
+
+  // Observe and report.
+  const lines: EnvironmentLine[] = [];
+  const errors: AgentError[] = [];
+  for (const te of environments) {
+    const name = `${te.tenant}/${te.environment}`;
+    const drift = computeDrift(desired.get(name)!, state.environments[name]!.resources);
+    const health = opts.degraded ? "Degraded" : "Healthy";
+    try {
+      const status = await client.report(
+        { project: opts.project, tenant: te.tenant, environment: te.environment, revision: head, state: drift.length > 0 ? "OUT_OF_SYNC" : "SYNCED", health, drift },
+        signal,
+      );
+      lines.push({ name, state: status.state, health: status.health, revision: status.revision, at: new Date(), drift, error: null });
+    } catch (err) {
+      if (!(err instanceof AgentError)) throw err;
+      if (err.fatal) throw err;
+      errors.push(err);
+      lines.push({ name, state: "ERROR", health: null, revision: head, at: new Date(), drift: [], error: err.message });
+    }
+  }
+  return { lines, errors };
+}
+
+async function main(argv: string[]): Promise<number> {
+  let opts: AgentOptions;
+  try {
+    opts = parseOptions(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`error: ${err.message} (npm run agent -- --help for usage)\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (opts.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+
+  const client = new ServerClient(opts.server, opts.token, opts.project);
+  const board = new StatusBoard();
+  const stop = new AbortController();
+  const onSignal = () => {
+    if (stop.signal.aborted) process.exit(130); // second Ctrl-C: do not wait for anything
+    stop.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const stopped = () => {
+    board.message("stopped");
+    return 0;
+  };
+
+  if (opts.interval === null) {
+    try {
+      const round = await syncRound(opts, client, stop.signal);
+      board.render(round.lines);
+      if (round.errors.length > 0) {
+        process.stderr.write(`error: ${round.errors[0]!.message}\n`);
+        return 1;
+      }
+      return 0;
+    } catch (err) {
+      if (stop.signal.aborted) return stopped();
+      if (err instanceof AgentError) {
+        process.stderr.write(`error: ${err.message}\n`);
+        return 1;
+      }
+      throw err;
+    }
+  }
+
+  if (board.tty) board.message(`agent for project ${opts.project} at ${opts.server}: syncing every ${opts.interval} s (Ctrl-C to stop)`);
+  let last: EnvironmentLine[] = [];
+  while (!stop.signal.aborted) {
+    try {
+      const round = await syncRound(opts, client, stop.signal);
+      last = round.lines;
+      board.render(last);
+    } catch (err) {
+      if (stop.signal.aborted) break;
+      if (!(err instanceof AgentError)) throw err;
+      if (err.fatal) {
+        process.stderr.write(`error: ${err.message}\n`);
+        return 1;
+      }
+      // Transient (server restarting, network): show it and try again next round.
+      const at = new Date();
+      board.render(last.length > 0 ? last.map((l) => ({ ...l, at, error: err.message })) : [{ name: opts.project, state: "ERROR", health: null, revision: null, at, drift: [], error: err.message }]);
+    }
+    try {
+      await sleep(opts.interval * 1000, undefined, { signal: stop.signal });
+    } catch {
+      break;
+    }
+  }
+  return stopped();
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`error: ${(err as Error)?.message ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

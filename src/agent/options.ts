@@ -1,0 +1,111 @@
+import path from "node:path";
+import { parseArgs } from "node:util";
+
+export const USAGE = `cluster agent simulator: pulls the hosted repository like Argo CD, "applies" the rendered
+manifests into a local state file and reports sync status, health and drift to the rollback server.
+
+  npm run agent -- --server URL --token T --project P [--tenant T] [--environment E]
+                   [--interval S] [--drift] [--degraded] [--state-dir DIR]
+
+  --server URL       the rollback server, e.g. http://127.0.0.1:4000 (env AGENT_SERVER)
+  --token T          an agent token of the project: npm run cli -- token create --agent --project P
+                     (env AGENT_TOKEN, which keeps it out of the process list)
+  --project P        the project whose repository is pulled (/git/P.git)
+  --tenant T         only this tenant's environments (default: every tenant in the repository)
+  --environment E    only this environment (default: every environment)
+  --interval S       sync every S seconds until Ctrl-C; without it: sync once and exit
+  --drift            after applying, change the live state (one Deployment gets one more replica)
+                     and report OUT_OF_SYNC with the drift items
+  --degraded         report health "Degraded" instead of "Healthy"
+  --state-dir DIR    where the clone and the applied state live (default ./agent-state/<project>)
+`;
+
+export class UsageError extends Error {}
+
+export interface AgentOptions {
+  /** Base URL of the server, without a trailing slash or /graphql. */
+  server: string;
+  token: string;
+  project: string;
+  tenant: string | null;
+  environment: string | null;
+  /** Seconds between syncs; null: sync once. */
+  interval: number | null;
+  drift: boolean;
+  degraded: boolean;
+  stateDir: string;
+  help: boolean;
+}
+
+const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
+
+export function parseOptions(argv: string[], env: Record<string, string | undefined> = process.env, cwd = process.cwd()): AgentOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      allowPositionals: false,
+      strict: true,
+      options: {
+        server: { type: "string" },
+        token: { type: "string" },
+        project: { type: "string" },
+        tenant: { type: "string" },
+        environment: { type: "string" },
+        interval: { type: "string" },
+        drift: { type: "boolean", default: false },
+        degraded: { type: "boolean", default: false },
+        "state-dir": { type: "string" },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (values.help) {
+    return { server: "", token: "", project: "", tenant: null, environment: null, interval: null, drift: false, degraded: false, stateDir: "", help: true };
+  }
+
+  const serverRaw = (values.server ?? env.AGENT_SERVER ?? "").trim();
+  if (!serverRaw) throw new UsageError("--server is required (e.g. --server http://127.0.0.1:4000)");
+  let server: URL;
+  try {
+    server = new URL(serverRaw);
+  } catch {
+    throw new UsageError(`--server is not a URL: "${serverRaw}"`);
+  }
+  if (server.protocol !== "http:" && server.protocol !== "https:") throw new UsageError(`--server must be http:// or https://, got "${serverRaw}"`);
+  if (server.username || server.password) throw new UsageError("--server must not carry credentials: pass the token with --token or AGENT_TOKEN");
+  const base = `${server.origin}${server.pathname}`.replace(/\/+$/, "").replace(/\/graphql$/, "");
+
+  const token = (values.token ?? env.AGENT_TOKEN ?? "").trim();
+  if (!token) throw new UsageError("--token is required (or set AGENT_TOKEN): npm run cli -- token create --agent --project P");
+  if (/\s/.test(token)) throw new UsageError("--token must not contain spaces");
+
+  const project = (values.project ?? "").trim();
+  if (!project) throw new UsageError("--project is required");
+  if (!SLUG.test(project)) throw new UsageError(`--project is not a project slug: "${project}"`);
+  const tenant = values.tenant?.trim() || null;
+  if (tenant && !SLUG.test(tenant)) throw new UsageError(`--tenant is not a tenant slug: "${tenant}"`);
+  const environment = values.environment?.trim() || null;
+  if (environment && !SLUG.test(environment)) throw new UsageError(`--environment is not an environment name: "${environment}"`);
+
+  let interval: number | null = null;
+  if (values.interval !== undefined) {
+    interval = Number(values.interval);
+    if (!Number.isFinite(interval) || interval <= 0 || interval > 86_400) throw new UsageError(`--interval must be a number of seconds above 0, got "${values.interval}"`);
+  }
+
+  return {
+    server: base,
+    token,
+    project,
+    tenant,
+    environment,
+    interval,
+    drift: values.drift ?? false,
+    degraded: values.degraded ?? false,
+    stateDir: path.resolve(cwd, values["state-dir"] ?? path.join("agent-state", project)),
+    help: false,
+  };
+}
