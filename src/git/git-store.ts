@@ -114,6 +114,12 @@ export interface ProjectRepository {
   changedFiles(from: string | null, to: string, dir: string): Promise<ChangedFile[]>;
   /** Writes one commit on top of the branch head and moves the branch by compare-and-swap. */
   commit(spec: CommitSpec): Promise<CommitResult>;
+  /**
+   * Runs `work` with the remote out of the loop: its commits stay local and are pushed once at the
+   * end (fast-forward from the head it started on). For bulk writes nobody else can race, such as
+   * the demo seed under its lock; a push per commit made seeding a hosted remote take minutes.
+   */
+  publishOnce<T>(work: () => Promise<T>): Promise<T>;
 }
 
 export interface GitStore {

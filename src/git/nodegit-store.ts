@@ -96,6 +96,9 @@ export class NodegitStore implements GitStore {
 const writeLocks = new KeyedMutex();
 
 export class NodegitProjectRepository implements ProjectRepository {
+  /** Set while publishOnce runs: commits skip the remote until its single push. */
+  private deferRemote = false;
+
   constructor(
     readonly project: string,
     readonly path: string,
@@ -113,7 +116,8 @@ export class NodegitProjectRepository implements ProjectRepository {
   }
 
   async refresh(): Promise<void> {
-    if (this.remote) await this.remote.fetch(this.project, this.path);
+    // While publishOnce runs the local branch is ahead of the remote on purpose; a forced fetch would drop it.
+    if (this.remote && !this.deferRemote) await this.remote.fetch(this.project, this.path);
   }
 
   async resolveCommit(revision: string): Promise<string | null> {
@@ -256,8 +260,9 @@ export class NodegitProjectRepository implements ProjectRepository {
     // Writers in this process queue up; compare-and-swap covers other processes and replicas.
     return writeLocks.run(this.path, async () => {
       const guards = spec.guardPaths ?? spec.writes.map((w) => w.path);
+      const remote = this.deferRemote ? undefined : this.remote;
       for (let attempt = 1; ; attempt++) {
-        if (this.remote) await this.remote.fetch(this.project, this.path);
+        if (remote) await remote.fetch(this.project, this.path);
         const head = await this.head();
         const changed = await this.guardedPathsChanged(spec.base, head, guards);
         if (changed.length > 0) throw new GitConflictError(spec.base, head, changed);
@@ -276,8 +281,8 @@ export class NodegitProjectRepository implements ProjectRepository {
         const sha = oid.tostrS();
 
         const moved = await this.compareAndSwap(head, oid);
-        if (moved && this.remote) {
-          const pushed = await this.remote.push(this.project, this.path, sha, head);
+        if (moved && remote) {
+          const pushed = await remote.push(this.project, this.path, sha, head);
           if (!pushed) {
             // Another replica won the race: take its head and try again on top of it.
             if (attempt >= MAX_CAS_ATTEMPTS) throw new GitStoreError(`could not push to the remote after ${attempt} attempts`);
@@ -288,6 +293,24 @@ export class NodegitProjectRepository implements ProjectRepository {
         if (attempt >= MAX_CAS_ATTEMPTS) throw new GitStoreError(`branch ${BRANCH} kept moving; gave up after ${attempt} attempts`);
       }
     });
+  }
+
+  async publishOnce<T>(work: () => Promise<T>): Promise<T> {
+    if (!this.remote || this.deferRemote) return work();
+    await this.remote.fetch(this.project, this.path);
+    const start = await this.head();
+    this.deferRemote = true;
+    let result: T;
+    try {
+      result = await work();
+    } finally {
+      this.deferRemote = false;
+    }
+    const end = await this.head();
+    if (end && end !== start && !(await this.remote.push(this.project, this.path, end, start))) {
+      throw new GitStoreError(`could not publish ${this.project}: the remote moved while its commits were written locally`);
+    }
+    return result;
   }
 
   /** Moves the branch from `expected` to `next`; false when someone else moved it first. */

@@ -185,7 +185,10 @@ export async function seedDemo(app: Services, options: SeedOptions = {}): Promis
   const tokensFile = path.join(app.config.dataDir, "demo-tokens.json");
   await writeFile(tokensFile, `${JSON.stringify(tokens, null, 2)}\n`, { mode: 0o600 });
 
-  for (const { project, org } of projects) await seedHistory(app, system, project, org, users, perEnv, now);
+  for (const { project, org } of projects) {
+    const repo = await app.git.open(project.slug);
+    await repo.publishOnce(() => seedHistory(app, system, project, org, users, perEnv, now));
+  }
   return { tokens, tokensFile };
 }
 
