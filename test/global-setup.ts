@@ -1,7 +1,8 @@
-import { buildTemplate } from "./helpers/harness.js";
+import { buildTemplate, removeTemplate } from "./helpers/harness.js";
 
-/** Seeds the demo once; every test server starts from a copy of it. */
-export default async function setup(): Promise<void> {
+/** Seeds the demo once per run; every test server starts from a copy of it. */
+export default async function setup(): Promise<() => void> {
   process.env.TZ = "UTC";
   await buildTemplate();
+  return removeTemplate;
 }
