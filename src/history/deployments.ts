@@ -16,7 +16,7 @@ import type { Actor } from "../services/actor.js";
 import type { AuditTrail } from "../services/audit.js";
 import { assertSlug, tenantDir, type Catalog } from "../services/catalog.js";
 import type { Events } from "../services/events.js";
-import { parseFieldSelector, parseYamlRecord, setYamlFields, FieldSelectorError } from "../yaml/fields.js";
+import { lookup, parseFieldSelector, parseYamlRecord, setYamlFields, FieldSelectorError } from "../yaml/fields.js";
 import { deployMessage } from "./commit-message.js";
 
 export interface DeployInput {
@@ -156,7 +156,7 @@ export class DeploymentService {
     }
     const existing = await repo.readFiles(head, svcDir);
     if (!existing.has("values.yaml")) throw badInput(`unknown service "${input.service}" in ${dir}/`);
-    const byFile = new Map<string, { segments: string[]; value: unknown }[]>();
+    const byFile = new Map<string, { raw: string; segments: string[]; value: unknown }[]>();
     const described: string[] = [];
     for (const [key, value] of Object.entries(input.set)) {
       let selector;
@@ -166,14 +166,31 @@ export class DeploymentService {
         throw badInput((err as FieldSelectorError).message);
       }
       const list = byFile.get(selector.fileName) ?? [];
-      list.push({ segments: selector.segments, value });
+      list.push({ raw: selector.raw, segments: selector.segments, value });
       byFile.set(selector.fileName, list);
       described.push(`${selector.raw}=${typeof value === "string" ? value : JSON.stringify(value)}`);
     }
     const files = new Map<string, string | Buffer | null>(existing);
     const writes: TreeWrite[] = [];
     for (const [fileName, assignments] of byFile) {
-      const current = existing.get(fileName)?.toString("utf8") ?? "";
+      const buffer = existing.get(fileName);
+      if (!buffer) {
+        // A typo in the file part (variable:X for variables:X) would add a file nothing reads.
+        const known = [...existing.keys()].filter((f) => !f.includes("/")).sort().join(", ");
+        throw badInput(`service "${input.service}" has no file ${fileName} (fields ${assignments.map((a) => a.raw).join(", ")}); its files are ${known}`);
+      }
+      const current = buffer.toString("utf8");
+      const data = parseYamlRecord(current);
+      for (const a of assignments) {
+        // Setting below a scalar (replicas.max when replicas is a number) cannot be done without
+        // destroying the scalar; the caller almost certainly meant another path.
+        for (let i = 1; i < a.segments.length; i++) {
+          const prefix = lookup(data, a.segments.slice(0, i));
+          if (prefix.exists && (prefix.value === null || typeof prefix.value !== "object")) {
+            throw badInput(`field "${a.raw}": ${a.segments.slice(0, i).join(".")} is a ${prefix.value === null ? "null" : typeof prefix.value} value, not a map or list`);
+          }
+        }
+      }
       const next = setYamlFields(current, assignments);
       files.set(fileName, next);
       writes.push({ type: "file", path: `${svcDir}/${fileName}`, content: next });
