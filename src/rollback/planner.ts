@@ -133,8 +133,22 @@ async function planFieldPatch(repo: ProjectRepository, dir: string, input: PlanI
     if (headText === null && targetText === null) {
       throw badInput(`field "${selectors[0]!.raw}": ${service} has no ${fileName} at either revision`, { field: selectors[0]!.raw });
     }
-    const headData = parseYamlRecord(headText);
-    const targetData = parseYamlRecord(targetText);
+    // Fix (issue 3): a selected file that does not parse (any file of the folder other than the
+    // three the renderer reads can hold anything) was an internal error; it is the caller's selection
+    // that cannot apply, so say which file and revision, as BAD_USER_INPUT.
+    const parse = (text: string | null, revision: string) => {
+      try {
+        return parseYamlRecord(text);
+      } catch (err) {
+        const reason = (err instanceof Error ? err.message : String(err)).split("\n")[0];
+        throw badInput(
+          `field "${selectors[0]!.raw}": services/${service}/${fileName} at revision ${revision.slice(0, 7)} is not valid YAML (${reason}); use SERVICE mode to restore the whole file`,
+          { field: selectors[0]!.raw },
+        );
+      }
+    };
+    const headData = parse(headText, input.head);
+    const targetData = parse(targetText, input.target);
     const edits = selectors.map((sel) => {
       const atTarget = lookup(targetData, sel.segments);
       if (!atTarget.exists && !lookup(headData, sel.segments).exists) {
