@@ -409,7 +409,15 @@ export class RollbackService {
           .execute();
         if (!res.affected) return false;
         if (trigger === "retry") {
-          await this.audit.append(tx, { projectId: initial.projectId, actor, action: "rollback.retried", subjectId: id, details: { attempt: initial.executionAttempts + 1 } });
+          // Fix: like every other event of a break-glass request, its retry is flagged too.
+          await this.audit.append(tx, {
+            projectId: initial.projectId,
+            actor,
+            action: "rollback.retried",
+            subjectId: id,
+            breakGlass: initial.breakGlass,
+            details: { attempt: initial.executionAttempts + 1 },
+          });
         }
         return true;
       });
@@ -729,7 +737,13 @@ function toFailure(err: unknown): { code: "CONFLICT" | "EXECUTION_FAILED" | "BAD
   }
   if (err instanceof GitConflictError) return { code: "CONFLICT", message: `concurrent changes: ${err.message}` };
   const reason = err instanceof Error ? err.message : String(err);
-  return { code: "EXECUTION_FAILED", message: `rollback execution failed: ${reason.split("\n")[0]}` };
+  // Fix: libgit2 messages carry absolute paths of the data directory (e.g. "failed to lock file
+  // '/data/repos/p.git/refs/heads/main.lock'"); the spec forbids internal paths in client errors.
+  const safe = reason
+    .split("\n")[0]!
+    .replace(/(?<![\w.:/])\/[^\s'"]*?\.git\/([^\s'"]*)/g, "$1")
+    .replace(/(?<![\w.:/])\/(?:[^\s'"/]+\/)+([^\s'"/]+)/g, "$1");
+  return { code: "EXECUTION_FAILED", message: `rollback execution failed: ${safe}` };
 }
 
 function isUniqueViolation(err: unknown): boolean {
