@@ -1,0 +1,164 @@
+import "reflect-metadata";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { createApp } from "../src/app.js";
+import { loadConfig } from "../src/config.js";
+import { createLogger } from "../src/logger.js";
+import { startServer, type RunningServer } from "../src/server.js";
+import { GitCli } from "./baseline-git-cli.js";
+import { RawNodegit } from "./baseline-nodegit.js";
+import { GraphQLClient } from "./client.js";
+import type { BenchContext } from "./context.js";
+import { generate } from "./dataset.js";
+import { parseOptions, UsageError, type BenchOptions } from "./options.js";
+import { machine, table, type Results } from "./report.js";
+import { runCompare } from "./scenarios/compare.js";
+import { runFanout } from "./scenarios/fanout.js";
+import { runHistory } from "./scenarios/history.js";
+import { runRollbacks } from "./scenarios/rollbacks.js";
+import { runThroughput } from "./scenarios/throughput.js";
+import { cpuProfile, installSpans, type SpanReport } from "./spans.js";
+import { now } from "./stats.js";
+
+/**
+ * `npm run bench [-- --quick] [--keep] [--only=A,C] [--spans]` (spans: time the product's methods
+ * during A and write bench/tmp/scenario-a.cpuprofile): generates a project at scale,
+ * starts the real server in this process (createApp + startServer, PORT 0, a temporary
+ * DATA_DIR, SEED none, LOG_LEVEL silent), runs scenarios A-G beside their baselines, prints
+ * one table and writes bench/results.json. Missed targets are reported, never fatal; the exit
+ * code is non-zero only when something actually failed.
+ */
+
+const BENCH_DIR = fileURLToPath(new URL("../../bench/", import.meta.url));
+
+function log(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+async function run(options: BenchOptions, spans: boolean): Promise<number> {
+  const started = now();
+  const startedAt = new Date().toISOString();
+  const dataDir = mkdtempSync(path.join(tmpdir(), "rbs-bench-"));
+  log(`bench (${options.quick ? "quick" : "full"}): data in ${dataDir}`);
+  const config = loadConfig({ DATA_DIR: dataDir, PORT: "0", SEED: "none", LOG_LEVEL: "silent" });
+  const app = await createApp(config, createLogger(config.logLevel));
+  let server: RunningServer | null = null;
+  let cli: GitCli | null = null;
+  try {
+    log(`generating ${options.tenants} tenants x ${options.environments.length} environments x ${options.services} services ...`);
+    const dataset = await generate(app, options, log);
+    server = await startServer(app);
+    const graphqlUrl = `${server.url}/graphql`;
+    cli = new GitCli(dataset.repoPath);
+    const ctx: BenchContext = {
+      options,
+      dataset,
+      app,
+      graphqlUrl,
+      client: new GraphQLClient(graphqlUrl, dataset.token),
+      raw: await RawNodegit.open(dataset.repoPath),
+      cli,
+      log,
+      rows: [],
+      figures: {},
+    };
+    const wanted = (letter: string) => options.only.size === 0 || options.only.has(letter);
+    let spanReport: SpanReport | undefined;
+    const stage = async (name: string, work: () => Promise<void>) => {
+      log(`${name} ...`);
+      const t = now();
+      await work();
+      ctx.figures[`stageSeconds.${name}`] = Math.round((now() - t) / 100) / 10;
+    };
+
+    if (wanted("A")) {
+      const collector = spans ? await installSpans(app) : null;
+      const runA = () => runRollbacks(ctx, "full");
+      // --spans also writes a CPU profile of stage A (main thread only; libgit2 runs on the libuv pool).
+      await stage("A full rollback", spans ? () => cpuProfile(path.join(BENCH_DIR, "tmp", "scenario-a.cpuprofile"), runA) : runA);
+      if (collector) {
+        spanReport = collector.report(options.warmup + options.runs);
+        collector.uninstall();
+      }
+    }
+    if (wanted("B")) {
+      await stage("B service rollback", () => runRollbacks(ctx, "service"));
+      await stage("B field rollback", () => runRollbacks(ctx, "field"));
+    }
+    if (wanted("D")) await stage("D compare and preview", () => runCompare(ctx));
+    if (wanted("C") || wanted("G")) await stage("C/G history and memory", () => runHistory(ctx));
+    if (wanted("E")) await stage("E throughput", () => runThroughput(ctx));
+    if (wanted("F")) await stage("F subscription fan-out", () => runFanout(ctx));
+
+    const results: Results = {
+      mode: options.quick ? "quick" : "full",
+      startedAt,
+      durationSeconds: Math.round((now() - started) / 100) / 10,
+      machine: machine(),
+      sizes: {
+        ...dataset.counts,
+        historySmall: options.historySmall,
+        historyLarge: options.historyLarge,
+        deepOffset: options.deepOffset,
+        pageSize: options.pageSize,
+        warmup: options.warmup,
+        runs: options.runs,
+        compareApart: options.compareApart,
+        throughputTenantEnvs: options.throughputTenantEnvs,
+        throughputClients: options.throughputClients,
+        subscribers: options.subscribers,
+        fanoutRuns: options.fanoutRuns,
+      },
+      generationMs: dataset.generation,
+      rows: ctx.rows,
+      figures: ctx.figures,
+      ...(spanReport ? { profile: spanReport as unknown as Record<string, unknown> } : {}),
+    };
+    const m = results.machine;
+    log("");
+    log(`${m.cpu}, ${m.cores} cores, Node ${m.node}, load ${m.loadAverage.join(" ")}; ${results.mode} run, ${results.durationSeconds} s`);
+    log(table(ctx.rows));
+    const missed = ctx.rows.filter((r) => !r.met).length;
+    log(`${ctx.rows.length - missed} of ${ctx.rows.length} targets met${missed ? ` (${missed} missed: reported, not fatal)` : ""}`);
+    if (spanReport) {
+      log("");
+      log("where a GraphQL full rollback spends its time (mean per rollback, spans nest):");
+      for (const s of spanReport.spans) log(`  ${s.name.padEnd(48)} ${s.meanMs.toFixed(2).padStart(8)} ms  x${s.callsPerOp.toFixed(1)}`);
+    }
+    const out = path.join(BENCH_DIR, "results.json");
+    writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
+    log(`wrote ${path.relative(process.cwd(), out) || out}`);
+    return 0;
+  } finally {
+    await server?.stop().catch((err) => log(`server stop failed: ${(err as Error).message}`));
+    if (!server) await app.close().catch(() => undefined);
+    cli?.close();
+    if (options.keep) log(`kept ${dataDir}`);
+    else rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const spans = argv.includes("--spans");
+  let options: BenchOptions;
+  try {
+    options = parseOptions(argv.filter((a) => a !== "--spans"));
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const code = await run(options, spans);
+  // nodegit keeps libuv handles alive; everything is closed, so leave now.
+  process.exit(code);
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
