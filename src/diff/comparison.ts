@@ -103,14 +103,15 @@ function fieldChangesOf(service: string | null, file: string, before: Buffer | n
  * per service (field changes and unified diffs), environment-level changes, and impact counts.
  * Previews, comparisons and deployment change lists all come through here, so they agree.
  */
-export function describeChanges(dir: string, files: FileChangeSet[]): ComparisonResult {
+export function describeChanges(dir: string, files: FileChangeSet[], options: { patches?: boolean } = {}): ComparisonResult {
+  const withPatches = options.patches ?? true;
   const services = new Map<string, ServiceDiffResult>();
   const environmentChanges: FieldChange[] = [];
   const environmentFiles: FileDiffResult[] = [];
   const sorted = [...files].sort((x, y) => x.path.localeCompare(y.path));
   for (const f of sorted) {
     const fullPath = `${dir}/${f.path}`;
-    const diff: FileDiffResult = { path: fullPath, kind: kindOf(f.before, f.after), patch: unifiedPatch(fullPath, f.before, f.after) };
+    const diff: FileDiffResult = { path: fullPath, kind: kindOf(f.before, f.after), patch: withPatches ? unifiedPatch(fullPath, f.before, f.after) : "" };
     const owner = classifyPath(f.path);
     if (owner) {
       let entry = services.get(owner.service);

@@ -1,6 +1,7 @@
 import { mkdir, access } from "node:fs/promises";
 import path from "node:path";
 import NodeGit from "nodegit";
+import { LruCache } from "../lib/lru.js";
 import { KeyedMutex } from "../lib/mutex.js";
 import {
   BRANCH,
@@ -27,6 +28,7 @@ const UPSERT = 0; // GIT_TREE_UPDATE_UPSERT
 const REMOVE = 1; // GIT_TREE_UPDATE_REMOVE
 const GIT_EMODIFIED = -15;
 const MAX_CAS_ATTEMPTS = 20;
+const FULL_SHA = /^[0-9a-f]{40}$/;
 
 export interface NodegitStoreOptions {
   /** Directory holding `<project>.git` bare repositories. */
@@ -98,6 +100,11 @@ const writeLocks = new KeyedMutex();
 export class NodegitProjectRepository implements ProjectRepository {
   /** Set while publishOnce runs: commits skip the remote until its single push. */
   private deferRemote = false;
+  // Commits, trees and blobs never change once written, so what was read once can be kept: a
+  // rollback reads the same head and target trees several times (plan, guards, record).
+  private readonly trees = new LruCache<string, TreeT>(512);
+  private readonly subtrees = new LruCache<string, TreeT | null>(2048);
+  private readonly blobs = new LruCache<string, Buffer>(64 * 1024 * 1024, (b) => b.length + 64);
 
   constructor(
     readonly project: string,
@@ -162,23 +169,32 @@ export class NodegitProjectRepository implements ProjectRepository {
   }
 
   private async treeAt(revision: string): Promise<TreeT> {
-    const commit = await Commit.lookup(this.repo, revision);
-    return commit.getTree();
+    const load = async () => (await Commit.lookup(this.repo, revision)).getTree();
+    // Only full shas name one commit for good; anything shorter is resolved every time.
+    return FULL_SHA.test(revision) ? this.trees.getOrLoad(revision, load) : load();
   }
 
   private async subtree(revision: string, dir: string): Promise<TreeT | null> {
-    const root = await this.treeAt(revision);
     const clean = trimSlashes(dir);
-    if (clean === "") return root;
-    const entry = await entryOrNull(root, clean);
-    if (!entry || !entry.isTree()) return null;
-    return Tree.lookup(this.repo, entry.id());
+    if (clean === "") return this.treeAt(revision);
+    const load = async () => {
+      const entry = await entryOrNull(await this.treeAt(revision), clean);
+      if (!entry || !entry.isTree()) return null;
+      return Tree.lookup(this.repo, entry.id());
+    };
+    return FULL_SHA.test(revision) ? this.subtrees.getOrLoad(`${revision}:${clean}`, load) : load();
+  }
+
+  private async blobContent(id: NodeGit.Oid): Promise<Buffer> {
+    const key = id.tostrS();
+    // A copy: the cached bytes must not depend on the lifetime of libgit2's blob object.
+    return this.blobs.getOrLoad(key, async () => Buffer.from((await Blob.lookup(this.repo, id)).content()));
   }
 
   async readFile(revision: string, filePath: string): Promise<Buffer | null> {
     const entry = await entryOrNull(await this.treeAt(revision), trimSlashes(filePath));
     if (!entry || !entry.isBlob()) return null;
-    return (await Blob.lookup(this.repo, entry.id())).content();
+    return this.blobContent(entry.id());
   }
 
   async readFiles(revision: string, dir: string): Promise<Map<string, Buffer>> {
@@ -186,7 +202,7 @@ export class NodegitProjectRepository implements ProjectRepository {
     const tree = await this.subtree(revision, dir);
     if (!tree) return out;
     await walkTree(this.repo, tree, "", async (rel, entry) => {
-      out.set(rel, (await Blob.lookup(this.repo, entry.id())).content());
+      out.set(rel, await this.blobContent(entry.id()));
     });
     return out;
   }

@@ -6,7 +6,7 @@ import { TenantEnvironment } from "../../entities/tenant-environment.js";
 import type { User } from "../../entities/user.js";
 import type { Database } from "../db/database.js";
 import { renderService } from "../delivery/renderer.js";
-import { compareRevisions, describeChanges, loadChangeSet } from "../diff/comparison.js";
+import { compareRevisions, describeChanges, loadChangeSet, type FileChangeSet } from "../diff/comparison.js";
 import { badInput, notFound } from "../errors.js";
 import { GitConflictError, NothingToCommitError, type GitStore, type ProjectRepository, type TreeWrite } from "../git/git-store.js";
 import { stableId } from "../lib/ids.js";
@@ -288,10 +288,12 @@ export class DeploymentService {
       summary: string;
       status?: DeploymentStatus;
       rollbackRequestId?: string | null;
+      /** The commit's changes in the tenant-environment when the writer already has them (its plan), to skip reading them back. */
+      known?: { parent: string | null; files: FileChangeSet[] };
     },
     inTransaction?: (tx: EntityManager, deployment: Deployment) => Promise<void>,
   ): Promise<Deployment> {
-    const record = await this.describeCommit(repo, input.te, input.revision);
+    const record = await this.describeCommit(repo, input.te, input.revision, input.known);
     const deployment = await this.db.transaction(async (tx) => {
       const saved = await this.record(tx, {
         te: input.te,
@@ -324,12 +326,12 @@ export class DeploymentService {
   }
 
   /** Field changes and changed paths of a commit inside one tenant-environment, against its parent. */
-  async describeCommit(repo: ProjectRepository, te: TenantEnvironment, revision: string) {
+  async describeCommit(repo: ProjectRepository, te: TenantEnvironment, revision: string, known?: { parent: string | null; files: FileChangeSet[] }) {
     const info = await repo.commitInfo(revision);
     const parent = info.parents[0] ?? null;
     const dir = tenantDir(te.tenantSlug, te.environment);
-    const set = await loadChangeSet(repo, dir, parent, revision);
-    const described = describeChanges(dir, set);
+    const set = known && known.parent === parent ? known.files : await loadChangeSet(repo, dir, parent, revision);
+    const described = describeChanges(dir, set, { patches: false });
     return {
       parent,
       date: info.date,

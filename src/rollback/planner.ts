@@ -1,5 +1,5 @@
 import { RollbackMode } from "../../entities/enums.js";
-import { describeChanges, loadChangeSet, type ComparisonResult, type FileChangeSet } from "../diff/comparison.js";
+import { classifyPath, describeChanges, loadChangeSet, type ComparisonResult, type FileChangeSet } from "../diff/comparison.js";
 import { badInput } from "../errors.js";
 import type { ProjectRepository, TreeWrite } from "../git/git-store.js";
 import { renderFromFiles } from "../history/deployments.js";
@@ -104,7 +104,9 @@ export async function planRollback(input: PlanInput): Promise<RollbackPlan> {
     ({ writes, guardPaths, files } = await planFieldPatch(repo, dir, input, service, input.fields ?? []));
   }
 
-  const comparison = describeChanges(dir, files);
+  // The reviewer's view (field changes, unified diffs) is only built when something reads it: a
+  // request that executes at once never does, and diffs of large files are the costliest part.
+  let comparison: ComparisonResult | undefined;
   return {
     mode,
     head,
@@ -112,9 +114,21 @@ export async function planRollback(input: PlanInput): Promise<RollbackPlan> {
     writes: files.length === 0 ? [] : writes,
     guardPaths,
     files,
-    comparison,
-    affectedServices: comparison.services.map((s) => s.service),
+    get comparison() {
+      return (comparison ??= describeChanges(dir, files));
+    },
+    affectedServices: servicesOf(files),
   };
+}
+
+/** The services whose folder or rendered manifest a change set touches, sorted. */
+function servicesOf(files: FileChangeSet[]): string[] {
+  const names = new Set<string>();
+  for (const f of files) {
+    const owner = classifyPath(f.path);
+    if (owner) names.add(owner.service);
+  }
+  return [...names].sort((a, b) => a.localeCompare(b));
 }
 
 async function planFieldPatch(repo: ProjectRepository, dir: string, input: PlanInput, service: string, fields: FieldSelector[]) {

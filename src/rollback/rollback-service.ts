@@ -7,7 +7,7 @@ import { Review, RollbackNote, RollbackRequest } from "../../entities/rollback-r
 import type { TenantEnvironment } from "../../entities/tenant-environment.js";
 import type { ApprovalService } from "../approvals/approval-service.js";
 import type { Database } from "../db/database.js";
-import type { ComparisonResult } from "../diff/comparison.js";
+import type { ComparisonResult, FileChangeSet } from "../diff/comparison.js";
 import { AppError, badInput, conflict, forbidden, Messages, notFound } from "../errors.js";
 import { GitConflictError, NothingToCommitError, type GitStore, type ProjectRepository } from "../git/git-store.js";
 import { parseTrailers, rollbackMessage } from "../history/commit-message.js";
@@ -272,7 +272,8 @@ export class RollbackService {
     }
     const created = await this.load(request.id);
     this.events.rollbackRequestUpdated(created);
-    if (state === RollbackRequestState.APPROVED) return this.execute(created.id, actor, "request");
+    // Executing at once: the plan just made is still good if the head has not moved since.
+    if (state === RollbackRequestState.APPROVED) return this.execute(created.id, actor, "request", { request: created, plan });
     return created;
   }
 
@@ -388,8 +389,13 @@ export class RollbackService {
    * Executes an APPROVED request (or retries a FAILED one) against the newest head. Runs under
    * the project lock, so an EXECUTING request seen by whoever holds that lock is an interrupted one.
    */
-  private async execute(id: string, actor: Actor, trigger: "request" | "review" | "retry"): Promise<RollbackRequest> {
-    const initial = await this.load(id);
+  private async execute(
+    id: string,
+    actor: Actor,
+    trigger: "request" | "review" | "retry",
+    ready: { request?: RollbackRequest; plan?: RollbackPlan } = {},
+  ): Promise<RollbackRequest> {
+    const initial = ready.request ?? (await this.load(id));
     const from = trigger === "retry" ? RollbackRequestState.FAILED : RollbackRequestState.APPROVED;
     return this.db.withProjectLock(initial.projectId, async () => {
       const claimed = await this.db.transaction(async (tx) => {
@@ -431,9 +437,14 @@ export class RollbackService {
 
       let committed: string | null = null;
       try {
-        committed = await this.commitRollback(executing, actor, (sha) => {
-          committed = sha;
-        });
+        committed = await this.commitRollback(
+          executing,
+          actor,
+          (sha) => {
+            committed = sha;
+          },
+          ready.plan,
+        );
       } catch (err) {
         if (committed) {
           // Git has the commit but recording it failed: leave it EXECUTING for reconciliation.
@@ -454,7 +465,7 @@ export class RollbackService {
     });
   }
 
-  private async commitRollback(request: RollbackRequest, actor: Actor, onCommitted: (sha: string) => void): Promise<string> {
+  private async commitRollback(request: RollbackRequest, actor: Actor, onCommitted: (sha: string) => void, planned?: RollbackPlan): Promise<string> {
     const repo = await this.git.open(request.projectSlug);
     const te = await this.catalog.tenantEnvironmentById(request.tenantEnvironmentId);
     if (!te) throw notFound(`tenant-environment of request ${request.id} no longer exists`);
@@ -474,7 +485,8 @@ export class RollbackService {
           { baseSha: request.baseSha, headSha: head, paths: conflicts },
         );
       }
-      const plan = await planRollback({ repo, ...scope, head, target: request.targetSha });
+      const plan = planned && planned.head === head ? planned : await planRollback({ repo, ...scope, head, target: request.targetSha });
+      planned = undefined;
       const message = rollbackMessage({
         tenant: te.tenantSlug,
         environment: te.environment,
@@ -489,6 +501,7 @@ export class RollbackService {
       });
       await this.pause("before-commit");
       let sha: string;
+      let parent: string | null;
       try {
         const result = await repo.commit({
           base: head,
@@ -498,6 +511,7 @@ export class RollbackService {
           author: { name: request.requestedBy.name ?? request.requestedBy.email, email: request.requestedBy.email },
         });
         sha = result.sha;
+        parent = result.parent;
       } catch (err) {
         if (err instanceof GitConflictError && attempt < MAX_EXECUTION_ATTEMPTS) continue;
         if (err instanceof NothingToCommitError) throw badInput(`nothing to roll back: tenant/${te.tenantSlug} env/${te.environment} already matches revision ${request.targetSha.slice(0, 7)}`);
@@ -505,7 +519,9 @@ export class RollbackService {
       }
       onCommitted(sha);
       await this.pause("after-commit");
-      await this.recordExecution(repo, request, te, target, sha, message, actor);
+      // Committed right on the planned head: the plan's change set is exactly the commit's.
+      const known = parent === plan.head ? { parent, files: plan.files } : undefined;
+      await this.recordExecution(repo, request, te, target, sha, message, actor, known);
       return sha;
     }
   }
@@ -519,11 +535,12 @@ export class RollbackService {
     sha: string,
     message: string,
     actor: Actor | null,
+    known?: { parent: string | null; files: FileChangeSet[] },
   ): Promise<void> {
     await this.deployments.recordCommit(
       repo,
       actor,
-      { te, revision: sha, author: request.requestedBy, source: DeploymentSource.ROLLBACK, summary: message.split("\n")[0]!, rollbackRequestId: request.id },
+      { te, revision: sha, author: request.requestedBy, source: DeploymentSource.ROLLBACK, summary: message.split("\n")[0]!, rollbackRequestId: request.id, known },
       async (tx, deployment) => {
         const undone = await this.undoneDeployments(tx, request, target, deployment);
         await this.deployments.setStatus(tx, undone, DeploymentStatus.ROLLED_BACK);
