@@ -5,7 +5,7 @@ import WebSocket from "ws";
 export class GraphQLClient {
   constructor(
     readonly url: string,
-    private readonly token: string,
+    readonly token: string,
   ) {}
 
   async request<T>(query: string, variables: Record<string, unknown> = {}): Promise<T> {

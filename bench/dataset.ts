@@ -10,6 +10,7 @@ import { tenantDir } from "../src/services/catalog.js";
 import { stableId } from "../src/lib/ids.js";
 import type { Actor } from "../src/services/actor.js";
 import type { BenchOptions } from "./options.js";
+import { bindingsYaml, valuesYaml } from "../src/seed/demo.js";
 import { now } from "./stats.js";
 
 /**
@@ -69,42 +70,6 @@ export interface Dataset {
 export type Approach = "graphql" | "nodegit" | "cli";
 export const APPROACHES: Approach[] = ["graphql", "nodegit", "cli"];
 
-function valuesYaml(service: string, index: number, env: string): string {
-  return `# ${service} workload values
-image:
-  repository: registry.example.com/bench/${service}
-  tag: "v1.0.0"
-replicas: ${env === "production" ? 3 : env === "staging" ? 2 : 1}
-port: ${8000 + index}
-resources:
-  requests:
-    cpu: 100m
-    memory: 128Mi
-  limits:
-    cpu: 500m # raise with care: billed per core
-    memory: 512Mi
-env:
-  - name: LOG_FORMAT
-    value: json
-  - name: SERVICE_NAME
-    value: ${service}
-probes:
-  path: /healthz
-`;
-}
-
-function bindingsYaml(service: string): string {
-  return `# Kustomize and manifest bindings of ${service}
-kustomize:
-  path: services/${service}/kustomize
-manifests:
-  - base/deployment.yaml
-  - base/service.yaml
-labels:
-  team: platform
-`;
-}
-
 const VARIABLES_YAML = `# Service-scoped HQ variables
 LOG_LEVEL: info
 FEATURE_NEW_CHECKOUT: "false"
@@ -125,7 +90,7 @@ function tenantFiles(tenant: string, env: string, services: string[]): Map<strin
   const files = new Map<string, string>();
   files.set("env.yaml", envYaml(tenant, env));
   services.forEach((svc, i) => {
-    files.set(`services/${svc}/values.yaml`, valuesYaml(svc, i, env));
+    files.set(`services/${svc}/values.yaml`, valuesYaml("bench", svc, "v1.0.0", env === "production" ? 3 : env === "staging" ? 2 : 1, 8000 + i));
     files.set(`services/${svc}/bindings.yaml`, bindingsYaml(svc));
     files.set(`services/${svc}/variables.yaml`, VARIABLES_YAML);
   });

@@ -67,6 +67,17 @@ function readUrl(env: Env, name: string, protocols: string[]): string | null {
 
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
+/** loadConfig for a process entry point: an invalid value ends the process with one line naming it. */
+export function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(`configuration error: ${err.message}`);
+    process.exit(2);
+  }
+}
+
 export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config {
   const host = (env.HOST ?? "127.0.0.1").trim();
   if (host === "" || /\s/.test(host)) throw new ConfigError("HOST", `must be a host name or address, got "${env.HOST}"`);

@@ -1,104 +1,84 @@
-import type { Client } from "graphql-ws";
+import { fork, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import type { BenchContext } from "../context.js";
-import { ADD_NOTE, GraphQLClient, REQUEST_ROLLBACK, SUBSCRIBE_REQUEST } from "../client.js";
+import { ADD_NOTE, GraphQLClient, REQUEST_ROLLBACK } from "../client.js";
+import type { FanoutMessage, FanoutReply } from "../fanout-child.js";
 import { atMost } from "../report.js";
-import { now, summarize, type Summary } from "../stats.js";
+import { summarize, type Summary } from "../stats.js";
 
 /**
  * F: N graphql-ws subscribers on one PENDING rollback request. Each measured change is a note
  * (addRollbackNote publishes the request on rollbackRequestUpdated); the clock starts just
  * before the mutation is sent and stops for each subscriber when it receives the event that
  * carries that note. Figure per change: the time to the last delivery. Beside it: the same with
- * a single subscriber.
+ * a single subscriber. The subscribers run in a child process, as real dashboards are not in the
+ * server's process; delivery times are wall-clock times of the two processes on one machine.
  */
 
-interface Update {
-  rollbackRequestUpdated: { id: string; notes: { text: string }[] };
-}
-
+/** N subscribers in a child process (bench/fanout-child.ts), driven over IPC. */
 class Subscribers {
-  private readonly clients: Client[] = [];
-  private readonly waiting = new Map<number, (text: string) => void>();
+  private readonly proc: ChildProcess;
+  private readonly replies: FanoutReply[] = [];
+  private waiter: (() => void) | null = null;
+  private failure: Error | null = null;
 
   constructor(
     private readonly gql: GraphQLClient,
-    private readonly project: string,
+    project: string,
     private readonly requestId: string,
-  ) {}
+    count: number,
+  ) {
+    const script = fileURLToPath(new URL("../fanout-child.js", import.meta.url));
+    this.proc = fork(script, [gql.url, gql.token, project, requestId, String(count)], { stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    this.proc.on("message", (reply: FanoutReply) => {
+      if (reply.kind === "error") this.failure = new Error(`fan-out subscribers: ${reply.message}`);
+      else this.replies.push(reply);
+      this.waiter?.();
+    });
+    this.proc.on("exit", (code, signal) => {
+      this.failure ??= new Error(`fan-out subscribers exited with ${signal ?? code}`);
+      this.waiter?.();
+    });
+  }
 
-  async connect(count: number): Promise<void> {
-    const BATCH = 100;
-    for (let first = 0; first < count; first += BATCH) {
-      const batch: Promise<void>[] = [];
-      for (let i = first; i < Math.min(count, first + BATCH); i++) batch.push(this.add(i));
-      await Promise.all(batch);
+  private async next<K extends FanoutReply["kind"]>(kind: K): Promise<Extract<FanoutReply, { kind: K }>> {
+    for (;;) {
+      const reply = this.replies.shift();
+      if (reply) {
+        if (reply.kind !== kind) throw new Error(`fan-out subscribers: expected ${kind}, got ${reply.kind}`);
+        return reply as Extract<FanoutReply, { kind: K }>;
+      }
+      if (this.failure) throw this.failure;
+      await new Promise<void>((resolve) => (this.waiter = resolve));
+      this.waiter = null;
     }
   }
 
-  private add(index: number): Promise<void> {
-    const client = this.gql.ws();
-    this.clients.push(client);
-    return new Promise<void>((resolve, reject) => {
-      const offConnected = client.on("connected", () => {
-        offConnected();
-        resolve();
-      });
-      const offClosed = client.on("closed", (event) => {
-        offClosed();
-        reject(new Error(`subscriber ${index} closed: ${JSON.stringify(event)}`));
-      });
-      client.subscribe<Update["rollbackRequestUpdated"]>(
-        { query: SUBSCRIBE_REQUEST, variables: { p: this.project, id: this.requestId } },
-        {
-          next: (value) => {
-            if (value.errors?.length) reject(new Error(`subscription error: ${JSON.stringify(value.errors)}`));
-            const notes = (value.data as unknown as Update | undefined)?.rollbackRequestUpdated.notes ?? [];
-            const last = notes[notes.length - 1]?.text;
-            if (last !== undefined) this.waiting.get(index)?.(last);
-          },
-          error: (err) => reject(err instanceof Error ? err : new Error(JSON.stringify(err))),
-          complete: () => undefined,
-        },
-      );
-    });
+  async connected(): Promise<number> {
+    return (await this.next("connected")).connectMs;
   }
 
   /** Sends one note and resolves with each subscriber's delivery time (ms after the send started). */
   async change(text: string, timeoutMs = 30_000): Promise<{ deliveries: number[]; mutationMs: number }> {
-    const deliveries: number[] = [];
-    let resolveAll!: () => void;
-    const all = new Promise<void>((resolve) => (resolveAll = resolve));
-    const count = this.clients.length;
-    let start = 0;
-    for (let i = 0; i < count; i++) {
-      this.waiting.set(i, (got) => {
-        if (got !== text) return;
-        this.waiting.delete(i);
-        deliveries.push(now() - start);
-        if (deliveries.length === count) resolveAll();
-      });
-    }
-    const timer = setTimeout(() => resolveAll(), timeoutMs);
-    start = now();
+    this.proc.send({ cmd: "expect", text, timeoutMs } satisfies FanoutMessage);
+    await this.next("armed");
+    const start = performance.timeOrigin + performance.now();
     await this.gql.request(ADD_NOTE, { id: this.requestId, text });
-    const mutationMs = now() - start;
-    await all;
-    clearTimeout(timer);
-    if (deliveries.length < count) throw new Error(`only ${deliveries.length} of ${count} subscribers got note "${text}" within ${timeoutMs} ms`);
-    return { deliveries, mutationMs };
+    const mutationMs = performance.timeOrigin + performance.now() - start;
+    const { at } = await this.next("delivered");
+    return { deliveries: at.map((t) => t - start), mutationMs };
   }
 
   async close(): Promise<void> {
-    this.waiting.clear();
-    await Promise.all(this.clients.map((c) => c.dispose()));
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return;
+    this.proc.send({ cmd: "close" } satisfies FanoutMessage);
+    await this.next("closed").catch(() => undefined);
   }
 }
 
 async function phase(gql: GraphQLClient, project: string, requestId: string, subscribers: number, warmup: number, runs: number, tag: string) {
-  const subs = new Subscribers(gql, project, requestId);
-  const connectStart = now();
-  await subs.connect(subscribers);
-  const connectMs = now() - connectStart;
+  const subs = new Subscribers(gql, project, requestId, subscribers);
+  const connectMs = await subs.connected();
   // graphql-ws does not acknowledge a subscribe: a first change delivered to all proves every subscription is live.
   await subs.change(`${tag}: ready`);
   const lastDelivery: number[] = [];

@@ -5,7 +5,7 @@ import { GraphQLError } from "graphql";
 import { Plan, Role, TokenKind } from "../../entities/enums.js";
 import { Project } from "../../entities/project.js";
 import { createApp, type App } from "../app.js";
-import { ConfigError, loadConfig } from "../config.js";
+import { loadConfigOrExit } from "../config.js";
 import { createLogger } from "../logger.js";
 import { seedDemoIfEmpty } from "../seed/demo.js";
 import type { Actor } from "../services/actor.js";
@@ -145,16 +145,7 @@ async function run(app: App, argv: string[]): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(`configuration error: ${err.message}`);
-      process.exit(2);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit();
   const app = await createApp(config, createLogger(config.logLevel === "info" ? "warn" : config.logLevel));
   let code = 1;
   try {

@@ -1,6 +1,6 @@
 import "reflect-metadata";
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from "graphql";
-import { buildSchema, type ContainerType, type MiddlewareFn } from "type-graphql";
+import { buildSchema, type ContainerType } from "type-graphql";
 import type { RequestContext } from "../../resolvers/context.js";
 import { forbidden } from "../errors.js";
 import { DateTimeScalar } from "../../entities/scalars.js";
@@ -26,26 +26,45 @@ class ServiceContainer implements ContainerType {
 
 /**
  * Cluster agent tokens may call reportSyncStatus and nothing else, whatever the operation:
- * refused at the root field, so an agent cannot even probe which ids exist.
+ * refused at the root field, so an agent cannot even probe which ids exist. Only root fields are
+ * wrapped (a global middleware would run on every field of every result, subscriptions included).
  */
-const AgentsOnlyReportSync: MiddlewareFn<RequestContext> = async ({ context, info }, next) => {
-  if (context?.actor?.kind === "agent" && !info.path.prev && info.fieldName !== "reportSyncStatus" && !info.fieldName.startsWith("__")) {
-    throw forbidden("agent tokens can only call reportSyncStatus");
+function restrictAgentsToReportSync(schema: GraphQLSchema): GraphQLSchema {
+  const guard = (context: RequestContext | undefined) => {
+    if (context?.actor?.kind === "agent") throw forbidden("agent tokens can only call reportSyncStatus");
+  };
+  for (const type of [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]) {
+    for (const field of Object.values(type?.getFields() ?? {})) {
+      if (field.name === "reportSyncStatus") continue;
+      const { resolve, subscribe } = field;
+      if (resolve) {
+        field.resolve = (source, args, context: RequestContext, info) => {
+          guard(context);
+          return resolve(source, args, context, info);
+        };
+      }
+      if (subscribe) {
+        field.subscribe = (source, args, context: RequestContext, info) => {
+          guard(context);
+          return subscribe(source, args, context, info);
+        };
+      }
+    }
   }
-  return next();
-};
+  return schema;
+}
 
 /** The executable schema. Without services it still builds, for emitting the SDL. */
 export async function buildAppSchema(services: Services | null, pubSub?: AppPubSub): Promise<GraphQLSchema> {
-  return buildSchema({
+  const schema = await buildSchema({
     resolvers: [...RESOLVERS],
     container: new ServiceContainer(services),
     // Subscriptions use their own `subscribe` functions on the app's event bus; type-graphql still wants one.
     pubSub: (pubSub ?? services?.events.bus ?? createEventBus()) as never,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     validate: false,
-    globalMiddlewares: [AgentsOnlyReportSync],
   });
+  return restrictAgentsToReportSync(schema);
 }
 
 export const SCHEMA_HEADER = "# Emitted by `npm run schema` from the type-graphql resolvers. Do not edit by hand.\n\n";

@@ -75,13 +75,14 @@ function hash(text: string): number {
 
 const PORTS: Record<string, number> = { "api-gateway": 8080, auth: 8081, billing: 8082, web: 3000, worker: 9090 };
 
-function valuesYaml(org: string, service: string, tag: string, replicas: number): string {
+/** A service's values.yaml as the demo (and the benchmark's generated projects) write it. */
+export function valuesYaml(org: string, service: string, tag: string, replicas: number, port = PORTS[service] ?? 8080): string {
   return `# ${service} workload values
 image:
   repository: registry.example.com/${org}/${service}
   tag: "${tag}"
 replicas: ${replicas}
-port: ${PORTS[service] ?? 8080}
+port: ${port}
 resources:
   requests:
     cpu: 100m
@@ -99,7 +100,7 @@ probes:
 `;
 }
 
-function bindingsYaml(service: string): string {
+export function bindingsYaml(service: string): string {
   return `# Kustomize and manifest bindings of ${service}
 kustomize:
   path: services/${service}/kustomize

@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { createPubSub, filter, pipe, type PubSub, type PubSubEventTarget } from "@graphql-yoga/subscription";
 import type { Deployment } from "../../entities/deployment.js";
 import type { RollbackRequest } from "../../entities/rollback-request.js";
@@ -34,7 +35,11 @@ export interface DeploymentEvent {
 export type AppPubSub = PubSub<Topics>;
 
 export function createEventBus(eventTarget?: PubSubEventTarget<Topics>): AppPubSub {
-  return createPubSub<Topics>(eventTarget ? { eventTarget } : undefined);
+  if (eventTarget) return createPubSub<Topics>({ eventTarget });
+  // Every subscriber is a listener on its project's topic: hundreds on one are expected, not a leak.
+  const local = new EventTarget();
+  setMaxListeners(0, local);
+  return createPubSub<Topics>({ eventTarget: local as PubSubEventTarget<Topics> });
 }
 
 /** Publishing helpers: topics are per project, so a subscriber only receives its project's events. */
