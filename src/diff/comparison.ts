@@ -147,11 +147,12 @@ export function describeChanges(dir: string, files: FileChangeSet[], options: { 
 export async function loadChangeSet(repo: ProjectRepository, dir: string, from: string | null, to: string, filter?: (rel: string) => boolean): Promise<FileChangeSet[]> {
   const changed = await repo.changedFiles(from, to, dir);
   const relevant = filter ? changed.filter((c) => filter(c.path)) : changed;
+  // The diff names both blobs: read them by id, no path lookups in either tree.
   return Promise.all(
     relevant.map(async (c) => ({
       path: c.path,
-      before: c.status === "ADDED" || !from ? null : await repo.readFile(from, `${dir}/${c.path}`),
-      after: c.status === "REMOVED" ? null : await repo.readFile(to, `${dir}/${c.path}`),
+      before: c.before ? await repo.readBlob(c.before) : null,
+      after: c.after ? await repo.readBlob(c.after) : null,
     })),
   );
 }

@@ -57,6 +57,9 @@ export interface ChangedFile {
   /** Relative to the directory that was compared. */
   path: string;
   status: FileStatus;
+  /** Blob ids of the two sides (null where the file is absent), for readBlob. */
+  before: string | null;
+  after: string | null;
 }
 
 /** The branch moved and changed paths these writes depend on. */
@@ -104,6 +107,8 @@ export interface ProjectRepository {
   /** Every commit reachable from the head, oldest first. */
   history(): Promise<CommitInfo[]>;
   readFile(revision: string, path: string): Promise<Buffer | null>;
+  /** Content of a blob by id (as changedFiles gives them). */
+  readBlob(id: string): Promise<Buffer>;
   /** Every file below `dir` at `revision`, keyed by path relative to `dir`. */
   readFiles(revision: string, dir: string): Promise<Map<string, Buffer>>;
   /** Paths of every file below `dir` at `revision`, relative to `dir`. */

@@ -191,6 +191,10 @@ export class NodegitProjectRepository implements ProjectRepository {
     return this.blobs.getOrLoad(key, async () => Buffer.from((await Blob.lookup(this.repo, id)).content()));
   }
 
+  readBlob(id: string): Promise<Buffer> {
+    return this.blobContent(Oid.fromString(id));
+  }
+
   async readFile(revision: string, filePath: string): Promise<Buffer | null> {
     const entry = await entryOrNull(await this.treeAt(revision), trimSlashes(filePath));
     if (!entry || !entry.isBlob()) return null;
@@ -235,9 +239,11 @@ export class NodegitProjectRepository implements ProjectRepository {
     for (let i = 0; i < count; i++) {
       const delta = diff.getDelta(i);
       const status = delta.status();
-      if (status === Diff.DELTA.ADDED) out.push({ path: delta.newFile().path(), status: "ADDED" });
-      else if (status === Diff.DELTA.DELETED) out.push({ path: delta.oldFile().path(), status: "REMOVED" });
-      else out.push({ path: delta.newFile().path(), status: "MODIFIED" });
+      const before = delta.oldFile();
+      const after = delta.newFile();
+      if (status === Diff.DELTA.ADDED) out.push({ path: after.path(), status: "ADDED", before: null, after: after.id().tostrS() });
+      else if (status === Diff.DELTA.DELETED) out.push({ path: before.path(), status: "REMOVED", before: before.id().tostrS(), after: null });
+      else out.push({ path: after.path(), status: "MODIFIED", before: before.id().tostrS(), after: after.id().tostrS() });
     }
     return out;
   }
