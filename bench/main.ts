@@ -1,5 +1,5 @@
 import "reflect-metadata";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,7 +27,7 @@ import { now } from "./stats.js";
  * during A and write bench/tmp/scenario-a.cpuprofile): generates a project at scale,
  * starts the real server in this process (createApp + startServer, PORT 0, a temporary
  * DATA_DIR, SEED none, LOG_LEVEL silent), runs scenarios A-G beside their baselines, prints
- * one table and writes bench/results.json. Missed targets are reported, never fatal; the exit
+ * one table and writes bench/results.json (quick: results-quick.json; --only: tmp/results-partial.json). Missed targets are reported, never fatal; the exit
  * code is non-zero only when something actually failed.
  */
 
@@ -127,7 +127,11 @@ async function run(options: BenchOptions, spans: boolean): Promise<number> {
       log("where a GraphQL full rollback spends its time (mean per rollback, spans nest):");
       for (const s of spanReport.spans) log(`  ${s.name.padEnd(48)} ${s.meanMs.toFixed(2).padStart(8)} ms  x${s.callsPerOp.toFixed(1)}`);
     }
-    const out = path.join(BENCH_DIR, "results.json");
+    // A full run's figures are the ones kept in git (bench/README.md quotes them); quick runs and
+    // runs of a few scenarios go beside them so they never overwrite them.
+    const partial = options.only.size > 0;
+    const out = partial ? path.join(BENCH_DIR, "tmp", "results-partial.json") : path.join(BENCH_DIR, options.quick ? "results-quick.json" : "results.json");
+    mkdirSync(path.dirname(out), { recursive: true });
     writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`);
     log(`wrote ${path.relative(process.cwd(), out) || out}`);
     return 0;
