@@ -2,7 +2,7 @@ import { createTwoFilesPatch } from "diff";
 import { ChangeKind } from "../../entities/enums.js";
 import type { FieldChange } from "../../entities/field-change.js";
 import type { ProjectRepository } from "../git/git-store.js";
-import { diffLeaves, parseYamlRecord, selectorOf } from "../yaml/fields.js";
+import { diffLeafMaps, flattenLeaves, parseYamlRecord, selectorOf } from "../yaml/fields.js";
 
 export interface FileDiffResult {
   /** Relative to the repository root. */
@@ -77,17 +77,35 @@ export function unifiedPatch(path: string, before: Buffer | null, after: Buffer 
     .join("\n");
 }
 
+/**
+ * Flattened fields of a file version, remembered per buffer: the Git store hands out one buffer
+ * per blob while it is cached, so a file version is parsed once however many comparisons,
+ * previews and history records read it (parsing is most of a comparison's cost).
+ */
+const leavesByBuffer = new WeakMap<Buffer, ReadonlyMap<string, unknown>>();
+const NO_LEAVES: ReadonlyMap<string, unknown> = new Map();
+
+function leavesOf(buf: Buffer | null): ReadonlyMap<string, unknown> {
+  if (!buf) return NO_LEAVES;
+  let leaves = leavesByBuffer.get(buf);
+  if (!leaves) {
+    leaves = flattenLeaves(parseYamlRecord(buf));
+    leavesByBuffer.set(buf, leaves);
+  }
+  return leaves;
+}
+
 function fieldChangesOf(service: string | null, file: string, before: Buffer | null, after: Buffer | null): FieldChange[] {
   if (!isYaml(file)) return [];
-  let a: Record<string, unknown>;
-  let b: Record<string, unknown>;
+  let a: ReadonlyMap<string, unknown>;
+  let b: ReadonlyMap<string, unknown>;
   try {
-    a = parseYamlRecord(before);
-    b = parseYamlRecord(after);
+    a = leavesOf(before);
+    b = leavesOf(after);
   } catch {
     return []; // not valid YAML: the file diff still shows the change
   }
-  return diffLeaves(a, b).map((c) => ({
+  return diffLeafMaps(a, b).map((c) => ({
     service,
     file,
     path: c.path,

@@ -61,8 +61,11 @@ export interface LeafChange {
 
 /** Field-by-field difference between two parsed YAML values, in document order. */
 export function diffLeaves(before: unknown, after: unknown): LeafChange[] {
-  const a = flattenLeaves(before);
-  const b = flattenLeaves(after);
+  return diffLeafMaps(flattenLeaves(before), flattenLeaves(after));
+}
+
+/** diffLeaves on values already flattened by flattenLeaves. */
+export function diffLeafMaps(a: ReadonlyMap<string, unknown>, b: ReadonlyMap<string, unknown>): LeafChange[] {
   const out: LeafChange[] = [];
   for (const [path, av] of a) {
     if (!b.has(path)) out.push({ path, kind: "REMOVED", before: av, after: null });
