@@ -1,5 +1,5 @@
 import type { EntityManager } from "typeorm";
-import { IsNull, MoreThan } from "typeorm";
+import { IsNull } from "typeorm";
 import { ApprovalPolicy } from "../../entities/approval-policy.js";
 import { BreakGlassSession } from "../../entities/break-glass-session.js";
 import { Role } from "../../entities/enums.js";
@@ -89,11 +89,14 @@ export class ApprovalService {
 
   /** The user's open, unexpired session in the project. */
   async activeSession(projectId: string, userId: string, tx: EntityManager = this.db.manager): Promise<BreakGlassSession | null> {
-    return tx.findOne(BreakGlassSession, {
-      where: { projectId, userId, closedAt: IsNull(), expiresAt: MoreThan(new Date()) },
-      relations: { user: true },
-      order: { openedAt: "DESC" },
-    });
+    // Query builder with limit, not findOne: findOne with a relation costs TypeORM a second query.
+    return tx
+      .createQueryBuilder(BreakGlassSession, "s")
+      .leftJoinAndSelect("s.user", "user")
+      .where("s.projectId = :projectId AND s.userId = :userId AND s.closedAt IS NULL AND s.expiresAt > :now", { projectId, userId, now: new Date() })
+      .orderBy("s.openedAt", "DESC")
+      .limit(1)
+      .getOne();
   }
 
   async openBreakGlass(actor: Actor, projectSlug: string, justification: string, durationMinutes: number | null | undefined): Promise<BreakGlassSession> {

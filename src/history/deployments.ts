@@ -447,14 +447,10 @@ export class DeploymentService {
   async findByRevision(te: TenantEnvironment, revision: string): Promise<Deployment | null> {
     const rev = revision.trim().toLowerCase();
     if (!/^[0-9a-f]{4,64}$/.test(rev)) return null;
-    if (rev.length >= 40) return this.db.manager.findOne(Deployment, { where: { tenantEnvironmentId: te.id, revision: rev }, relations: { author: true } });
-    const matches = await this.db.manager
-      .createQueryBuilder(Deployment, "d")
-      .leftJoinAndSelect("d.author", "author")
-      .where("d.tenantEnvironmentId = :te", { te: te.id })
-      .andWhere("d.revision LIKE :prefix", { prefix: `${rev}%` })
-      .limit(2)
-      .getMany();
+    // Query builder with limit, not findOne: findOne with a relation costs TypeORM a second query.
+    const qb = this.db.manager.createQueryBuilder(Deployment, "d").leftJoinAndSelect("d.author", "author").where("d.tenantEnvironmentId = :te", { te: te.id });
+    if (rev.length >= 40) return qb.andWhere("d.revision = :rev", { rev }).limit(1).getOne();
+    const matches = await qb.andWhere("d.revision LIKE :prefix", { prefix: `${rev}%` }).limit(2).getMany();
     if (matches.length > 1) throw badInput(`revision "${revision}" is ambiguous in ${te.path}: give more characters`);
     return matches[0] ?? null;
   }

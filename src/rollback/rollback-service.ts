@@ -398,19 +398,20 @@ export class RollbackService {
     const initial = ready.request ?? (await this.load(id));
     const from = trigger === "retry" ? RollbackRequestState.FAILED : RollbackRequestState.APPROVED;
     return this.db.withProjectLock(initial.projectId, async () => {
+      const startedAt = new Date();
+      const claim = {
+        state: RollbackRequestState.EXECUTING,
+        executionStartedAt: startedAt,
+        executorId: this.executorId,
+        error: null,
+        errorCode: null,
+        updatedAt: startedAt,
+      };
       const claimed = await this.db.transaction(async (tx) => {
         const res = await tx
           .createQueryBuilder()
           .update(RollbackRequest)
-          .set({
-            state: RollbackRequestState.EXECUTING,
-            executionAttempts: () => `"executionAttempts" + 1`,
-            executionStartedAt: new Date(),
-            executorId: this.executorId,
-            error: null,
-            errorCode: null,
-            updatedAt: new Date(),
-          })
+          .set({ ...claim, executionAttempts: () => `"executionAttempts" + 1` })
           .where({ id, state: from })
           .execute();
         if (!res.affected) return false;
@@ -432,7 +433,13 @@ export class RollbackService {
         if (trigger === "retry") throw badInput(`rollback request is not failed: only FAILED requests can be retried`);
         return this.load(id);
       }
-      const executing = await this.load(id);
+      // A request this call just created and loaded is known up to the claim's own columns: no re-read.
+      const executing =
+        trigger === "request" && ready.request
+          ? Object.assign(Object.create(Object.getPrototypeOf(initial) as object) as RollbackRequest, initial, claim, {
+              executionAttempts: initial.executionAttempts + 1,
+            })
+          : await this.load(id);
       this.events.rollbackRequestUpdated(executing);
 
       let committed: string | null = null;

@@ -94,7 +94,8 @@ export class AuditTrail {
       hash: "",
     });
     event.hash = eventHash(head.hash, event);
-    await tx.insert(AuditEvent, event as never);
+    // Every column is set here, so nothing needs reading back after the insert (tx.insert would re-select the defaults).
+    await tx.createQueryBuilder().insert().into(AuditEvent).values(event as never).updateEntity(false).execute();
     await tx.update(AuditChainHead, { projectId: input.projectId }, { seq: event.seq, hash: event.hash });
     return event;
   }
