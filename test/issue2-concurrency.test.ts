@@ -4,6 +4,7 @@ import {
   DEPLOY,
   commitCount,
   eventually,
+  expectError,
   expectNoInternals,
   fileAt,
   fullHistory,
@@ -196,5 +197,42 @@ describe("issue 2: concurrent writers", () => {
     const after = await fullHistory(server, jane, "globex", "dev");
     expect(after[0]!.revision).toBe(headAfter);
     expect(after).toHaveLength(history.length + landed.length);
+  });
+
+  it("an execution in one tenant-environment does not hold back another of the same project; one of the same tenant-environment waits its turn", async () => {
+    // Every execution pauses before its commit: long enough to look at what runs meanwhile.
+    t = await startTestServer({ env: { EXECUTION_PAUSE_AT: "before-commit", EXECUTION_PAUSE_MS: "8000" } });
+    const server = t;
+    const jane = server.tokens["jane@example.com"]!;
+    const alice = server.tokens["alice@example.com"]!;
+    const acme = await fullHistory(server, jane, "acme", "staging");
+    const globex = await fullHistory(server, jane, "globex", "staging");
+    const LIST = `query ($state: RollbackRequestState) { rollbackRequests(project: "demo", state: $state, first: 50) { nodes { id tenant environment state } } }`;
+    type Listed = { rollbackRequests: { nodes: { id: string; tenant: string; environment: string; state: string }[] } };
+    const inState = async (state: string) => (await server.ok<Listed>(jane, LIST, { state })).rollbackRequests.nodes;
+
+    const first = requestRollback(server, jane, { project: "demo", tenant: "acme", environment: "staging", mode: "FULL", targetSha: acme[3]!.revision, justification: "acme first" });
+    await eventually(async () => ((await inState("EXECUTING")).length === 1 ? true : undefined), "the first rollback to execute");
+
+    const other = requestRollback(server, jane, { project: "demo", tenant: "globex", environment: "staging", mode: "FULL", targetSha: globex[3]!.revision, justification: "globex meanwhile" });
+    const same = requestRollback(server, alice, { project: "demo", tenant: "acme", environment: "staging", mode: "FULL", targetSha: acme[6]!.revision, justification: "acme again" });
+    const executing = await eventually(async () => {
+      const rows = await inState("EXECUTING");
+      return rows.length === 2 ? rows : undefined;
+    }, "both tenant-environments executing at once");
+    expect(executing.map((r) => `${r.tenant}/${r.environment}`).sort()).toEqual(["acme/staging", "globex/staging"]);
+    // The second acme/staging request waits for the first: approved, not executing.
+    const waiting = await inState("APPROVED");
+    expect(waiting.map((r) => `${r.tenant}/${r.environment}`)).toEqual(["acme/staging"]);
+
+    const [a, b, c] = await Promise.all([first, other, same]);
+    expect(a.data?.requestRollback.state).toBe("COMPLETED");
+    expect(b.data?.requestRollback.state).toBe("COMPLETED");
+    // Planned against the head before the first one landed, it now conflicts with it and writes nothing.
+    expectError(c, "CONFLICT", 409, /revision [0-9a-f]{7}.*revision [0-9a-f]{7}/s);
+    const headAfter = head(server);
+    for (const sha of [a.data!.requestRollback.commitSha!, b.data!.requestRollback.commitSha!]) expect(isAncestor(server, sha, headAfter)).toBe(true);
+    expect(treeId(server, headAfter, "tenants/acme/staging")).toBe(treeId(server, acme[3]!.revision, "tenants/acme/staging"));
+    expect(treeId(server, headAfter, "tenants/globex/staging")).toBe(treeId(server, globex[3]!.revision, "tenants/globex/staging"));
   });
 });

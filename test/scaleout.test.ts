@@ -145,6 +145,38 @@ describe.skipIf(!available)("scale-out: replicas on PostgreSQL, Redis and a host
     }
   });
 
+  it("rollbacks of twelve tenant-environments of three projects at once on one replica all complete (more lock holders than pooled connections)", async () => {
+    const jane = tokens["jane@example.com"]!;
+    const tes = ["demo", "pro", "starter"].flatMap((project) => ["acme", "globex"].flatMap((tenant) => ["dev", "staging"].map((environment) => ({ project, tenant, environment }))));
+    const subtree = (project: string, rev: string, dir: string) =>
+      execFileSync("git", ["-C", path.join(remoteRoot, `${project}.git`), "rev-parse", `${rev}:${dir}`], { encoding: "utf8" }).trim();
+    const inputs = await Promise.all(
+      tes.map(async (te) => {
+        const history = await call<{ deploymentHistory: { nodes: { revision: string }[] } }>(
+          a,
+          jane,
+          `query($p:String!,$t:String!,$e:String!){ deploymentHistory(project:$p,tenant:$t,environment:$e,first:30){ nodes{ revision } } }`,
+          { p: te.project, t: te.tenant, e: te.environment },
+        );
+        const dir = `tenants/${te.tenant}/${te.environment}`;
+        const current = subtree(te.project, "main", dir);
+        const target = history.data!.deploymentHistory.nodes.map((n) => n.revision).find((rev) => subtree(te.project, rev, dir) !== current)!;
+        return { ...te, target };
+      }),
+    );
+    const results = await Promise.all(
+      inputs.map((i) =>
+        call<{ requestRollback: { state: string } }>(
+          a,
+          jane,
+          `mutation($p:String!,$t:String!,$e:String!,$s:String!){ requestRollback(input:{project:$p,tenant:$t,environment:$e,mode:FULL,targetSha:$s,justification:"wide incident"}){ state } }`,
+          { p: i.project, t: i.tenant, e: i.environment, s: i.target },
+        ),
+      ),
+    );
+    expect(results.map((r) => r.errors?.[0]?.message ?? r.data!.requestRollback.state)).toEqual(tes.map(() => "COMPLETED"));
+  }, 120_000);
+
   it("two approvers approving one request on two replicas at once execute it once", async () => {
     const [, target] = await revisions(a, "acme", "production");
     const created = await call<{ requestRollback: { id: string } }>(

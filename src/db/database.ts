@@ -2,10 +2,15 @@ import path from "node:path";
 import { mkdirSync } from "node:fs";
 import { DataSource, type EntityManager, type SelectQueryBuilder, type ObjectLiteral } from "typeorm";
 import { ALL_ENTITIES } from "../../entities/index.js";
-import { KeyedMutex, Mutex } from "../lib/mutex.js";
+import { KeyedMutex, KeyedRwLock, Mutex, Semaphore } from "../lib/mutex.js";
 import { MIGRATIONS } from "./migrations/index.js";
 
 export type Dialect = "sqlite" | "postgres";
+
+const PG_POOL_SIZE = 10;
+/** Advisory lock key spaces (the first key of the two-key form). */
+const PROJECT_LOCKS = 1;
+const TENANT_ENVIRONMENT_LOCKS = 2;
 
 export interface DatabaseOptions {
   /** postgres://… or unset for SQLite. */
@@ -22,7 +27,14 @@ export interface DatabaseOptions {
  */
 export class Database {
   private readonly writeLock = new Mutex();
-  private readonly projectLocks = new KeyedMutex();
+  private readonly projectLocks = new KeyedRwLock();
+  private readonly tenantEnvironmentLocks = new KeyedMutex();
+  /**
+   * On PostgreSQL each held lock keeps a pooled connection for its session-level advisory lock;
+   * capping the holders below the pool size leaves connections for the work they do meanwhile
+   * (without it, as many holders as connections would wait on each other forever).
+   */
+  private readonly lockHolders = new Semaphore(PG_POOL_SIZE - 2);
 
   private constructor(
     readonly dataSource: DataSource,
@@ -45,7 +57,7 @@ export class Database {
         synchronize: false,
         logging: false,
         // search_path too, so the few raw SQL statements find the tables in that schema.
-        extra: { max: 10, ...(options.schema ? { options: `-c search_path="${options.schema.replace(/"/g, "")}"` } : {}) },
+        extra: { max: PG_POOL_SIZE, ...(options.schema ? { options: `-c search_path="${options.schema.replace(/"/g, "")}"` } : {}) },
       });
     } else {
       dialect = "sqlite";
@@ -107,23 +119,50 @@ export class Database {
   }
 
   /**
-   * Serializes work on one project's repository and history (commit, then record it) across this
-   * process and, on PostgreSQL, across replicas, so history order always follows commit order.
+   * Work on a whole project (reindex, crash reconciliation): waits for every tenant-environment
+   * lock of the project to be released and holds new ones back, in this process and, on
+   * PostgreSQL, across replicas.
    */
-  async withProjectLock<T>(projectId: string, work: () => Promise<T>): Promise<T> {
-    return this.projectLocks.run(projectId, async () => {
-      if (this.dialect !== "postgres") return work();
+  withProjectLock<T>(projectId: string, work: () => Promise<T>): Promise<T> {
+    return this.projectLocks.write(projectId, () => this.withAdvisoryLocks([["exclusive", PROJECT_LOCKS, projectId]], work));
+  }
+
+  /**
+   * Serializes work on one tenant-environment's history (commit, then record it) across this
+   * process and, on PostgreSQL, across replicas, so its history order always follows commit
+   * order. Different tenant-environments of a project proceed side by side; the Git store's
+   * compare-and-swap orders their commits on the branch.
+   */
+  withTenantEnvironmentLock<T>(projectId: string, tenantEnvironmentId: string, work: () => Promise<T>): Promise<T> {
+    return this.projectLocks.read(projectId, () =>
+      this.tenantEnvironmentLocks.run(tenantEnvironmentId, () =>
+        this.withAdvisoryLocks(
+          [
+            ["shared", PROJECT_LOCKS, projectId],
+            ["exclusive", TENANT_ENVIRONMENT_LOCKS, tenantEnvironmentId],
+          ],
+          work,
+        ),
+      ),
+    );
+  }
+
+  /** Session-level advisory locks on PostgreSQL, taken in the order given and released in reverse; nothing on SQLite (one process). */
+  private async withAdvisoryLocks<T>(locks: ["shared" | "exclusive", number, string][], work: () => Promise<T>): Promise<T> {
+    if (this.dialect !== "postgres") return work();
+    return this.lockHolders.run(async () => {
       const runner = this.dataSource.createQueryRunner();
       await runner.connect();
-      const key = advisoryKey(projectId);
+      const held: string[] = [];
       try {
-        await runner.query("SELECT pg_advisory_lock($1)", [key]);
-        try {
-          return await work();
-        } finally {
-          await runner.query("SELECT pg_advisory_unlock($1)", [key]);
+        for (const [mode, space, id] of locks) {
+          const fn = mode === "shared" ? "pg_advisory_lock_shared" : "pg_advisory_lock";
+          await runner.query(`SELECT ${fn}($1, $2)`, [space, advisoryKey(id)]);
+          held.unshift(`SELECT ${mode === "shared" ? "pg_advisory_unlock_shared" : "pg_advisory_unlock"}(${space}, ${advisoryKey(id)})`);
         }
+        return await work();
       } finally {
+        for (const unlock of held) await runner.query(unlock);
         await runner.release();
       }
     });
@@ -148,7 +187,7 @@ export class Database {
   }
 }
 
-/** A stable 32-bit key for pg_advisory_lock from a project id. */
+/** A stable 32-bit key for pg_advisory_lock from an id. */
 function advisoryKey(id: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);

@@ -103,7 +103,7 @@ export class DeploymentService {
     const repo = await this.git.open(project.slug);
     const dir = tenantDir(te.tenantSlug, te.environment);
 
-    return this.db.withProjectLock(project.id, async () => {
+    return this.db.withTenantEnvironmentLock(project.id, te.id, async () => {
       for (let attempt = 1; ; attempt++) {
         await repo.refresh();
         const head = await repo.head();
@@ -248,7 +248,7 @@ export class DeploymentService {
       writes.push({ type: "file", path: `${dir}/rendered/${service}.yaml`, content: renderFromFiles(te.tenantSlug, te.environment, service, own) });
     }
     const source = options.source ?? DeploymentSource.RELEASE;
-    return this.db.withProjectLock(project.id, async () => {
+    return this.db.withTenantEnvironmentLock(project.id, te.id, async () => {
       const message = deployMessage({
         summary: options.summary,
         tenant: te.tenantSlug,

@@ -387,7 +387,8 @@ export class RollbackService {
 
   /**
    * Executes an APPROVED request (or retries a FAILED one) against the newest head. Runs under
-   * the project lock, so an EXECUTING request seen by whoever holds that lock is an interrupted one.
+   * its tenant-environment's lock, which the project lock excludes: an EXECUTING request seen by
+   * whoever holds the project lock is an interrupted one.
    */
   private async execute(
     id: string,
@@ -397,7 +398,7 @@ export class RollbackService {
   ): Promise<RollbackRequest> {
     const initial = ready.request ?? (await this.load(id));
     const from = trigger === "retry" ? RollbackRequestState.FAILED : RollbackRequestState.APPROVED;
-    return this.db.withProjectLock(initial.projectId, async () => {
+    return this.db.withTenantEnvironmentLock(initial.projectId, initial.tenantEnvironmentId, async () => {
       const startedAt = new Date();
       const claim = {
         state: RollbackRequestState.EXECUTING,
