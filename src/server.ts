@@ -11,6 +11,7 @@ import type { App } from "./app.js";
 import { formatError } from "./errors.js";
 import { GitHttpBackend } from "./http/git-http.js";
 import { buildAppSchema } from "./schema/build-schema.js";
+import { sharedSubscribe } from "./schema/shared-subscriptions.js";
 import { AuthService } from "./services/auth.js";
 import { Maintenance } from "./maintenance.js";
 
@@ -47,6 +48,8 @@ export async function startServer(app: App): Promise<RunningServer> {
         return true;
       },
       context: (ctx) => ctx.extra.actorContext!,
+      // Subscribers of one caller with the same operation share each event's execution.
+      subscribe: sharedSubscribe((context) => callerKey((context as RequestContext).actor)),
       onNext: (_ctx, _id, _payload, _args, result) => {
         if (!("errors" in result) || !result.errors) return result;
         return { ...result, errors: result.errors.map((e) => formatError(e.toJSON?.() ?? e, e, log)) };
@@ -211,4 +214,11 @@ function requestLogger(logger: Logger): ApolloServerPlugin<BaseContext> {
       };
     },
   };
+}
+
+/** Who a subscription's results may depend on: resolvers see the user (or agent) behind a token. */
+function callerKey(actor: RequestContext["actor"]): string {
+  if (!actor) return "anonymous";
+  if (actor.kind === "agent") return `agent:${actor.tokenId}`;
+  return `${actor.kind}:${actor.user?.id ?? ""}`;
 }

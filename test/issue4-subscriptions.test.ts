@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { collect, startTestServer, type TestServer } from "./helpers/harness.js";
+import { subscribe, warmUp, type Subscription } from "./helpers/issue2.js";
 import {
   ADD_NOTE,
   badRelease,
@@ -164,6 +165,42 @@ describe("issue 4: rollbackRequestUpdated", () => {
     const [s] = await onStaging.done;
     expect(s!.rollbackRequestUpdated).toMatchObject({ id: stagingReq.id, environment: "staging" });
     for (const sub of [onPro, onGlobex, onStaging]) sub.dispose();
+  });
+
+  it("subscribers of one user on one request share each event's execution, yet each receives exactly its own selection, and one leaving does not disturb the others", async () => {
+    const { good } = await badRelease(t);
+    const pending = await mustRequest(t, jane, { targetSha: good, justification: "many dashboards" });
+    const SLIM = `subscription($p: String!, $id: ID) { rollbackRequestUpdated(project: $p, id: $id) { id state } }`;
+    const WITH_NOTES = `subscription($p: String!, $id: ID) { rollbackRequestUpdated(project: $p, id: $id) { id notes { text } reviews { decision } } }`;
+    type Slim = { id: string; state: string };
+    type WithNotes = { id: string; notes: { text: string }[]; reviews: { decision: string }[] };
+    const slimA = subscribe<Slim>(t.ws(victor), SLIM, { p: "demo", id: pending.id }, "rollbackRequestUpdated");
+    const slimB = subscribe<Slim>(t.ws(victor), SLIM, { p: "demo", id: pending.id }, "rollbackRequestUpdated");
+    const leaver = subscribe<Slim>(t.ws(victor), SLIM, { p: "demo", id: pending.id }, "rollbackRequestUpdated");
+    const notes = subscribe<WithNotes>(t.ws(victor), WITH_NOTES, { p: "demo", id: pending.id }, "rollbackRequestUpdated");
+    const otherUser = subscribe<WithNotes>(t.ws(alice), WITH_NOTES, { p: "demo", id: pending.id }, "rollbackRequestUpdated");
+    const all: Subscription<Slim | WithNotes>[] = [slimA, slimB, leaver, notes, otherUser];
+    // Each subscription proves itself live with a note of its own.
+    for (const [i, sub] of all.entries()) await warmUp(sub, () => t.ok(carol, ADD_NOTE, { id: pending.id, text: `warm-up ${i}` }), (items) => items.length > 0);
+
+    leaver.dispose();
+    await t.ok(carol, ADD_NOTE, { id: pending.id, text: "after one left" });
+    expect((await mustReview(t, bob, pending.id, "REJECT", "not needed")).state).toBe("REJECTED");
+
+    for (const sub of [slimA, slimB]) {
+      const items = await sub.until((seen) => seen.some((r) => r.state === "REJECTED"));
+      // Exactly the fields asked for: nothing of the other selection leaks in.
+      expect(items.at(-1)).toEqual({ id: pending.id, state: "REJECTED" });
+    }
+    for (const sub of [notes, otherUser]) {
+      const items = await sub.until((seen) => seen.some((r) => r.reviews.length > 0));
+      const last = items.at(-1)!;
+      expect(Object.keys(last).sort()).toEqual(["id", "notes", "reviews"]);
+      expect(last.reviews).toEqual([{ decision: "REJECT" }]);
+      expect(last.notes.map((n) => n.text)).toContain("after one left");
+    }
+    for (const sub of all) expect(sub.errors).toEqual([]);
+    for (const sub of all) sub.dispose();
   });
 
   it("is authenticated at connection time: no token or a bad token closes the socket with 4401", async () => {
