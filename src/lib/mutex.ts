@@ -9,23 +9,34 @@ export class Mutex {
   }
 }
 
-/** One Mutex per key, dropped again when nobody waits on it. */
-export class KeyedMutex {
-  private readonly locks = new Map<string, { mutex: Mutex; users: number }>();
+/** One lock per key, made on first use and dropped again when nobody holds or waits on it. */
+class PerKey<L> {
+  private readonly locks = new Map<string, { lock: L; users: number }>();
 
-  async run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+  constructor(private readonly make: () => L) {}
+
+  async use<T>(key: string, fn: (lock: L) => Promise<T>): Promise<T> {
     let entry = this.locks.get(key);
     if (!entry) {
-      entry = { mutex: new Mutex(), users: 0 };
+      entry = { lock: this.make(), users: 0 };
       this.locks.set(key, entry);
     }
     entry.users++;
     try {
-      return await entry.mutex.run(fn);
+      return await fn(entry.lock);
     } finally {
       entry.users--;
       if (entry.users === 0) this.locks.delete(key);
     }
+  }
+}
+
+/** One Mutex per key. */
+export class KeyedMutex {
+  private readonly locks = new PerKey(() => new Mutex());
+
+  run<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    return this.locks.use(key, (mutex) => mutex.run(fn));
   }
 }
 
@@ -84,31 +95,16 @@ export class RwLock {
   }
 }
 
-/** One RwLock per key, dropped again when nobody holds or waits on it. */
+/** One RwLock per key. */
 export class KeyedRwLock {
-  private readonly locks = new Map<string, { lock: RwLock; users: number }>();
+  private readonly locks = new PerKey(() => new RwLock());
 
   read<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    return this.use(key, (lock) => lock.read(fn));
+    return this.locks.use(key, (lock) => lock.read(fn));
   }
 
   write<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    return this.use(key, (lock) => lock.write(fn));
-  }
-
-  private async use<T>(key: string, fn: (lock: RwLock) => Promise<T>): Promise<T> {
-    let entry = this.locks.get(key);
-    if (!entry) {
-      entry = { lock: new RwLock(), users: 0 };
-      this.locks.set(key, entry);
-    }
-    entry.users++;
-    try {
-      return await fn(entry.lock);
-    } finally {
-      entry.users--;
-      if (entry.users === 0) this.locks.delete(key);
-    }
+    return this.locks.use(key, (lock) => lock.write(fn));
   }
 }
 
