@@ -2,6 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../src/config.js";
 import { startTestServer, type TestServer } from "./helpers/harness.js";
 import { agentToken, basic, CLI_MAIN, git, rawRequest, removeScratch, repoUrl, run, scratchDir } from "./helpers/issue5.js";
 
@@ -246,5 +247,37 @@ describe("issue 5: the hosted repository over Git smart HTTP", () => {
       expect(res.body.toString("latin1")).toContain(head);
       expect(res.body.toString("latin1")).not.toContain("root:");
     });
+  });
+});
+
+describe("issue 5: many agents fetching at once", () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    // One git process at a time: every other request waits its turn instead of forking its own.
+    t = await startTestServer({ env: { GIT_HTTP_MAX_PROCESSES: "1" } });
+  });
+  afterAll(async () => {
+    await t?.stop();
+    removeScratch();
+  });
+
+  it("six clones at once with a cap of one git process all complete with the server's history (they wait their turn)", async () => {
+    const token = await agentToken(t, "demo");
+    const head = t.git("demo", "rev-parse", "refs/heads/main").trim();
+    const clones = await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        const dir = path.join(scratchDir(), "clone");
+        const result = await git(["clone", "--quiet", repoUrl(t, "demo", token), dir]);
+        return { ...result, dir };
+      }),
+    );
+    for (const c of clones) {
+      expect(c.code, c.stderr).toBe(0);
+      expect((await git(["rev-parse", "HEAD"], { cwd: c.dir })).stdout.trim()).toBe(head);
+    }
+  });
+
+  it("refuses a cap of zero at start, naming the variable", () => {
+    expect(() => loadConfig({ GIT_HTTP_MAX_PROCESSES: "0" })).toThrow(/^GIT_HTTP_MAX_PROCESSES: must be between 1 and 1024, got 0$/);
   });
 });

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
 import { Project } from "../../entities/project.js";
 import { reposDir, type App } from "../app.js";
+import { Semaphore } from "../lib/mutex.js";
 import { AuthService } from "../services/auth.js";
 import type { Actor } from "../services/actor.js";
 
@@ -40,7 +41,12 @@ type Outcome = { status: number; message: string; headers?: Record<string, strin
  *    endpoint; 403 for any push (git-receive-pack), whoever asks.
  */
 export class GitHttpBackend {
-  constructor(private readonly app: App) {}
+  /** Many agents polling at once must not fork a git process each: the rest wait their turn. */
+  private readonly backends: Semaphore;
+
+  constructor(private readonly app: App) {
+    this.backends = new Semaphore(app.config.gitHttpMaxProcesses);
+  }
 
   async handle(req: IncomingMessage, res: ServerResponse, _url: URL): Promise<void> {
     // Work on the raw request target, not the URL the router normalized: `..` and `%2e%2e`
@@ -96,13 +102,17 @@ export class GitHttpBackend {
     } catch {
       return this.refuse(res, { status: 404, message: "not found: the project has no repository yet" });
     }
-    await this.runBackend(req, res, {
-      root,
-      pathInfo: `/${project.slug}.git/${endpoint}`,
-      queryString: endpoint === "info/refs" ? "service=git-upload-pack" : "",
-      method: expected,
-      remoteUser: actor.kind === "agent" ? `agent:${actor.tokenId}` : actor.kind === "user" ? actor.user.email : "system",
-      repoDir,
+    await this.backends.run(async () => {
+      // A client that gave up while waiting needs no process.
+      if (res.destroyed || req.socket.destroyed) return;
+      await this.runBackend(req, res, {
+        root,
+        pathInfo: `/${project.slug}.git/${endpoint}`,
+        queryString: endpoint === "info/refs" ? "service=git-upload-pack" : "",
+        method: expected,
+        remoteUser: actor.kind === "agent" ? `agent:${actor.tokenId}` : actor.kind === "user" ? actor.user.email : "system",
+        repoDir,
+      });
     });
   }
 
