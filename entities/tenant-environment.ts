@@ -56,6 +56,10 @@ export class TenantEnvironment extends Node {
   @Column({ type: "simple-json", nullable: true })
   drift: DriftRecord[] | null;
 
+  /** When the agent's silence was announced as UNREACHABLE (null again once it reports): one replica announces it, once. */
+  @Column({ type: Date, nullable: true })
+  unreachableAnnouncedAt: Date | null;
+
   @Field(() => String)
   get path(): string {
     return `tenants/${this.tenantSlug}/${this.environment}/`;

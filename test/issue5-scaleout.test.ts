@@ -31,6 +31,8 @@ describe.skipIf(!available)("issue 5: sync loop across replicas", () => {
     REDIS_URL,
     GIT_REMOTE: `file://${root}/remotes/{project}.git`,
     DATA_DIR: path.join(root, name),
+    // Short, so the last test sees agents go silent; every replica's maintenance loop looks every second.
+    AGENT_UNREACHABLE_AFTER: "2",
     ...extra,
   });
 
@@ -99,5 +101,33 @@ describe.skipIf(!available)("issue 5: sync loop across replicas", () => {
     );
     expect(seen.data!.tenantEnvironment.sync).toEqual({ state: "SYNCED", revision: sha });
     expect(seen.data!.tenantEnvironment.history.nodes[0]).toEqual({ revision: sha, status: "SUCCESS" });
+  });
+
+  it("an agent that goes silent is announced UNREACHABLE once, by one of the replicas", async () => {
+    const victor = tokens["victor@example.com"]!;
+    const client = createClient({ url: b.graphqlUrl.replace(/^http/, "ws"), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${victor}` }, retryAttempts: 0 });
+    clients.push(client);
+    const events: SyncEvent[] = [];
+    client.subscribe<{ syncStatusChanged: SyncEvent }>(
+      { query: SYNC_SUBSCRIPTION, variables: { p: "demo", t: "globex", e: "production" } },
+      { next: (v) => v.data && events.push(v.data.syncStatusChanged), error: () => undefined, complete: () => undefined },
+    );
+    const revision = (await call<{ tenantEnvironment: { currentRevision: string } }>(a, victor, `{ tenantEnvironment(project:"demo",tenant:"globex",environment:"production"){ currentRevision } }`)).data!
+      .tenantEnvironment.currentRevision;
+    // Report (through A) until B's subscriber has seen a report: then it is live.
+    const deadline = Date.now() + 60_000;
+    while (!events.some((e) => e.agent === "CONNECTED")) {
+      if (Date.now() > deadline) throw new Error(`no report seen: ${JSON.stringify(events)}`);
+      await call(a, agent, REPORT, { i: { project: "demo", tenant: "globex", environment: "production", revision, state: "SYNCED", health: "Healthy" } });
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    // Silence: both replicas' maintenance loops find the agent unreachable.
+    while (!events.some((e) => e.agent === "UNREACHABLE")) {
+      if (Date.now() > deadline) throw new Error(`no UNREACHABLE announcement: ${JSON.stringify(events)}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    // Several more rounds of both loops: still that one announcement.
+    await new Promise((r) => setTimeout(r, 4_000));
+    expect(events.filter((e) => e.agent === "UNREACHABLE")).toHaveLength(1);
   });
 });

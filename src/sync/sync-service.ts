@@ -1,3 +1,4 @@
+import { IsNull, LessThan } from "typeorm";
 import { Deployment } from "../../entities/deployment.js";
 import { AgentState, DeploymentStatus, Role, SyncState } from "../../entities/enums.js";
 import { Project } from "../../entities/project.js";
@@ -58,8 +59,6 @@ const MAX_DRIFT_ITEMS = 1000;
  * Deployments newer than the reported one stay PENDING until a report contains them.
  */
 export class SyncService {
-  /** Tenant-environments already announced as UNREACHABLE by this process. */
-  private readonly announced = new Set<string>();
 
   constructor(
     private readonly db: Database,
@@ -122,7 +121,7 @@ export class SyncService {
 
     const { updated, changedDeployments } = await this.db.transaction(async (tx) => {
       const now = new Date();
-      await tx.update(TenantEnvironment, { id: te.id }, { syncRevision: revision, syncState: input.state, syncHealth: health, lastReportAt: now, drift: drift as never });
+      await tx.update(TenantEnvironment, { id: te.id }, { syncRevision: revision, syncState: input.state, syncHealth: health, lastReportAt: now, drift: drift as never, unreachableAnnouncedAt: null });
       let changed: Deployment[] = [];
       if (deployment && input.state === SyncState.SYNCED) {
         const degraded = health !== null && DEGRADED.has(health.toLowerCase());
@@ -188,19 +187,29 @@ export class SyncService {
 
   /**
    * Publishes one syncStatusChanged event for every tenant-environment whose agent turned
-   * UNREACHABLE since the last call (run periodically by the server's maintenance loop).
-   * Remembered per process: after a restart, agents that are still unreachable are announced once more.
+   * UNREACHABLE and was not announced yet (run periodically by every replica's maintenance loop).
+   * The announcement is claimed in the database first, so with several replicas exactly one of
+   * them publishes it; the next report clears the claim.
    */
   async announceUnreachable(now = new Date()): Promise<number> {
-    const unreachable = await this.unreachable(now);
-    const current = new Set(unreachable.map((te) => te.id));
-    for (const id of this.announced) if (!current.has(id)) this.announced.delete(id);
+    const cutoff = new Date(now.getTime() - this.unreachableAfterSeconds * 1000);
+    const silent = await this.db.manager
+      .createQueryBuilder(TenantEnvironment, "te")
+      .where("te.lastReportAt < :cutoff AND te.unreachableAnnouncedAt IS NULL", { cutoff })
+      .getMany();
     let published = 0;
-    for (const te of unreachable) {
-      if (this.announced.has(te.id)) continue;
+    for (const te of silent) {
       const view = this.status(te, now);
       if (view.agent !== AgentState.UNREACHABLE) continue;
-      this.announced.add(te.id);
+      const claimed = await this.db.transaction((tx) =>
+        tx
+          .createQueryBuilder()
+          .update(TenantEnvironment)
+          .set({ unreachableAnnouncedAt: now })
+          .where({ id: te.id, unreachableAnnouncedAt: IsNull(), lastReportAt: LessThan(cutoff) })
+          .execute(),
+      );
+      if (!claimed.affected) continue; // another replica announced it, or the agent just reported
       this.events.syncStatusChanged(this.snapshot(te.projectId, view));
       published++;
     }

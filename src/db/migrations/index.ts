@@ -1,4 +1,5 @@
 import { InitialSchema1700000000000 } from "./1700000000000-initial-schema.js";
+import { UnreachableAnnouncedAt1764150000000 } from "./1764150000000-unreachable-announced-at.js";
 
 /** Every migration, oldest first. New schema changes add a class here; never edit a released one. */
-export const MIGRATIONS = [InitialSchema1700000000000];
+export const MIGRATIONS = [InitialSchema1700000000000, UnreachableAnnouncedAt1764150000000];
