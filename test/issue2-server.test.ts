@@ -219,6 +219,31 @@ describe("issue 2: the server process", () => {
       expect(await proc.exited).toBe(0);
     });
 
+    it("a SIGTERM while it is still starting (seeding) stops it once started, drained, exiting 0 with the seed complete", async () => {
+      const dataDir = tempDir();
+      proc = spawnNode("dist/src/main.js", [], { DATA_DIR: dataDir, PORT: "0", SEED: "demo", LOG_LEVEL: "info" });
+      await proc.logLine("seeding the demo: first start on an empty database", 240_000);
+      proc.child.kill("SIGTERM");
+      expect(await proc.exited).toBe(0);
+      const messages = proc.stdout.filter((l) => l.startsWith("{")).map((l) => (JSON.parse(l) as { msg: string }).msg);
+      const order = ["shutdown requested while starting: stopping once started", "rollback server listening", "shutting down: draining requests and subscriptions", "stopped"];
+      expect(messages.filter((m) => order.includes(m))).toEqual(order);
+      // The seed was not cut short: the demo is whole, and the next start does not seed again.
+      const tokens = JSON.parse(readFileSync(path.join(dataDir, "demo-tokens.json"), "utf8")) as Record<string, string>;
+      expect(Object.keys(tokens)).toContain("jane@example.com");
+      proc = spawnNode("dist/src/main.js", [], { DATA_DIR: dataDir, PORT: "0", SEED: "demo", LOG_LEVEL: "info" });
+      const listening = await proc.logLine("rollback server listening", 240_000);
+      expect(proc.stdout.some((l) => l.includes("seeding the demo"))).toBe(false);
+      const { json } = await rawGraphql(
+        String(listening.url),
+        { query: `{ deploymentHistory(project:"starter",tenant:"globex",environment:"production",first:1){ totalCount } }` },
+        `Bearer ${tokens["jane@example.com"]}`,
+      );
+      expect((json.data as { deploymentHistory: { totalCount: number } }).deploymentHistory.totalCount).toBeGreaterThanOrEqual(25);
+      proc.child.kill("SIGTERM");
+      expect(await proc.exited).toBe(0);
+    });
+
     it("writes structured JSON log lines", async () => {
       const dataDir = copyOfTemplate("rbs-issue2-logs-");
       dirs.push(dataDir);

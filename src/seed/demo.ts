@@ -51,6 +51,7 @@ export async function seedDemoIfEmpty(app: Services, options: SeedOptions = {}):
   // Replicas starting together on one database: the first seeds, the others find it done.
   return app.db.withProjectLock("demo-seed", async () => {
     if ((await app.db.manager.count(Project)) > 0) return null;
+    app.logger.info("seeding the demo: first start on an empty database");
     return seedDemo(app, options);
   });
 }
