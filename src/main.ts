@@ -15,23 +15,14 @@ async function main(): Promise<void> {
   // like any other; without a handler the process would die mid-start.
   let server: RunningServer | null = null;
   let stopSignal: string | null = null;
-  const shutdown = (signal: string) => {
-    if (stopSignal) {
-      logger.warn({ signal }, "second signal: exiting now");
-      process.exit(1);
-    }
-    stopSignal = signal;
-    if (!server) {
-      logger.info({ signal }, "shutdown requested while starting: stopping once started");
-      return;
-    }
+  const drain = (running: RunningServer, signal: string) => {
     logger.info({ signal }, "shutting down: draining requests and subscriptions");
     const force = setTimeout(() => {
       logger.error("shutdown took too long; exiting");
       process.exit(1);
     }, (config.shutdownGraceSeconds + 5) * 1000);
     force.unref();
-    server.stop().then(
+    running.stop().then(
       () => {
         logger.info("stopped");
         process.exit(0);
@@ -41,6 +32,15 @@ async function main(): Promise<void> {
         process.exit(1);
       },
     );
+  };
+  const shutdown = (signal: string) => {
+    if (stopSignal) {
+      logger.warn({ signal }, "second signal: exiting now");
+      process.exit(1);
+    }
+    stopSignal = signal;
+    if (server) drain(server, signal);
+    else logger.info({ signal }, "shutdown requested while starting: stopping once started");
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
@@ -62,11 +62,7 @@ async function main(): Promise<void> {
     }
   }
   server = await startServer(app);
-  if (stopSignal) {
-    const signal: string = stopSignal;
-    stopSignal = null;
-    shutdown(signal);
-  }
+  if (stopSignal) drain(server, stopSignal);
 }
 
 main().catch((err) => {

@@ -153,16 +153,16 @@ export class Database {
     return this.lockHolders.run(async () => {
       const runner = this.dataSource.createQueryRunner();
       await runner.connect();
-      const held: string[] = [];
+      const held: { suffix: string; params: [number, number] }[] = [];
       try {
         for (const [mode, space, id] of locks) {
-          const fn = mode === "shared" ? "pg_advisory_lock_shared" : "pg_advisory_lock";
-          await runner.query(`SELECT ${fn}($1, $2)`, [space, advisoryKey(id)]);
-          held.unshift(`SELECT ${mode === "shared" ? "pg_advisory_unlock_shared" : "pg_advisory_unlock"}(${space}, ${advisoryKey(id)})`);
+          const lock = { suffix: mode === "shared" ? "_shared" : "", params: [space, advisoryKey(id)] as [number, number] };
+          await runner.query(`SELECT pg_advisory_lock${lock.suffix}($1, $2)`, lock.params);
+          held.unshift(lock);
         }
         return await work();
       } finally {
-        for (const unlock of held) await runner.query(unlock);
+        for (const lock of held) await runner.query(`SELECT pg_advisory_unlock${lock.suffix}($1, $2)`, lock.params);
         await runner.release();
       }
     });

@@ -59,7 +59,6 @@ const MAX_DRIFT_ITEMS = 1000;
  * Deployments newer than the reported one stay PENDING until a report contains them.
  */
 export class SyncService {
-
   constructor(
     private readonly db: Database,
     private readonly git: GitStore,
@@ -214,11 +213,5 @@ export class SyncService {
       published++;
     }
     return published;
-  }
-
-  /** Tenant-environments whose agent stopped reporting (for dashboards and logs). */
-  async unreachable(now = new Date()): Promise<TenantEnvironment[]> {
-    const cutoff = new Date(now.getTime() - this.unreachableAfterSeconds * 1000);
-    return this.db.manager.createQueryBuilder(TenantEnvironment, "te").where("te.lastReportAt < :cutoff", { cutoff }).getMany();
   }
 }
