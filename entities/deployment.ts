@@ -12,6 +12,7 @@ import { User } from "./user.js";
 @Index(["tenantEnvironmentId", "revision"], { unique: true })
 @Index(["tenantEnvironmentId", "source", "seq"])
 @Index(["tenantEnvironmentId", "status", "seq"])
+@Index(["tenantEnvironmentId", "deployedAt"])
 export class Deployment extends Node {
   @PrimaryColumn({ type: "varchar", length: 40 })
   declare id: string;

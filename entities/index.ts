@@ -10,6 +10,7 @@ import { Review, RollbackNote, RollbackRequest } from "./rollback-request.js";
 import { Tenant } from "./tenant.js";
 import { TenantEnvironment } from "./tenant-environment.js";
 import { User } from "./user.js";
+import { Webhook, WebhookDelivery } from "./webhook.js";
 
 export {
   ApiToken,
@@ -28,6 +29,8 @@ export {
   Tenant,
   TenantEnvironment,
   User,
+  Webhook,
+  WebhookDelivery,
 };
 
 export const ALL_ENTITIES = [
@@ -47,4 +50,6 @@ export const ALL_ENTITIES = [
   Tenant,
   TenantEnvironment,
   User,
+  Webhook,
+  WebhookDelivery,
 ];

@@ -11,6 +11,8 @@ export const ID_PREFIX = {
   RollbackRequest: "rbk-",
   BreakGlassSession: "bgs_",
   AuditEvent: "evt_",
+  Webhook: "whk_",
+  WebhookDelivery: "whd_",
 } as const;
 
 export type NodeTypeName = keyof typeof ID_PREFIX;

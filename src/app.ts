@@ -9,6 +9,12 @@ import { NodegitStore } from "./git/nodegit-store.js";
 import { GitCliRemoteSync } from "./git/remote-sync-cli.js";
 import { DeploymentService } from "./history/deployments.js";
 import { Reindexer } from "./history/reindex.js";
+import { DeliveryMetricsService } from "./insights/delivery-metrics.js";
+import { WebhookDispatcher } from "./notifications/dispatcher.js";
+import { WebhookOutbox } from "./notifications/outbox.js";
+import { PublicUrl } from "./notifications/public-url.js";
+import { SecretBox } from "./notifications/secret-box.js";
+import { WebhookService } from "./notifications/webhook-service.js";
 import { RollbackService } from "./rollback/rollback-service.js";
 import { AccessService } from "./services/access.js";
 import { AuditTrail } from "./services/audit.js";
@@ -34,6 +40,10 @@ export interface Services {
   approvals: ApprovalService;
   rollbacks: RollbackService;
   sync: SyncService;
+  publicUrl: PublicUrl;
+  webhooks: WebhookService;
+  webhookDispatcher: WebhookDispatcher;
+  deliveryMetrics: DeliveryMetricsService;
 }
 
 export interface App extends Services {
@@ -75,6 +85,17 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     pause: config.executionPause,
   });
   const sync = new SyncService(db, git, access, catalog, deployments, audit, events, config.agentUnreachableAfterSeconds);
+  const publicUrl = new PublicUrl(config);
+  const secrets = new SecretBox(config.webhooks.secretKey, config.dataDir);
+  const webhookDispatcher = new WebhookDispatcher(db, secrets, config.webhooks, logger.child({ component: "webhooks" }));
+  const outbox = new WebhookOutbox({ logger, publicUrl: () => publicUrl.value, onDeliveries: () => webhookDispatcher.wake() });
+  events.useOutbox(outbox);
+  db.addTransactionHook(outbox);
+  const webhooks = new WebhookService(db, access, audit, secrets, webhookDispatcher, { publicUrl: () => publicUrl.value, logger });
+  const deliveryMetrics = new DeliveryMetricsService(db, access, catalog);
+  if (db.dialect === "postgres" && !config.webhooks.secretKey) {
+    logger.warn(`webhook secrets are encrypted with ${secrets.source}: replicas sharing this database must share one key, set WEBHOOK_SECRET_KEY`);
+  }
 
   const readinessChecks: App["readinessChecks"] = [];
   if (redis) readinessChecks.push({ name: "redis", probe: () => redis.ping() });
@@ -103,7 +124,12 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     approvals,
     rollbacks,
     sync,
+    publicUrl,
+    webhooks,
+    webhookDispatcher,
+    deliveryMetrics,
     async close() {
+      await webhookDispatcher.stop();
       await redis?.close();
       await db.close();
     },

@@ -29,6 +29,27 @@ export interface Config {
   pgSchema: string | null;
   /** Test hook: pause every rollback execution at this point, to kill a server mid-execution. */
   executionPause: { at: "before-commit" | "after-commit"; ms: number } | null;
+  /** The server's URL as clients and receivers reach it (links, repository URLs in webhooks); unset: the address it listens on. */
+  publicUrl: string | null;
+  webhooks: WebhookConfig;
+}
+
+/** Outbound webhook delivery (src/notifications/). */
+export interface WebhookConfig {
+  /** 32-byte key that encrypts webhook secrets at rest; null: DATA_DIR/webhook-secret.key, created on first use. */
+  secretKey: Buffer | null;
+  /** One attempt's time limit (connect, send, response). */
+  timeoutMs: number;
+  /** Attempts per delivery before it is FAILED. */
+  maxAttempts: number;
+  /** Delay after the first failed attempt; each further one doubles it (with jitter). */
+  retryBaseMs: number;
+  /** How often the dispatcher looks for due deliveries (it is also woken by local events). */
+  pollMs: number;
+  /** Deliveries in flight at once per server (at most one per webhook). */
+  concurrency: number;
+  /** Settled deliveries are kept this long. */
+  retentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -118,7 +139,38 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     reconcileIntervalSeconds: readInt(env, "RECONCILE_INTERVAL_SECONDS", 30, 1, 3600),
     pgSchema: readSchema(env),
     executionPause: readPause(env),
+    publicUrl: readPublicUrl(env),
+    webhooks: readWebhooks(env),
   };
+}
+
+function readPublicUrl(env: Env): string | null {
+  const raw = readUrl(env, "PUBLIC_URL", ["http:", "https:"]);
+  if (raw === null) return null;
+  const url = new URL(raw);
+  if (url.username || url.password || url.search || url.hash) throw new ConfigError("PUBLIC_URL", `must be a plain base URL without credentials, query or fragment, got "${raw}"`);
+  return `${url.origin}${url.pathname}`.replace(/\/+$/, "");
+}
+
+function readWebhooks(env: Env): WebhookConfig {
+  return {
+    secretKey: readKey(env, "WEBHOOK_SECRET_KEY"),
+    timeoutMs: readInt(env, "WEBHOOK_TIMEOUT_MS", 10_000, 1, 120_000),
+    maxAttempts: readInt(env, "WEBHOOK_MAX_ATTEMPTS", 8, 1, 50),
+    retryBaseMs: readInt(env, "WEBHOOK_RETRY_BASE_MS", 30_000, 1, 3_600_000),
+    pollMs: readInt(env, "WEBHOOK_POLL_MS", 1_000, 10, 600_000),
+    concurrency: readInt(env, "WEBHOOK_CONCURRENCY", 8, 1, 256),
+    retentionDays: readInt(env, "WEBHOOK_RETENTION_DAYS", 30, 1, 3650),
+  };
+}
+
+/** 32 bytes as 64 hex digits or base64. */
+function readKey(env: Env, name: string): Buffer | null {
+  const raw = env[name]?.trim();
+  if (!raw) return null;
+  const key = /^[0-9a-fA-F]{64}$/.test(raw) ? Buffer.from(raw, "hex") : /^[A-Za-z0-9+/_-]{43}=?$/.test(raw) ? Buffer.from(raw, "base64") : null;
+  if (!key || key.length !== 32) throw new ConfigError(name, "must be 32 bytes as 64 hex digits or base64 (e.g. openssl rand -base64 32)");
+  return key;
 }
 
 function readSchema(env: Env): string | null {

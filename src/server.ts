@@ -98,6 +98,8 @@ export async function startServer(app: App): Promise<RunningServer> {
   const url = `http://${host}:${port}`;
   const maintenance = new Maintenance(app);
   await maintenance.start();
+  app.publicUrl.setListening(url);
+  app.webhookDispatcher.start();
   logger.info({ url: `${url}/graphql`, dataDir: config.dataDir, database: app.db.dialect }, "rollback server listening");
 
   let stopping: Promise<void> | null = null;
@@ -108,6 +110,7 @@ export async function startServer(app: App): Promise<RunningServer> {
     stop() {
       stopping ??= (async () => {
         maintenance.stop();
+        await app.webhookDispatcher.stop(); // attempts in flight finish and are recorded
         await apollo.stop(); // drains HTTP (in-flight requests finish) and closes subscriptions
         await app.close();
       })();

@@ -12,6 +12,12 @@ const PG_POOL_SIZE = 10;
 const PROJECT_LOCKS = 1;
 const TENANT_ENVIRONMENT_LOCKS = 2;
 
+/** Work at the end of every transaction: `beforeCommit` inside it, `afterCommit` once it committed. */
+export interface TransactionHook {
+  beforeCommit(tx: EntityManager): Promise<void>;
+  afterCommit?(tx: EntityManager): void;
+}
+
 export interface DatabaseOptions {
   /** postgres://… or unset for SQLite. */
   url: string | null;
@@ -29,6 +35,7 @@ export class Database {
   private readonly writeLock = new Mutex();
   private readonly projectLocks = new KeyedRwLock();
   private readonly tenantEnvironmentLocks = new KeyedMutex();
+  private readonly transactionHooks: TransactionHook[] = [];
   /**
    * On PostgreSQL each held lock keeps a pooled connection for its session-level advisory lock;
    * capping the holders below the pool size leaves connections for the work they do meanwhile
@@ -112,10 +119,28 @@ export class Database {
     return this.dataSource.manager;
   }
 
-  /** Runs `work` in one transaction; everything it writes lands together or not at all. */
-  transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
-    if (this.dialect === "sqlite") return this.writeLock.run(() => this.dataSource.transaction(work));
-    return this.dataSource.transaction(work);
+  /**
+   * Runs `work` in one transaction; everything it writes lands together or not at all. The
+   * transaction hooks run at its end, inside it (the webhook outbox writes there, last, so its row
+   * locks are always taken after every other lock of the transaction), and once it committed.
+   */
+  async transaction<T>(work: (tx: EntityManager) => Promise<T>): Promise<T> {
+    let manager: EntityManager | null = null;
+    const run = () =>
+      this.dataSource.transaction(async (tx) => {
+        manager = tx;
+        const result = await work(tx);
+        for (const hook of this.transactionHooks) await hook.beforeCommit(tx);
+        return result;
+      });
+    const result = this.dialect === "sqlite" ? await this.writeLock.run(run) : await run();
+    for (const hook of this.transactionHooks) hook.afterCommit?.(manager!);
+    return result;
+  }
+
+  /** Adds work to the end of every transaction (see `transaction`). */
+  addTransactionHook(hook: TransactionHook): void {
+    this.transactionHooks.push(hook);
   }
 
   /**

@@ -44,6 +44,8 @@ export interface CommitResult {
 
 export interface CommitInfo {
   sha: string;
+  /** Id of the commit's root tree. */
+  tree: string;
   parents: string[];
   message: string;
   authorName: string;

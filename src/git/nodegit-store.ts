@@ -356,6 +356,7 @@ function toInfo(c: NodeGit.Commit): CommitInfo {
   const author = c.author();
   return {
     sha: c.sha(),
+    tree: c.treeId().tostrS(),
     parents: c.parents().map((p) => p.tostrS()),
     message: c.message(),
     authorName: author.name(),

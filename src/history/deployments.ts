@@ -17,6 +17,7 @@ import type { AuditTrail } from "../services/audit.js";
 import { assertSlug, tenantDir, type Catalog } from "../services/catalog.js";
 import type { Events } from "../services/events.js";
 import { lookup, parseFieldSelector, parseYamlRecord, setYamlFields, FieldSelectorError } from "../yaml/fields.js";
+import { gitPushOf } from "../notifications/git-push.js";
 import { deployMessage } from "./commit-message.js";
 
 export interface DeployInput {
@@ -319,6 +320,9 @@ export class DeploymentService {
         });
       }
       if (inTransaction) await inTransaction(tx, saved);
+      const events = this.events.inTransaction(tx);
+      events.gitPushed(input.te.projectId, gitPushOf(repo.project, tenantDir(input.te.tenantSlug, input.te.environment), record.commit, record.changeSet));
+      events.deploymentRecorded(input.te.tenantSlug, input.te.environment, saved);
       return saved;
     });
     this.events.deploymentRecorded(input.te.tenantSlug, input.te.environment, deployment);
@@ -337,6 +341,8 @@ export class DeploymentService {
       date: info.date,
       changes: [...described.services.flatMap((s) => s.changes), ...described.environmentChanges],
       files: set.map((f) => f.path).sort(),
+      commit: info,
+      changeSet: set,
     };
   }
 

@@ -260,6 +260,7 @@ export class RollbackService {
             details: { breakGlassSessionId: session!.id, bypassed: "approval", requiredApprovals: decision.requiredApprovals },
           });
         }
+        this.events.inTransaction(tx).rollbackRequestUpdated(project.id, row.id);
         return row;
       });
     } catch (err) {
@@ -335,6 +336,7 @@ export class RollbackService {
           details: { approvals, requiredApprovals: request.requiredApprovals },
         });
       }
+      this.events.inTransaction(tx).rollbackRequestUpdated(request.projectId, id);
       return state;
     });
     const updated = await this.load(id);
@@ -377,6 +379,7 @@ export class RollbackService {
         breakGlass: session !== null,
         details: { noteId: note.id, text: body },
       });
+      this.events.inTransaction(tx).rollbackRequestUpdated(found.projectId, id);
     });
     const updated = await this.load(id);
     this.events.rollbackRequestUpdated(updated);
@@ -427,6 +430,7 @@ export class RollbackService {
             details: { attempt: initial.executionAttempts + 1 },
           });
         }
+        this.events.inTransaction(tx).rollbackRequestUpdated(initial.projectId, id);
         return true;
       });
       // Someone else moved it first (a concurrent review or retry): report where it stands.
@@ -566,6 +570,7 @@ export class RollbackService {
             ...(request.breakGlassSessionId ? { breakGlassSessionId: request.breakGlassSessionId } : {}),
           },
         });
+        this.events.inTransaction(tx).rollbackRequestUpdated(request.projectId, request.id);
       },
     );
   }
@@ -590,6 +595,7 @@ export class RollbackService {
         breakGlass: request.breakGlass,
         details: { code, error: message, attempt: request.executionAttempts },
       });
+      this.events.inTransaction(tx).rollbackRequestUpdated(request.projectId, id);
     });
     this.events.rollbackRequestUpdated(await this.load(id));
   }

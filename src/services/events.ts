@@ -1,5 +1,6 @@
 import { setMaxListeners } from "node:events";
 import { createPubSub, filter, pipe, type PubSub, type PubSubEventTarget } from "@graphql-yoga/subscription";
+import type { EntityManager } from "typeorm";
 import type { Deployment } from "../../entities/deployment.js";
 import type { RollbackRequest } from "../../entities/rollback-request.js";
 
@@ -32,6 +33,34 @@ export interface DeploymentEvent {
   deployment: Deployment;
 }
 
+/** A commit the server wrote and pushed to a project's branch (a GIT_PUSH webhook event). */
+export interface GitPushEvent {
+  project: string;
+  branch: string;
+  before: string | null;
+  after: string;
+  tree: string;
+  message: string;
+  author: { name: string; email: string };
+  date: Date;
+  added: string[];
+  removed: string[];
+  modified: string[];
+}
+
+/** An event as the transaction that caused it records it for webhooks. */
+export type StagedEvent = { projectId: string; occurredAt: Date } & (
+  | { topic: "rollbackRequestUpdated"; requestId: string }
+  | { topic: "deploymentRecorded"; event: DeploymentEvent }
+  | { topic: "syncStatusChanged"; status: SyncStatusSnapshot }
+  | { topic: "gitPushed"; push: GitPushEvent }
+);
+
+/** The durable side of publishing (the webhook outbox): written in the transaction of the change itself. */
+export interface EventOutbox {
+  stage(tx: EntityManager, event: StagedEvent): void;
+}
+
 export type AppPubSub = PubSub<Topics>;
 
 export function createEventBus(eventTarget?: PubSubEventTarget<Topics>): AppPubSub {
@@ -44,7 +73,30 @@ export function createEventBus(eventTarget?: PubSubEventTarget<Topics>): AppPubS
 
 /** Publishing helpers: topics are per project, so a subscriber only receives its project's events. */
 export class Events {
+  private outbox: EventOutbox | null = null;
+
   constructor(readonly bus: AppPubSub) {}
+
+  useOutbox(outbox: EventOutbox): void {
+    this.outbox = outbox;
+  }
+
+  /**
+   * Records events in `tx`, so they reach webhooks exactly when the change commits (and never
+   * when it rolls back). Call it inside the transaction that makes the change; publishing to
+   * subscribers still happens after the commit, with the methods below.
+   */
+  inTransaction(tx: EntityManager) {
+    const stage = (event: StagedEvent) => this.outbox?.stage(tx, event);
+    const occurredAt = new Date();
+    return {
+      rollbackRequestUpdated: (projectId: string, requestId: string) => stage({ topic: "rollbackRequestUpdated", projectId, occurredAt, requestId }),
+      deploymentRecorded: (tenant: string, environment: string, deployment: Deployment) =>
+        stage({ topic: "deploymentRecorded", projectId: deployment.projectId, occurredAt, event: { tenant, environment, deployment: snapshot(deployment) } }),
+      syncStatusChanged: (status: SyncStatusSnapshot) => stage({ topic: "syncStatusChanged", projectId: status.projectId, occurredAt, status: snapshot(status) }),
+      gitPushed: (projectId: string, push: GitPushEvent) => stage({ topic: "gitPushed", projectId, occurredAt, push }),
+    };
+  }
 
   rollbackRequestUpdated(request: RollbackRequest): void {
     this.bus.publish(`rollbackRequestUpdated:${request.projectId}`, snapshot(request));

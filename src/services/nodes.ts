@@ -58,6 +58,9 @@ export async function findNode(s: Services, actor: Actor, id: string): Promise<N
       const event = await m.findOne(AuditEvent, { where: { id }, relations: { actor: true } });
       return event && (await visibleProject(event.projectId)) ? event : null;
     }
+    case "Webhook":
+    case "WebhookDelivery":
+      return s.webhooks.findNode(actor, id);
     default:
       return null;
   }

@@ -148,7 +148,11 @@ export class SyncService {
           details: { tenant: te.tenantSlug, environment: te.environment, revision, state: input.state, health, drift: drift.length, deployments: changed.map((d) => ({ revision: d.revision, status: d.status })) },
         });
       }
-      return { updated: await tx.findOneByOrFail(TenantEnvironment, { id: te.id }), changedDeployments: changed };
+      const updated = await tx.findOneByOrFail(TenantEnvironment, { id: te.id });
+      const events = this.events.inTransaction(tx);
+      for (const d of changed) events.deploymentRecorded(te.tenantSlug, te.environment, d);
+      events.syncStatusChanged(this.snapshot(project.id, this.status(updated)));
+      return { updated, changedDeployments: changed };
     });
     for (const d of changedDeployments) {
       const full = await this.deployments.byId(d.id);
@@ -200,14 +204,16 @@ export class SyncService {
     for (const te of silent) {
       const view = this.status(te, now);
       if (view.agent !== AgentState.UNREACHABLE) continue;
-      const claimed = await this.db.transaction((tx) =>
-        tx
+      const claimed = await this.db.transaction(async (tx) => {
+        const result = await tx
           .createQueryBuilder()
           .update(TenantEnvironment)
           .set({ unreachableAnnouncedAt: now })
           .where({ id: te.id, unreachableAnnouncedAt: IsNull(), lastReportAt: LessThan(cutoff) })
-          .execute(),
-      );
+          .execute();
+        if (result.affected) this.events.inTransaction(tx).syncStatusChanged(this.snapshot(te.projectId, view));
+        return result;
+      });
       if (!claimed.affected) continue; // another replica announced it, or the agent just reported
       this.events.syncStatusChanged(this.snapshot(te.projectId, view));
       published++;

@@ -1,0 +1,21 @@
+import { Arg, Ctx, Query, Resolver } from "type-graphql";
+import type { Services } from "../src/app.js";
+import { requireActor, type RequestContext } from "./context.js";
+import { DeliveryMetrics } from "./types/delivery-metrics.js";
+
+@Resolver()
+export class InsightsResolver {
+  constructor(private readonly services: Services) {}
+
+  @Query(() => [DeliveryMetrics], { description: "Per tenant-environment of the project (or the one tenant or environment given); the period defaults to the last 30 days." })
+  deliveryMetrics(
+    @Arg("project") project: string,
+    @Arg("tenant", () => String, { nullable: true }) tenant: string | null,
+    @Arg("environment", () => String, { nullable: true }) environment: string | null,
+    @Arg("since", () => Date, { nullable: true }) since: Date | null,
+    @Arg("until", () => Date, { nullable: true }) until: Date | null,
+    @Ctx() ctx: RequestContext,
+  ): Promise<DeliveryMetrics[]> {
+    return this.services.deliveryMetrics.metrics(requireActor(ctx), { project, tenant, environment, since, until });
+  }
+}

@@ -1,0 +1,53 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Resolver, Root } from "type-graphql";
+import { Project } from "../entities/project.js";
+import { Webhook, WebhookDelivery, WebhookEvent, WebhookFormat } from "../entities/webhook.js";
+import type { Services } from "../src/app.js";
+import { requireActor, type RequestContext } from "./context.js";
+import { toConnection } from "./types/connections.js";
+import { WebhookDeliveryConnection } from "./types/webhook-connection.js";
+
+@Resolver(() => Webhook)
+export class WebhookResolver {
+  constructor(private readonly services: Services) {}
+
+  @Mutation(() => Webhook, { description: "ADMIN only. Deliveries go to this http(s) URL only; the secret is stored encrypted (the server signs with it) and never returned." })
+  createWebhook(
+    @Arg("project") project: string,
+    @Arg("url") url: string,
+    @Arg("events", () => [WebhookEvent]) events: WebhookEvent[],
+    @Arg("format", () => WebhookFormat, { nullable: true, defaultValue: WebhookFormat.JSON }) format: WebhookFormat,
+    @Arg("secret") secret: string,
+    @Ctx() ctx: RequestContext,
+  ): Promise<Webhook> {
+    return this.services.webhooks.create(requireActor(ctx), { project, url, events, format, secret });
+  }
+
+  @Mutation(() => Webhook, { description: "ADMIN only. Removes the webhook and its deliveries; nothing more is sent to it." })
+  deleteWebhook(@Arg("id", () => ID) id: string, @Ctx() ctx: RequestContext): Promise<Webhook> {
+    return this.services.webhooks.delete(requireActor(ctx), id);
+  }
+
+  @Mutation(() => WebhookDelivery, { description: "Sends a test delivery now and returns it." })
+  pingWebhook(@Arg("id", () => ID) id: string, @Ctx() ctx: RequestContext): Promise<WebhookDelivery> {
+    return this.services.webhooks.ping(requireActor(ctx), id);
+  }
+
+  @FieldResolver(() => WebhookDeliveryConnection, { description: "Newest first." })
+  async deliveries(
+    @Root() webhook: Webhook,
+    @Arg("first", () => Int, { nullable: true, defaultValue: 20 }) first: number,
+    @Arg("after", () => String, { nullable: true }) after: string | null,
+  ): Promise<WebhookDeliveryConnection> {
+    return toConnection(await this.services.webhooks.deliveries(webhook, first, after));
+  }
+}
+
+@Resolver(() => Project)
+export class ProjectWebhooksResolver {
+  constructor(private readonly services: Services) {}
+
+  @FieldResolver(() => [Webhook], { description: "ADMIN only." })
+  webhooks(@Root() project: Project, @Ctx() ctx: RequestContext): Promise<Webhook[]> {
+    return this.services.webhooks.list(requireActor(ctx), project);
+  }
+}
