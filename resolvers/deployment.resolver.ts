@@ -55,7 +55,7 @@ export class DeploymentResolver {
   @Subscription(() => Deployment, {
     subscribe: async ({ args, context }) => {
       const ctx = context as RequestContext;
-      const { project } = await ctx.services.access.project(requireActor(ctx), args.project as string);
+      const project = await ctx.services.access.projectForEvents(requireActor(ctx), args.project as string);
       const tenant = args.tenant as string | null | undefined;
       const environment = args.environment as string | null | undefined;
       return ctx.services.events.subscribe<DeploymentEvent>(

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "./helpers/harness.js";
-import { agentToken, history, projectId, REPORT, rollbackToPrevious, SYNC_SUBSCRIPTION, DEPLOYMENT_SUBSCRIPTION } from "./helpers/issue5.js";
+import { agentToken, history, projectId, REPORT, rollbackToPrevious, SYNC_SUBSCRIPTION } from "./helpers/issue5.js";
 
 /**
  * Issue 5, items 2 and 3: an agent token can read its project's repository and call
@@ -71,7 +71,6 @@ describe("issue 5: agent tokens and reportSyncStatus", () => {
 
     it.each([
       ["syncStatusChanged", SYNC_SUBSCRIPTION],
-      ["deploymentRecorded", DEPLOYMENT_SUBSCRIPTION],
       ["rollbackRequestUpdated", `subscription { rollbackRequestUpdated(project:"demo"){ id } }`],
     ])("subscription %s", async (_name, query) => {
       const client = t.ws(agent);

@@ -1,5 +1,4 @@
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { StatusBoard, type EnvironmentLine } from "./display.js";
 import { AgentError } from "./errors.js";
 import { computeDrift, desiredState, discoverEnvironments, simulateDrift } from "./manifests.js";
@@ -7,6 +6,8 @@ import { parseOptions, UsageError, USAGE, type AgentOptions } from "./options.js
 import { pullRepository } from "./repo.js";
 import { ServerClient } from "./server.js";
 import { loadState, saveState } from "./state.js";
+import { RoundTrigger } from "./trigger.js";
+import { watchDeployments } from "./watch.js";
 
 /**
  * The cluster agent simulator. Each round it does what Argo CD and its cluster would:
@@ -20,6 +21,7 @@ import { loadState, saveState } from "./state.js";
  */
 
 interface RoundResult {
+  head: string;
   lines: EnvironmentLine[];
   errors: AgentError[];
 }
@@ -63,7 +65,7 @@ async function syncRound(opts: AgentOptions, client: ServerClient, signal?: Abor
       lines.push({ name, state: "ERROR", health: null, revision: head, at: new Date(), drift: [], error: err.message });
     }
   }
-  return { lines, errors };
+  return { head, lines, errors };
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -115,11 +117,27 @@ async function main(argv: string[]): Promise<number> {
     }
   }
 
-  if (board.tty) board.message(`agent for project ${opts.project} at ${opts.server}: syncing every ${opts.interval} s (Ctrl-C to stop)`);
+  if (board.tty) board.message(`agent for project ${opts.project} at ${opts.server}: syncing every ${opts.interval} s${opts.watch ? " and on every new deployment" : ""} (Ctrl-C to stop)`);
   let last: EnvironmentLine[] = [];
+  let applied: string | null = null;
+  const nextRound = new RoundTrigger();
+  // A new deployment (PENDING) at a revision not applied yet: sync now. Status changes of known
+  // deployments (our own reports turning them SUCCESS) are not news.
+  const watcher = opts.watch
+    ? watchDeployments({
+        ...opts,
+        onDeployment: (d) => {
+          if (d.status === "PENDING" && d.revision !== applied) nextRound.fire();
+        },
+        // Connected again after a gap: something may have been committed meanwhile.
+        onConnectionChange: (connected) => connected && applied !== null && nextRound.fire(),
+      })
+    : null;
   while (!stop.signal.aborted) {
     try {
+      nextRound.reset();
       const round = await syncRound(opts, client, stop.signal);
+      applied = round.head;
       last = round.lines;
       board.render(last);
     } catch (err) {
@@ -133,12 +151,9 @@ async function main(argv: string[]): Promise<number> {
       const at = new Date();
       board.render(last.length > 0 ? last.map((l) => ({ ...l, at, error: err.message })) : [{ name: opts.project, state: "ERROR", health: null, revision: null, at, drift: [], error: err.message }]);
     }
-    try {
-      await sleep(opts.interval * 1000, undefined, { signal: stop.signal });
-    } catch {
-      break;
-    }
+    if (!(await nextRound.wait(opts.interval * 1000, stop.signal))) break;
   }
+  await watcher?.dispose();
   return stopped();
 }
 

@@ -5,7 +5,7 @@ export const USAGE = `cluster agent simulator: pulls the hosted repository like 
 manifests into a local state file and reports sync status, health and drift to the rollback server.
 
   npm run agent -- --server URL --token T --project P [--tenant T] [--environment E]
-                   [--interval S] [--drift] [--degraded] [--state-dir DIR]
+                   [--interval S [--no-watch]] [--drift] [--degraded] [--state-dir DIR]
 
   --server URL       the rollback server, e.g. http://127.0.0.1:4000 (env AGENT_SERVER)
   --token T          an agent token of the project: npm run cli -- token create --agent --project P
@@ -13,7 +13,10 @@ manifests into a local state file and reports sync status, health and drift to t
   --project P        the project whose repository is pulled (/git/P.git)
   --tenant T         only this tenant's environments (default: every tenant in the repository)
   --environment E    only this environment (default: every environment)
-  --interval S       sync every S seconds until Ctrl-C; without it: sync once and exit
+  --interval S       sync every S seconds until Ctrl-C; without it: sync once and exit. With it, the
+                     agent also subscribes to deploymentRecorded (graphql-ws) and syncs as soon as a
+                     deployment or rollback is committed
+  --no-watch         with --interval: poll only, no subscription
   --drift            after applying, change the live state (one Deployment gets one more replica)
                      and report OUT_OF_SYNC with the drift items
   --degraded         report health "Degraded" instead of "Healthy"
@@ -33,6 +36,8 @@ export interface AgentOptions {
   interval: number | null;
   drift: boolean;
   degraded: boolean;
+  /** With an interval: also sync when the server announces a new deployment (graphql-ws). */
+  watch: boolean;
   stateDir: string;
   help: boolean;
 }
@@ -55,6 +60,7 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
         interval: { type: "string" },
         drift: { type: "boolean", default: false },
         degraded: { type: "boolean", default: false },
+        "no-watch": { type: "boolean", default: false },
         "state-dir": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -63,7 +69,7 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
     throw new UsageError((err as Error).message);
   }
   if (values.help) {
-    return { server: "", token: "", project: "", tenant: null, environment: null, interval: null, drift: false, degraded: false, stateDir: "", help: true };
+    return { server: "", token: "", project: "", tenant: null, environment: null, interval: null, drift: false, degraded: false, watch: false, stateDir: "", help: true };
   }
 
   const serverRaw = (values.server ?? env.AGENT_SERVER ?? "").trim();
@@ -105,6 +111,7 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
     interval,
     drift: values.drift ?? false,
     degraded: values.degraded ?? false,
+    watch: !(values["no-watch"] ?? false),
     stateDir: path.resolve(cwd, values["state-dir"] ?? path.join("agent-state", project)),
     help: false,
   };

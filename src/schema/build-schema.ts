@@ -25,17 +25,20 @@ class ServiceContainer implements ContainerType {
 }
 
 /**
- * Cluster agent tokens may call reportSyncStatus and nothing else, whatever the operation:
- * refused at the root field, so an agent cannot even probe which ids exist. Only root fields are
- * wrapped (a global middleware would run on every field of every result, subscriptions included).
+ * Cluster agent tokens may call reportSyncStatus, and subscribe to deploymentRecorded of their
+ * own project (to sync the moment something is committed), and nothing else, whatever the
+ * operation: refused at the root field, so an agent cannot even probe which ids exist. Only root
+ * fields are wrapped (a global middleware would run on every field of every result, subscriptions included).
  */
+const AGENT_ROOT_FIELDS = new Set(["reportSyncStatus", "deploymentRecorded"]);
+
 function restrictAgentsToReportSync(schema: GraphQLSchema): GraphQLSchema {
   const guard = (context: RequestContext | undefined) => {
     if (context?.actor?.kind === "agent") throw forbidden("agent tokens can only call reportSyncStatus");
   };
   for (const type of [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]) {
     for (const field of Object.values(type?.getFields() ?? {})) {
-      if (field.name === "reportSyncStatus") continue;
+      if (AGENT_ROOT_FIELDS.has(field.name)) continue;
       const { resolve, subscribe } = field;
       if (resolve) {
         field.resolve = (source, args, context: RequestContext, info) => {

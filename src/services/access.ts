@@ -72,6 +72,14 @@ export class AccessService {
     return { project, organization, role, user: actor.user };
   }
 
+  /** A project whose events the caller may hear: any role for users; for an agent token, its own project only. */
+  async projectForEvents(actor: Actor | null, slug: string): Promise<Project> {
+    if (actor?.kind !== "agent") return (await this.project(actor, slug)).project;
+    const project = await this.db.manager.findOneBy(Project, { slug });
+    if (!project || project.id !== actor.projectId) throw notFound(`project "${slug}" not found`);
+    return project;
+  }
+
   /** Projects the user has a role in. */
   async projectsOf(user: User): Promise<Project[]> {
     return this.db.manager
