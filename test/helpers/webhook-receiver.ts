@@ -3,6 +3,8 @@ import type { AddressInfo } from "node:net";
 
 /** One request a receiver got, as it arrived. */
 export interface ReceivedRequest {
+  /** Path and query, e.g. /hook?name=x. */
+  path: string;
   headers: http.IncomingHttpHeaders;
   body: string;
   /** The parsed body (every delivery is JSON). */
@@ -72,7 +74,7 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
       } catch {
         /* recorded as received */
       }
-      const partial = { headers: req.headers, body, json, at: Date.now() };
+      const partial = { path: req.url ?? "", headers: req.headers, body, json, at: Date.now() };
       const status = receiver.respond(receiver.requests.length, partial);
       setTimeout(() => {
         active--;

@@ -103,3 +103,14 @@ export async function rollBack(
   });
   return data.requestRollback;
 }
+
+/**
+ * git against a project's repository, without blocking the event loop (the server under test runs
+ * in this process: a synchronous child process would stall it and break keep-alive sockets).
+ */
+export async function gitOf(t: TestServer, project: string, ...args: string[]): Promise<string> {
+  const { execFile } = await import("node:child_process");
+  return new Promise((resolve, reject) =>
+    execFile("git", ["-C", t.repoPath(project), ...args], { encoding: "utf8" }, (err, stdout) => (err ? reject(err) : resolve(stdout))),
+  );
+}
