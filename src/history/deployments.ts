@@ -319,10 +319,10 @@ export class DeploymentService {
           details: { tenant: input.te.tenantSlug, environment: input.te.environment, revision: input.revision, source: input.source, summary: input.summary },
         });
       }
-      if (inTransaction) await inTransaction(tx, saved);
       const events = this.events.inTransaction(tx);
       events.gitPushed(input.te.projectId, gitPushOf(repo.project, tenantDir(input.te.tenantSlug, input.te.environment), record.commit, record.changeSet));
       events.deploymentRecorded(input.te.tenantSlug, input.te.environment, saved);
+      if (inTransaction) await inTransaction(tx, saved);
       return saved;
     });
     this.events.deploymentRecorded(input.te.tenantSlug, input.te.environment, deployment);

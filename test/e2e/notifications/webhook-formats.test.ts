@@ -157,14 +157,14 @@ describe("webhook formats and signatures", () => {
         ],
       },
     ]);
-    // The webhook's order is the order of events: the push and the PENDING deployment come with COMPLETED.
+    // The webhook's order is the order of events: the commit is pushed, recorded, then the request COMPLETED.
     expect(json.map((j) => j.body.event)).toEqual([
-      "ROLLBACK_REQUEST_UPDATED",
       "ROLLBACK_REQUEST_UPDATED",
       "ROLLBACK_REQUEST_UPDATED",
       "ROLLBACK_REQUEST_UPDATED",
       "GIT_PUSH",
       "DEPLOYMENT_RECORDED",
+      "ROLLBACK_REQUEST_UPDATED",
       "ROLLBACK_REQUEST_UPDATED",
       "DEPLOYMENT_RECORDED",
       "SYNC_STATUS_CHANGED",
