@@ -61,6 +61,8 @@ export interface Dataset {
   service: Record<Approach, RollbackFixture>;
   field: Record<Approach, RollbackFixture>;
   throughput: RollbackFixture[];
+  /** H: the tenant-environment the agent simulator syncs while rollbacks are timed to recovery. */
+  recovery: RollbackFixture;
   compare: { te: TeRef; base: string; target: string; services: number; apart: number };
   history: { small: HistoryFixture; large: HistoryFixture };
   generation: Record<string, number>;
@@ -160,7 +162,7 @@ export async function generate(app: App, options: BenchOptions, log: (line: stri
 
   // Who gets which tenant-environment: the nine single-operation fixtures, the compare
   // environment, the two history environments, then the throughput set.
-  const needed = 9 + 1 + 2 + options.throughputTenantEnvs;
+  const needed = 9 + 1 + 2 + options.throughputTenantEnvs + 1;
   if (ordered.length < needed) throw new Error(`the bench needs ${needed} tenant-environments, the options give ${ordered.length}`);
   const pool = [...ordered];
   const take = () => pool.shift()!;
@@ -205,6 +207,7 @@ export async function generate(app: App, options: BenchOptions, log: (line: stri
     for (const te of throughputTes) out.push(await fixture(te));
     return out;
   });
+  const recovery = await fixture(pool[options.throughputTenantEnvs]!);
 
   const history = await step(`synthetic history (${options.historySmall} + ${options.historyLarge} rows)`, async () => ({
     small: await insertSyntheticHistory(app, historySmall, user, options.historySmall, services),
@@ -238,6 +241,7 @@ export async function generate(app: App, options: BenchOptions, log: (line: stri
     fanout,
     ...fixtures,
     throughput,
+    recovery,
     compare,
     history,
     generation,

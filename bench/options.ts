@@ -3,7 +3,7 @@ export interface BenchOptions {
   quick: boolean;
   /** Keep the generated data directory instead of deleting it at the end. */
   keep: boolean;
-  /** Only these scenarios (letters A-G); empty means all. */
+  /** Only these scenarios (letters A-H); empty means all. */
   only: Set<string>;
   tenants: number;
   environments: string[];
@@ -33,7 +33,7 @@ export function parseOptions(argv: string[]): BenchOptions {
   const quick = argv.includes("--quick");
   const keep = argv.includes("--keep");
   const onlyArg = argv.find((a) => a.startsWith("--only="));
-  const only = new Set((onlyArg?.slice("--only=".length) ?? "").toUpperCase().split(/[,\s]*/).filter((s) => /^[A-G]$/.test(s)));
+  const only = new Set((onlyArg?.slice("--only=".length) ?? "").toUpperCase().split(/[,\s]*/).filter((s) => /^[A-H]$/.test(s)));
   const unknown = argv.filter((a) => a !== "--quick" && a !== "--keep" && !a.startsWith("--only="));
   if (unknown.length > 0) throw new UsageError(`unknown argument(s): ${unknown.join(" ")}\nusage: npm run bench [-- --quick] [--keep] [--only=A,B,...]`);
   const base = {

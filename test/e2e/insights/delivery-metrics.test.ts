@@ -24,7 +24,6 @@ interface Figures {
 }
 
 const SECOND = 1000;
-const HOUR = 3_600_000;
 const DAY = 86_400_000;
 
 /**

@@ -1,7 +1,7 @@
 import { verify } from "@octokit/webhooks-methods";
-import webhookSchemas from "@octokit/webhooks-schemas";
 import { Ajv } from "ajv";
 import addFormatsModule from "ajv-formats";
+import { createRequire } from "node:module";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TokenKind } from "../../../entities/enums.js";
 import { collect, startTestServer, type TestServer } from "../../helpers/harness.js";
@@ -9,6 +9,7 @@ import { startReceiver, type Receiver } from "../../helpers/webhook-receiver.js"
 import { createWebhook, eventually, FAST_WEBHOOKS, gitOf, pingWebhook, revisionBack, rollBack, type WebhookView } from "../../helpers/webhooks.js";
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+const webhookSchemas = createRequire(import.meta.url)("@octokit/webhooks-schemas") as object;
 
 /** GitHub's published webhook schemas, with their formats (uri, date-time, uri-template) checked (compiled once: it takes seconds). */
 let ajv: Ajv | null = null;
@@ -16,7 +17,7 @@ function githubValidator(definition: "push$event" | "ping$event") {
   if (!ajv) {
     ajv = new Ajv({ strict: false, allErrors: true });
     addFormats(ajv);
-    ajv.addSchema(webhookSchemas as object, "github");
+    ajv.addSchema(webhookSchemas, "github");
   }
   return ajv.getSchema(`github#/definitions/${definition}`)!;
 }

@@ -1,6 +1,5 @@
 import { statSync } from "node:fs";
 import path from "node:path";
-import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestServer, type TestServer } from "../../helpers/harness.js";
 import { startReceiver, type Receiver } from "../../helpers/webhook-receiver.js";
@@ -47,14 +46,9 @@ describe("webhook management", () => {
 
   it("the secret is encrypted at rest with the data directory's key (mode 0600), never stored in clear", async () => {
     const hook = await createWebhook(t, alice, { url: receiver.url, events: ["GIT_PUSH"], format: "GITHUB_PUSH", secret: SECRET });
-    const db = new Database(path.join(t.dataDir, "rollback.sqlite"), { readonly: true });
-    try {
-      const row = db.prepare(`SELECT * FROM webhook WHERE id = ?`).get(hook.id) as Record<string, unknown>;
-      expect(JSON.stringify(row)).not.toContain(SECRET);
-      expect(String(row.secretCiphertext)).toMatch(/^v1:[0-9a-f]{8}:/);
-    } finally {
-      db.close();
-    }
+    const [row] = (await t.app.db.dataSource.query(`SELECT * FROM webhook WHERE id = ?`, [hook.id])) as Record<string, unknown>[];
+    expect(JSON.stringify(row)).not.toContain(SECRET);
+    expect(String(row!.secretCiphertext)).toMatch(/^v1:[0-9a-f]{8}:/);
     expect(statSync(path.join(t.dataDir, "webhook-secret.key")).mode & 0o777).toBe(0o600);
   });
 

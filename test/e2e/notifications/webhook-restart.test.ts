@@ -1,7 +1,7 @@
 import { rmSync } from "node:fs";
-import Database from "better-sqlite3";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { Database } from "../../../src/db/database.js";
 import { freshDataDir, startTestServer, type TestServer } from "../../helpers/harness.js";
 import { startReceiver, type Receiver } from "../../helpers/webhook-receiver.js";
 import { createWebhook, deliveriesOf, eventually, revisionBack, rollBack } from "../../helpers/webhooks.js";
@@ -15,6 +15,16 @@ describe("webhook deliveries across a restart", () => {
   let receiver: Receiver;
   let t: TestServer | null = null;
   const env = { WEBHOOK_RETRY_BASE_MS: "150", WEBHOOK_POLL_MS: "25", WEBHOOK_TIMEOUT_MS: "1500", WEBHOOK_MAX_ATTEMPTS: "20" };
+
+  /** The stopped server's database, opened directly. */
+  const withDatabase = async <T>(work: (db: Database) => Promise<T>): Promise<T> => {
+    const db = await Database.open({ url: null, sqliteFile: path.join(dataDir, "rollback.sqlite") });
+    try {
+      return await work(db);
+    } finally {
+      await db.close();
+    }
+  };
 
   afterAll(async () => {
     await t?.server.stop();
@@ -44,15 +54,11 @@ describe("webhook deliveries across a restart", () => {
     await t.server.stop(); // graceful: an attempt in flight finishes and is recorded
     t = null;
     const attemptsWhileUp = receiver.requests.length;
-    const rows = () => {
-      const db = new Database(path.join(dataDir, "rollback.sqlite"), { readonly: true });
-      try {
-        return db.prepare(`SELECT id, state, leaseOwner FROM webhook_delivery WHERE webhookId = ? ORDER BY seq`).all(hook.id) as { id: string; state: string; leaseOwner: string | null }[];
-      } finally {
-        db.close();
-      }
-    };
-    const stopped = rows();
+    const stopped = (await withDatabase((db) => db.dataSource.query(`SELECT id, state, leaseOwner FROM webhook_delivery WHERE webhookId = ? ORDER BY seq`, [hook.id]))) as {
+      id: string;
+      state: string;
+      leaseOwner: string | null;
+    }[];
     expect(stopped.map((r) => [r.id, r.state, r.leaseOwner])).toEqual(before.map((d) => [d.id, "PENDING", null]));
 
     receiver.respond = () => 200;
@@ -86,17 +92,15 @@ describe("webhook deliveries across a restart", () => {
       const hook = await createWebhook(t!, alice, { url: r.url, events: ["ROLLBACK_REQUEST_UPDATED"], secret: "lease" });
       // What a killed process leaves: the delivery claimed (attempt counted, lease held) and never settled.
       await t!.server.stop();
-      const db = new Database(path.join(dataDir, "rollback.sqlite"));
       const id = "whd_crashed000000000";
-      try {
-        db.prepare(
+      await withDatabase(async (db) => {
+        await db.dataSource.query(
           `INSERT INTO webhook_delivery (id, webhookId, projectId, seq, event, ping, payload, state, attempts, createdAt, nextAttemptAt, leaseOwner, leaseUntil)
            SELECT ?, id, projectId, 1, 'ROLLBACK_REQUEST_UPDATED', 0, '{"event":"ROLLBACK_REQUEST_UPDATED"}', 'PENDING', 1, datetime('now'), datetime('now'), 'dead-process', datetime('now', '+1 second') FROM webhook WHERE id = ?`,
-        ).run(id, hook.id);
-        db.prepare(`UPDATE webhook SET lastSeq = 1 WHERE id = ?`).run(hook.id);
-      } finally {
-        db.close();
-      }
+          [id, hook.id],
+        );
+        await db.dataSource.query(`UPDATE webhook SET lastSeq = 1 WHERE id = ?`, [hook.id]);
+      });
       t = await startTestServer({ dataDir, env });
       await r.waitFor((rs) => rs.some((q) => q.headers["x-rollback-delivery"] === id), "the orphaned delivery", 15_000);
       const [delivery] = await deliveriesOf(t, alice, hook.id);
