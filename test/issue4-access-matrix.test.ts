@@ -70,7 +70,7 @@ const EXPECTED: Record<string, Cells> = {
   "mutation reportSyncStatus": row(F, F, F, ok /* manual report */, NF, ok /* its agent */),
   // subscriptions
   "subscription rollbackRequestUpdated": row(ok, ok, ok, ok, NF),
-  "subscription deploymentRecorded": row(ok, ok, ok, ok, NF),
+  "subscription deploymentRecorded": row(ok, ok, ok, ok, NF, ok /* an agent hears its own project, to sync at once */),
 };
 
 interface Op {
