@@ -159,7 +159,7 @@ function readWebhooks(env: Env): WebhookConfig {
     maxAttempts: readInt(env, "WEBHOOK_MAX_ATTEMPTS", 8, 1, 50),
     retryBaseMs: readInt(env, "WEBHOOK_RETRY_BASE_MS", 30_000, 1, 3_600_000),
     pollMs: readInt(env, "WEBHOOK_POLL_MS", 1_000, 10, 600_000),
-    concurrency: readInt(env, "WEBHOOK_CONCURRENCY", 8, 1, 256),
+    concurrency: readInt(env, "WEBHOOK_CONCURRENCY", 16, 1, 256),
     retentionDays: readInt(env, "WEBHOOK_RETENTION_DAYS", 30, 1, 3650),
   };
 }

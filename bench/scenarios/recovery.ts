@@ -76,8 +76,8 @@ export async function runRecovery(ctx: BenchContext): Promise<void> {
     { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, GIT_TERMINAL_PROMPT: "0" } },
   );
   try {
-    // Its first round (the initial clone) at start, before anything is measured.
-    const head = (await app.catalog.tenantEnvironmentById(f.te.id))!.currentRevision!;
+    // Its first round (the initial clone) at start, before anything is measured: it reports the branch head.
+    const head = (await (await app.git.open("bench")).head())!;
     await synced.waitFor(head, 120_000);
 
     const samples = { agent: [] as number[], webhook: [] as number[], response: [] as number[] };
