@@ -17,8 +17,8 @@ import type { AuditTrail } from "../services/audit.js";
 import { assertSlug, tenantDir, type Catalog } from "../services/catalog.js";
 import type { Events } from "../services/events.js";
 import { lookup, parseFieldSelector, parseYamlRecord, setYamlFields, FieldSelectorError } from "../yaml/fields.js";
-import { gitPushOf } from "../notifications/git-push.js";
 import { deployMessage } from "./commit-message.js";
+import { gitPushOf } from "./git-push.js";
 
 export interface DeployInput {
   project: string;
