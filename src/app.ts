@@ -2,6 +2,10 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
 import { ApprovalService } from "./approvals/approval-service.js";
+import { AutoRollbackService } from "./automation/auto-rollback.js";
+import { FreezeService } from "./automation/freeze-windows.js";
+import { SafetyGuards } from "./automation/guards.js";
+import { HoldService } from "./automation/holds.js";
 import type { Config } from "./config.js";
 import { Database } from "./db/database.js";
 import type { GitStore } from "./git/git-store.js";
@@ -34,6 +38,9 @@ export interface Services {
   approvals: ApprovalService;
   rollbacks: RollbackService;
   sync: SyncService;
+  holds: HoldService;
+  freezes: FreezeService;
+  autoRollback: AutoRollbackService;
 }
 
 export interface App extends Services {
@@ -67,14 +74,21 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const access = new AccessService(db);
   const auth = new AuthService(db, audit);
   const catalog = new Catalog(db);
-  const deployments = new DeploymentService(db, git, access, catalog, audit, events);
-  const reindexer = new Reindexer(db, git, catalog, auth, deployments);
   const approvals = new ApprovalService(db, access, audit, config.breakGlassMaxMinutes);
+  // Safety automation: freeze windows and holds guard deploys and rollbacks; Degraded reports trigger rollbacks.
+  const holds = new HoldService(db, access, audit);
+  const freezes = new FreezeService(db, access, approvals, audit);
+  const guards = new SafetyGuards(freezes, holds);
+  const deployments = new DeploymentService(db, git, access, catalog, audit, events, guards);
+  const reindexer = new Reindexer(db, git, catalog, auth, deployments);
   const rollbacks = new RollbackService(db, git, access, catalog, deployments, approvals, audit, events, {
     logger: logger.child({ component: "rollback" }),
     pause: config.executionPause,
+    guard: guards,
   });
   const sync = new SyncService(db, git, access, catalog, deployments, audit, events, config.agentUnreachableAfterSeconds);
+  const autoRollback = new AutoRollbackService(db, access, rollbacks, audit, logger.child({ component: "auto-rollback" }));
+  sync.onReport((report) => autoRollback.onSyncReport(report));
 
   const readinessChecks: App["readinessChecks"] = [];
   if (redis) readinessChecks.push({ name: "redis", probe: () => redis.ping() });
@@ -103,6 +117,9 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     approvals,
     rollbacks,
     sync,
+    holds,
+    freezes,
+    autoRollback,
     async close() {
       await redis?.close();
       await db.close();
