@@ -119,7 +119,7 @@ export class HoldService {
   private async reintroducedBy(attempt: DeployAttempt): Promise<DeploymentHold[]> {
     const holds = await this.db.manager.find(DeploymentHold, {
       where: { tenantEnvironmentId: attempt.te.id, service: attempt.service, releasedAt: IsNull() },
-      order: { createdAt: "ASC", id: "ASC" },
+      order: { createdAt: "ASC", field: "ASC", id: "ASC" },
     });
     if (holds.length === 0) return [];
     const { tenantSlug: tenant, environment } = attempt.te;
