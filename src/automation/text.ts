@@ -1,7 +1,8 @@
 import { badInput } from "../errors.js";
 
-const CONTROL = /[\u0000-\u001f\u007f]/;
-const CONTROL_EXCEPT_NEWLINES = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+// Unicode property escapes instead of literal ranges: Cc is every control character (C0, DEL, C1).
+const CONTROL = /\p{Cc}/u;
+const CONTROL_EXCEPT_NEWLINES = /(?![\t\n\r])\p{Cc}/u;
 
 /**
  * A required free-text argument (reasons, justifications): trimmed, not empty, bounded, without

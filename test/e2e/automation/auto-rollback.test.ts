@@ -4,7 +4,7 @@ import { DeploymentStatus, Plan, Role } from "../../../entities/enums.js";
 import { bindingsYaml, valuesYaml } from "../../../src/seed/demo.js";
 import { historyRevisions, startTestServer, type TestServer } from "../../helpers/harness.js";
 import { automaticRequests, mustDeploy, mustSetAutoRollback, POLICY_FIELDS, setAutoRollback, tryDeploy } from "../../helpers/automation.js";
-import { auditEvents, auditOf, expectError, fileAt, mustRequest, mustReview, tokenOf, uniqueTag } from "../../helpers/issue4.js";
+import { auditEvents, auditOf, expectError, fileAt, mustRequest, mustReview, runCli, tokenOf, uniqueTag } from "../../helpers/issue4.js";
 import { agentToken, REPORT, removeScratch, runAgent, scratchDir } from "../../helpers/issue5.js";
 
 /**
@@ -207,6 +207,21 @@ describe("automatic rollback on Degraded", () => {
     expect(await automaticRequests(t, "acme", "dev", "fresh")).toEqual([]);
     const [skipped] = (await auditOf(t, deployed.id, "fresh")).filter((e) => e.action === "autorollback.skipped");
     expect(skipped?.details.reason).toBe(`no deployment before ${deployed.revision.slice(0, 7)} has status SUCCESS: there is no known-good revision to roll back to`);
+  });
+
+  it("reindex rebuilds an automatic rollback's deployment from Git, authored by auto-rollback", async () => {
+    const [automatic] = await automaticRequests(t, "acme", "staging");
+    const query = `{ deploymentHistory(project: "demo", tenant: "acme", environment: "staging", source: ROLLBACK, first: 5) { nodes { revision author { email } rollbackRequest { id trigger } } } }`;
+    const before = (await t.ok<{ deploymentHistory: { nodes: unknown[] } }>(jane, query)).deploymentHistory.nodes;
+    const cli = await runCli(t, ["reindex", "--project", "demo"]);
+    expect(cli.code, cli.stderr).toBe(0);
+    const after = (await t.ok<{ deploymentHistory: { nodes: unknown[] } }>(jane, query)).deploymentHistory.nodes;
+    expect(after).toEqual(before);
+    expect(after).toContainEqual({ revision: automatic!.commitSha, author: { email: "auto-rollback" }, rollbackRequest: { id: automatic!.id, trigger: "AUTOMATIC" } });
+    // Nobody can sign in as the server.
+    const token = await runCli(t, ["token", "create", "--email", "auto-rollback", "--project", "demo", "--role", "ADMIN"]);
+    expect(token.code).not.toBe(0);
+    expect(token.stderr).toContain(`"auto-rollback" is the server's own identity: it cannot hold a role or a token`);
   });
 });
 

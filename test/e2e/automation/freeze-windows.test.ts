@@ -13,7 +13,23 @@ import {
   tryDeploy,
   type Freeze,
 } from "../../helpers/automation.js";
-import { auditEvents, auditOf, closeBreakGlass, expectError, head, mustRequest, openBreakGlass, requestRollback, review, tokenOf, uniqueTag } from "../../helpers/issue4.js";
+import {
+  auditEvents,
+  auditOf,
+  closeBreakGlass,
+  expectError,
+  getRequest,
+  head,
+  lockBranch,
+  mustRequest,
+  openBreakGlass,
+  requestRollback,
+  retry,
+  review,
+  tokenOf,
+  unlockBranch,
+  uniqueTag,
+} from "../../helpers/issue4.js";
 import { agentToken, REPORT } from "../../helpers/issue5.js";
 
 /**
@@ -129,6 +145,23 @@ describe("freeze windows", () => {
     const overridden = (await auditOf(t, pending.id)).find((e) => e.action === "freeze.overridden");
     expect(overridden).toMatchObject({ breakGlass: true, actor: { email: "bob@example.com" }, details: { freezeWindowId: freeze.id, breakGlassSessionId: session.id } });
     await deleteFreeze(t, alice, freeze.id);
+  });
+
+  it("a retry during a freeze that forbids rollbacks is refused and leaves the request FAILED", async () => {
+    const [, previous] = await historyRevisions(t, jane, "demo", "globex", "staging", 2);
+    lockBranch(t);
+    let failed;
+    try {
+      failed = await requestRollback(t, jane, { tenant: "globex", environment: "staging", mode: "FULL", targetSha: previous!, justification: "first attempt fails" });
+    } finally {
+      unlockBranch(t);
+    }
+    const id = expectError(failed, "EXECUTION_FAILED", 500).extensions!.requestId as string;
+    const freeze = await mustFreeze(t, { environment: "staging", startsAt: minutesFromNow(-1), endsAt: minutesFromNow(30), reason: "staging frozen", allowRollbacks: false });
+    expectError(await retry(t, jane, id), "FORBIDDEN", 403, frozenMessage(freeze));
+    expect((await getRequest(t, jane, id)).state).toBe("FAILED");
+    await deleteFreeze(t, alice, freeze.id);
+    expect((await retry(t, jane, id)).data?.retryRollbackExecution.state).toBe("COMPLETED");
   });
 
   it("break-glass overrides a freeze for deploys and rollbacks, flagged in the audit trail", async () => {
