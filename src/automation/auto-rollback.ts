@@ -182,7 +182,7 @@ export class AutoRollbackService {
       try {
         const request = await this.rollbacks.request(actor, input, null, origin);
         requestIds.push(request.id);
-        this.logger.warn({ requestId: request.id, state: request.state, deploymentId: deployment.id, service }, "automatic rollback requested");
+        this.logger.warn({ requestId: request.id, state: request.state, deploymentId: deployment.id, rolledBackService: service }, "automatic rollback requested");
       } catch (err) {
         const requestId = err instanceof AppError ? (err.extensions.requestId as string | undefined) : undefined;
         if (requestId) {
