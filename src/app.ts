@@ -76,7 +76,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const catalog = new Catalog(db);
   const approvals = new ApprovalService(db, access, audit, config.breakGlassMaxMinutes);
   // Safety automation: freeze windows and holds guard deploys and rollbacks; Degraded reports trigger rollbacks.
-  const holds = new HoldService(db, access, audit);
+  const holds = new HoldService(db, access, audit, logger.child({ component: "holds" }));
   const freezes = new FreezeService(db, access, approvals, audit);
   const guards = new SafetyGuards(freezes, holds);
   const deployments = new DeploymentService(db, git, access, catalog, audit, events, guards);

@@ -47,19 +47,34 @@ export function inRevertScope(scope: RevertScope, service: string, fileName: str
   return scope.mode === RollbackMode.SERVICE || selectionCovers(scope.selected, fileName, path);
 }
 
+/** Longest selector a hold keeps (the column's size); longer paths are not held. */
+export const MAX_HELD_FIELD = 500;
+
 /**
  * The values that deployments put in place and a rollback reverted: every added or modified
  * service field in its scope, once per value. Removed fields hold nothing (there is no value to
- * bring back); environment-level files belong to no service.
+ * bring back); environment-level files belong to no service; fields a selector cannot name (files
+ * in subfolders of the service) cannot be held either.
  */
 export function undoneValues(changes: FieldChange[], scope: RevertScope): HeldField[] {
   const out = new Map<string, HeldField>();
   for (const c of changes) {
     if (!c.service || c.kind === "REMOVED" || !inRevertScope(scope, c.service, c.file, c.path)) continue;
     const held = { service: c.service, field: selectorOf(c.file, c.path), value: c.after };
+    if (!isHoldable(held.field)) continue;
     out.set(heldFieldKey(held), held);
   }
   return [...out.values()];
+}
+
+function isHoldable(field: string): boolean {
+  if (field.length > MAX_HELD_FIELD) return false;
+  try {
+    parseFieldSelector(field);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Reads service fields at one revision, parsing each file once. */

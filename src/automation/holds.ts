@@ -3,6 +3,7 @@ import { Deployment } from "../../entities/deployment.js";
 import { DeploymentHold } from "../../entities/deployment-hold.js";
 import { DeploymentSource, DeploymentStatus, HoldReleaseKind, Role } from "../../entities/enums.js";
 import type { TenantEnvironment } from "../../entities/tenant-environment.js";
+import type { Logger } from "pino";
 import type { Database } from "../db/database.js";
 import { badInput, conflict, notFound } from "../errors.js";
 import { newId } from "../lib/ids.js";
@@ -32,6 +33,7 @@ export class HoldService {
     private readonly db: Database,
     private readonly access: AccessService,
     private readonly audit: AuditTrail,
+    private readonly logger: Logger,
   ) {}
 
   // ---------------------------------------------------------------- queries
@@ -143,6 +145,19 @@ export class HoldService {
    * recording transaction; the returned function writes in it.
    */
   async prepareCompletion(rollback: CompletedRollback): Promise<(tx: EntityManager, actor: Actor | null) => Promise<void>> {
+    try {
+      return await this.planCompletion(rollback);
+    } catch (err) {
+      // Getting back to a known-good state matters more than the holds: record the rollback, and say what is missing.
+      this.logger.error({ err, requestId: rollback.request.id }, "could not compute the holds of a completed rollback");
+      const details = { reason: "the values this rollback undid could not be computed, so none is held (details in the server log)" };
+      return async (tx, actor) => {
+        await this.audit.append(tx, { projectId: rollback.request.projectId, actor, action: "hold.failed", subjectId: rollback.request.id, details });
+      };
+    }
+  }
+
+  private async planCompletion(rollback: CompletedRollback): Promise<(tx: EntityManager, actor: Actor | null) => Promise<void>> {
     const { repo, request, te, target, sha } = rollback;
     const scope = revertScopeOf(request);
     const after = FieldReader.atRevision(repo, sha);
