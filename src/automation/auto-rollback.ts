@@ -115,7 +115,8 @@ export class AutoRollbackService {
       const policy = await this.policy(project.id, input.environment, tx);
       const before = { enabled: policy.enabled, windowMinutes: policy.windowMinutes, mode: policy.mode, bypassApproval: policy.bypassApproval };
       const after = { enabled: input.enabled, windowMinutes, mode, bypassApproval };
-      await tx.save(tx.merge(AutoRollbackPolicy, policy, after));
+      // An upsert, so two admins saving the first policy of an environment at once do not collide.
+      await tx.upsert(AutoRollbackPolicy, tx.merge(AutoRollbackPolicy, policy, after), ["projectId", "environment"]);
       await this.audit.append(tx, {
         projectId: project.id,
         actor,
