@@ -18,8 +18,8 @@ import type { AccessService } from "../services/access.js";
 import type { Actor } from "../services/actor.js";
 import type { AuditTrail } from "../services/audit.js";
 import type { AcceptedSyncReport } from "../sync/sync-service.js";
-import type { RequestOrigin } from "./hooks.js";
-import { AUTO_ROLLBACK_IDENTITY, automationActor, ensureSystemUser } from "./system-identity.js";
+import type { RequestOrigin } from "../rollback/guard.js";
+import { AUTO_ROLLBACK_IDENTITY, automationActor, ensureSystemUser } from "../services/system-identity.js";
 
 export const DEFAULT_WINDOW_MINUTES = 30;
 export const MAX_WINDOW_MINUTES = 1440;

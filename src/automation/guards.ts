@@ -1,9 +1,10 @@
+import type { EntityManager } from "typeorm";
+import type { RollbackRequest } from "../../entities/rollback-request.js";
+import type { DeployAdmission, DeployAttempt, DeployGuard } from "../history/deploy-guard.js";
+import type { CompletedRollback, RollbackGuard } from "../rollback/guard.js";
+import type { Actor } from "../services/actor.js";
 import type { FreezeService } from "./freeze-windows.js";
 import type { HoldService } from "./holds.js";
-import type { CompletedRollback, DeployAdmission, DeployAttempt, DeployGuard, RollbackGuard } from "./hooks.js";
-import type { EntityManager } from "typeorm";
-import type { Actor } from "../services/actor.js";
-import type { RollbackRequest } from "../../entities/rollback-request.js";
 
 /** Freeze windows and holds, as the deployment and rollback services see them. */
 export class SafetyGuards implements DeployGuard, RollbackGuard {

@@ -12,7 +12,8 @@ import type { Actor } from "../services/actor.js";
 import { actorUser } from "../services/actor.js";
 import type { AuditTrail } from "../services/audit.js";
 import { FieldReader, heldFieldKey, inRevertScope, reintroducedMessage, revertScopeOf, undoneValues, type HeldField } from "./hold-values.js";
-import type { CompletedRollback, DeployAdmission, DeployAttempt } from "./hooks.js";
+import type { DeployAdmission, DeployAttempt } from "../history/deploy-guard.js";
+import type { CompletedRollback } from "../rollback/guard.js";
 import { requiredText } from "./text.js";
 import { parseFieldSelector } from "../yaml/fields.js";
 

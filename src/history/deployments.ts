@@ -18,7 +18,7 @@ import { assertSlug, tenantDir, type Catalog } from "../services/catalog.js";
 import type { Events } from "../services/events.js";
 import { lookup, parseFieldSelector, parseYamlRecord, setYamlFields, FieldSelectorError } from "../yaml/fields.js";
 import { deployMessage } from "./commit-message.js";
-import { NO_DEPLOY_GUARD, type DeployGuard } from "../automation/hooks.js";
+import { NO_DEPLOY_GUARD, type DeployGuard } from "./deploy-guard.js";
 
 export interface DeployInput {
   project: string;

@@ -24,7 +24,7 @@ import type { FieldSelector } from "../yaml/fields.js";
 import { assertModeAllowed } from "./gates.js";
 import { dirOf, findConflicts, parseFieldSelection, planRollback, type RollbackPlan } from "./planner.js";
 import { undoneBy } from "./undone.js";
-import { NO_ROLLBACK_GUARD, type RequestOrigin, type RollbackGuard } from "../automation/hooks.js";
+import { NO_ROLLBACK_GUARD, type RequestOrigin, type RollbackGuard } from "./guard.js";
 
 export interface RollbackInputData {
   project: string;

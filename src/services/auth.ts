@@ -8,7 +8,7 @@ import { User } from "../../entities/user.js";
 import type { Database } from "../db/database.js";
 import { badInput, notFound } from "../errors.js";
 import { newId, sha256 } from "../lib/ids.js";
-import { ensureSystemUser, isSystemIdentity, refuseSystemIdentity } from "../automation/system-identity.js";
+import { ensureSystemUser, isSystemIdentity, refuseSystemIdentity } from "./system-identity.js";
 import type { Actor } from "./actor.js";
 import type { AuditTrail } from "./audit.js";
 

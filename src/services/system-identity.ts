@@ -2,7 +2,7 @@ import type { EntityManager } from "typeorm";
 import { User } from "../../entities/user.js";
 import { badInput } from "../errors.js";
 import { stableId } from "../lib/ids.js";
-import type { Actor } from "../services/actor.js";
+import type { Actor } from "./actor.js";
 
 /**
  * The server's own identities: users that requests, commits and audit events can name, but that
