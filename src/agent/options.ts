@@ -1,10 +1,12 @@
 import path from "node:path";
-import { parseArgs } from "node:util";
+import { parseOptions as parseCommandLine, UsageError } from "../cli/args.js";
+
+export { UsageError };
 
 export const USAGE = `cluster agent simulator: pulls the hosted repository like Argo CD, "applies" the rendered
 manifests into a local state file and reports sync status, health and drift to the rollback server.
 
-  npm run agent -- --server URL --token T --project P [--tenant T] [--environment E]
+  rollback-agent --server URL --token T --project P [--tenant T] [--environment E]     (npm run agent -- …)
                    [--interval S] [--drift] [--degraded] [--state-dir DIR]
 
   --server URL       the rollback server, e.g. http://127.0.0.1:4000 (env AGENT_SERVER)
@@ -18,9 +20,8 @@ manifests into a local state file and reports sync status, health and drift to t
                      and report OUT_OF_SYNC with the drift items
   --degraded         report health "Degraded" instead of "Healthy"
   --state-dir DIR    where the clone and the applied state live (default ./agent-state/<project>)
+  --version          print the version
 `;
-
-export class UsageError extends Error {}
 
 export interface AgentOptions {
   /** Base URL of the server, without a trailing slash or /graphql. */
@@ -35,35 +36,31 @@ export interface AgentOptions {
   degraded: boolean;
   stateDir: string;
   help: boolean;
+  version: boolean;
 }
 
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 
 export function parseOptions(argv: string[], env: Record<string, string | undefined> = process.env, cwd = process.cwd()): AgentOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      allowPositionals: false,
-      strict: true,
-      options: {
-        server: { type: "string" },
-        token: { type: "string" },
-        project: { type: "string" },
-        tenant: { type: "string" },
-        environment: { type: "string" },
-        interval: { type: "string" },
-        drift: { type: "boolean", default: false },
-        degraded: { type: "boolean", default: false },
-        "state-dir": { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  if (values.help) {
-    return { server: "", token: "", project: "", tenant: null, environment: null, interval: null, drift: false, degraded: false, stateDir: "", help: true };
+  const values = parseCommandLine(
+    argv,
+    {
+      server: { type: "string" },
+      token: { type: "string" },
+      project: { type: "string" },
+      tenant: { type: "string" },
+      environment: { type: "string" },
+      interval: { type: "string" },
+      drift: { type: "boolean", default: false },
+      degraded: { type: "boolean", default: false },
+      "state-dir": { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+      version: { type: "boolean", short: "V", default: false },
+    },
+    "rollback-agent",
+  );
+  if (values.help || values.version) {
+    return { server: "", token: "", project: "", tenant: null, environment: null, interval: null, drift: false, degraded: false, stateDir: "", help: values.help ?? false, version: !values.help };
   }
 
   const serverRaw = (values.server ?? env.AGENT_SERVER ?? "").trim();
@@ -107,5 +104,6 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
     degraded: values.degraded ?? false,
     stateDir: path.resolve(cwd, values["state-dir"] ?? path.join("agent-state", project)),
     help: false,
+    version: false,
   };
 }
