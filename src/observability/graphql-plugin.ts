@@ -1,5 +1,6 @@
 import type { ApolloServerPlugin } from "@apollo/server";
 import { trace } from "@opentelemetry/api";
+import { getOperationAST } from "graphql";
 import type { RequestContext } from "../../resolvers/context.js";
 import { bearerChallenge } from "../http/auth-challenge.js";
 import type { Metrics } from "./metrics.js";
@@ -35,12 +36,19 @@ export function observabilityPlugin(metrics: Metrics): ApolloServerPlugin<Reques
             if (operationName) span.setAttribute("graphql.operation.name", operationName);
           }
         },
-        async willSendResponse({ response, contextValue, operationName, operation }) {
+        async willSendResponse({ response, contextValue, operationName, operation, document }) {
           const result = response.body.kind === "single" ? response.body.singleResult : null;
           const codes = (result?.errors ?? []).map((e) => (typeof e.extensions?.code === "string" ? e.extensions.code : "INTERNAL_SERVER_ERROR"));
-          if (state && codes.length > 0) state.errors = [...new Set(codes)];
+          // An operation that failed validation was never resolved: name it from the parsed document.
+          const named = operation ?? (document ? getOperationAST(document, request.operationName) : null);
+          const name = operationName ?? named?.name?.value ?? request.operationName ?? null;
+          if (state) {
+            state.operation = name;
+            state.operationType = named?.operation ?? null;
+            if (codes.length > 0) state.errors = [...new Set(codes)];
+          }
           const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-          metrics.recordOperation(operationName ?? request.operationName, operation?.operation, codes[0] ?? "ok", seconds);
+          metrics.recordOperation(name, named?.operation, codes[0] ?? "ok", seconds);
 
           const noData = !result?.data || Object.values(result.data).every((v) => v === null);
           if (!contextValue?.actor && codes.length > 0 && codes.every((c) => c === "UNAUTHENTICATED") && noData) {
