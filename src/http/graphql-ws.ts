@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import { getOperationAST, getVariableValues, GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema } from "graphql";
 import type { Context } from "graphql-ws";
 import { useServer, type Extra } from "graphql-ws/use/ws";
@@ -52,11 +53,19 @@ export function serveGraphqlWs(app: App, schema: GraphQLSchema, wsServer: WebSoc
     );
   };
 
+  // The upgrade's response carries the connection's request id, as every HTTP response does.
+  const requestIds = new WeakMap<IncomingMessage, string>();
+  wsServer.on("headers", (headers, request) => {
+    const id = newRequestState(request.headers).requestId;
+    requestIds.set(request, id);
+    headers.push(`X-Request-Id: ${id}`);
+  });
+
   return useServer<Record<string, unknown>, ConnectionExtra>(
     {
       schema,
       onConnect: async (ctx) => {
-        ctx.extra.requestId = newRequestState(ctx.extra.request.headers).requestId;
+        ctx.extra.requestId = requestIds.get(ctx.extra.request) ?? newRequestState(ctx.extra.request.headers).requestId;
         ctx.extra.operations = new Map();
         const header = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         const context = await callerContext(app, typeof header === "string" ? header : undefined);

@@ -116,12 +116,21 @@ describe("request logs of the built server", () => {
   });
 
   it("logs WebSocket operations, and connections refused for their token", async () => {
-    const victor = createClient({ url: `${base.replace(/^http/, "ws")}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${tokens["victor@example.com"]}` }, retryAttempts: 0 });
+    // A WebSocket whose upgrade request carries an X-Request-Id, and that remembers the one echoed.
+    let echoed: string | undefined;
+    class WithRequestId extends WebSocket {
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols, { headers: { "x-request-id": "dashboard-socket-7" } });
+        this.on("upgrade", (res) => (echoed = res.headers["x-request-id"] as string));
+      }
+    }
+    const victor = createClient({ url: `${base.replace(/^http/, "ws")}/graphql`, webSocketImpl: WithRequestId, connectionParams: { authorization: `Bearer ${tokens["victor@example.com"]}` }, retryAttempts: 0 });
     const result = await new Promise<unknown>((resolve, reject) => victor.subscribe({ query: "query Ping { __typename }" }, { next: resolve, error: reject, complete: () => {} }));
     expect(result).toEqual({ data: { __typename: "Query" } });
     await victor.dispose();
     const operation = await eventually(async () => lines().find((l) => l.msg === "websocket operation" && l.operation === "Ping"), "the websocket operation line");
-    expect(operation).toMatchObject({ transport: "websocket", operationType: "query", actor: expect.stringMatching(/^user:/), requestId: expect.any(String), ms: expect.any(Number) });
+    expect(operation).toMatchObject({ transport: "websocket", operationType: "query", actor: expect.stringMatching(/^user:/), requestId: "dashboard-socket-7", ms: expect.any(Number) });
+    expect(echoed).toBe("dashboard-socket-7");
 
     const stranger = createClient({ url: `${base.replace(/^http/, "ws")}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: "Bearer rbs_wrong" }, retryAttempts: 0 });
     await new Promise<void>((resolve) => stranger.subscribe({ query: "{ __typename }" }, { next: () => {}, error: () => resolve(), complete: () => resolve() }));
