@@ -38,6 +38,8 @@ export function serveGraphqlWs(app: App, schema: GraphQLSchema, wsServer: WebSoc
     ctx.extra.operations!.delete(id);
     if (op.counted) metrics.subscriptionEnded();
     const errors = new Set([...(op.errors ?? []), ...(outcome.errors ?? [])]);
+    const seconds = Number(process.hrtime.bigint() - op.started) / 1e9;
+    metrics.recordOperation(op.operation, op.type, [...errors][0] ?? "ok", op.type === "subscription" ? null : seconds);
     logger.info(
       {
         requestId: ctx.extra.requestId,
@@ -46,7 +48,7 @@ export function serveGraphqlWs(app: App, schema: GraphQLSchema, wsServer: WebSoc
         actor: actorLabel(ctx.extra.actorContext?.actor),
         operation: op.operation,
         operationType: op.type,
-        ms: Math.round(Number(process.hrtime.bigint() - op.started) / 1e5) / 10,
+        ms: Math.round(seconds * 10_000) / 10,
         errors: errors.size > 0 ? [...errors] : undefined,
       },
       "websocket operation",

@@ -42,13 +42,13 @@ export class Metrics {
 
     this.operations = new Counter({
       name: `${PREFIX}graphql_operations_total`,
-      help: "GraphQL operations by operation name, type (query, mutation, subscription) and outcome (ok or the first error code)",
+      help: "GraphQL operations over HTTP and graphql-ws by operation name, type (query, mutation, subscription) and outcome (ok or the first error code)",
       labelNames: ["operation", "type", "outcome"],
       registers,
     });
     this.operationSeconds = new Histogram({
       name: `${PREFIX}graphql_operation_duration_seconds`,
-      help: "Time from receiving a GraphQL operation over HTTP to sending its response, by operation name, type and outcome",
+      help: "Time from receiving a GraphQL query or mutation to sending its response, by operation name, type and outcome",
       labelNames: ["operation", "type", "outcome"],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
@@ -180,10 +180,11 @@ export class Metrics {
     });
   }
 
-  recordOperation(name: string | null | undefined, type: string | null | undefined, outcome: string, seconds: number): void {
+  /** One GraphQL operation; `seconds` null for a subscription, whose lifetime is no latency. */
+  recordOperation(name: string | null | undefined, type: string | null | undefined, outcome: string, seconds: number | null): void {
     const labels = { operation: this.operationLabel(name), type: type ?? "unknown", outcome: OUTCOMES.has(outcome) ? outcome : "INTERNAL_SERVER_ERROR" };
     this.operations.inc(labels);
-    this.operationSeconds.observe(labels, seconds);
+    if (seconds !== null) this.operationSeconds.observe(labels, seconds);
   }
 
   recordHttpRequest(route: string, method: string, status: number, seconds: number): void {

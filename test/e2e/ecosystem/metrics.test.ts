@@ -119,6 +119,10 @@ describe("Prometheus /metrics", () => {
     dispose();
     await client.dispose();
     await eventually(async () => ((value(await scrape(), "rollback_server_subscriptions_open") ?? 1) === 0 ? true : undefined), "no open subscription", 10_000);
+    // Counted as an operation, without a latency (a subscription's lifetime is none).
+    const samples = await scrape();
+    expect(value(samples, "rollback_server_graphql_operations_total", { operation: "anonymous", type: "subscription", outcome: "ok" })).toBe(1);
+    expect(value(samples, "rollback_server_graphql_operation_duration_seconds_count", { type: "subscription" })).toBeUndefined();
   });
 
   it("shows the Git HTTP slots (in use, queued, the limit) and the database pool", async () => {
