@@ -13,6 +13,7 @@ import { NodegitStore } from "./git/nodegit-store.js";
 import { GitCliRemoteSync } from "./git/remote-sync-cli.js";
 import { DeploymentService } from "./history/deployments.js";
 import { Reindexer } from "./history/reindex.js";
+import { traceDatabase, traceGitStore } from "./observability/instrument.js";
 import { RollbackService } from "./rollback/rollback-service.js";
 import { AccessService } from "./services/access.js";
 import { AuditTrail } from "./services/audit.js";
@@ -55,11 +56,13 @@ export function reposDir(config: Config): string {
 
 export async function createApp(config: Config, logger: Logger): Promise<App> {
   await mkdir(config.dataDir, { recursive: true });
-  const db = await Database.open({
-    url: config.databaseUrl,
-    sqliteFile: path.join(config.dataDir, "rollback.sqlite"),
-    schema: config.pgSchema ?? undefined,
-  });
+  const db = traceDatabase(
+    await Database.open({
+      url: config.databaseUrl,
+      sqliteFile: path.join(config.dataDir, "rollback.sqlite"),
+      schema: config.pgSchema ?? undefined,
+    }),
+  );
   let redis: RedisBus | null = null;
   try {
     redis = config.redisUrl ? await createRedisBus(config.redisUrl, logger) : null;
@@ -69,7 +72,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   }
   const events = new Events(redis ? createEventBus(redis.eventTarget) : createEventBus());
   const remote = config.gitRemote ? new GitCliRemoteSync(config.gitRemote, logger) : undefined;
-  const git = new NodegitStore({ root: reposDir(config), remote });
+  const git = traceGitStore(new NodegitStore({ root: reposDir(config), remote }));
   const audit = new AuditTrail(db);
   const access = new AccessService(db);
   const auth = new AuthService(db, audit);

@@ -7,6 +7,7 @@ import { parseOptions, UsageError, USAGE, type AgentOptions } from "./options.js
 import { pullRepository } from "./repo.js";
 import { ServerClient } from "./server.js";
 import { loadState, saveState } from "./state.js";
+import { VERSION } from "../version.js";
 
 /**
  * The cluster agent simulator. Each round it does what Argo CD and its cluster would:
@@ -75,13 +76,17 @@ async function main(argv: string[]): Promise<number> {
     opts = parseOptions(argv);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`error: ${err.message} (npm run agent -- --help for usage)\n`);
+      process.stderr.write(`error: ${err.message} (rollback-agent --help)\n`);
       return 2;
     }
     throw err;
   }
   if (opts.help) {
     process.stdout.write(USAGE);
+    return 0;
+  }
+  if (opts.version) {
+    process.stdout.write(`rollback-agent ${VERSION}\n`);
     return 0;
   }
 

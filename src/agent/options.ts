@@ -1,10 +1,12 @@
 import path from "node:path";
-import { parseArgs } from "node:util";
+import { parseOptions as parseCommandLine, UsageError } from "../cli/args.js";
+
+export { UsageError };
 
 export const USAGE = `cluster agent simulator: pulls the hosted repository like Argo CD, "applies" the rendered
 manifests into a local state file and reports sync status, health and drift to the rollback server.
 
-  npm run agent -- --server URL --token T --project P [--tenant T] [--environment E]
+  rollback-agent --server URL --token T --project P [--tenant T] [--environment E]     (npm run agent -- …)
                    [--interval S] [--drift] [--degraded] [--degraded-service SVC [--degraded-tag TAG]]
                    [--state-dir DIR]
 
@@ -24,9 +26,8 @@ manifests into a local state file and reports sync status, health and drift to t
   --degraded-tag TAG with --degraded-service: only while SVC runs image tag TAG (a bad release
                      crash-looping): after a rollback to another tag it reports "Healthy" again
   --state-dir DIR    where the clone and the applied state live (default ./agent-state/<project>)
+  --version          print the version
 `;
-
-export class UsageError extends Error {}
 
 export interface AgentOptions {
   /** Base URL of the server, without a trailing slash or /graphql. */
@@ -44,50 +45,33 @@ export interface AgentOptions {
   degradedTag: string | null;
   stateDir: string;
   help: boolean;
+  version: boolean;
 }
 
 const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 
 export function parseOptions(argv: string[], env: Record<string, string | undefined> = process.env, cwd = process.cwd()): AgentOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      allowPositionals: false,
-      strict: true,
-      options: {
-        server: { type: "string" },
-        token: { type: "string" },
-        project: { type: "string" },
-        tenant: { type: "string" },
-        environment: { type: "string" },
-        interval: { type: "string" },
-        drift: { type: "boolean", default: false },
-        degraded: { type: "boolean", default: false },
-        "degraded-service": { type: "string" },
-        "degraded-tag": { type: "string" },
-        "state-dir": { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  if (values.help) {
-    return {
-      server: "",
-      token: "",
-      project: "",
-      tenant: null,
-      environment: null,
-      interval: null,
-      drift: false,
-      degraded: false,
-      degradedService: null,
-      degradedTag: null,
-      stateDir: "",
-      help: true,
-    };
+  const values = parseCommandLine(
+    argv,
+    {
+      server: { type: "string" },
+      token: { type: "string" },
+      project: { type: "string" },
+      tenant: { type: "string" },
+      environment: { type: "string" },
+      interval: { type: "string" },
+      drift: { type: "boolean", default: false },
+      degraded: { type: "boolean", default: false },
+      "degraded-service": { type: "string" },
+      "degraded-tag": { type: "string" },
+      "state-dir": { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+      version: { type: "boolean", short: "V", default: false },
+    },
+    "rollback-agent",
+  );
+  if (values.help || values.version) {
+    return { server: "", token: "", project: "", tenant: null, environment: null, interval: null, drift: false, degraded: false, degradedService: null, degradedTag: null, stateDir: "", help: values.help ?? false, version: !values.help };
   }
 
   const serverRaw = (values.server ?? env.AGENT_SERVER ?? "").trim();
@@ -114,18 +98,18 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
   const environment = values.environment?.trim() || null;
   if (environment && !SLUG.test(environment)) throw new UsageError(`--environment is not an environment name: "${environment}"`);
 
+  let interval: number | null = null;
+  if (values.interval !== undefined) {
+    interval = Number(values.interval);
+    if (!Number.isFinite(interval) || interval <= 0 || interval > 86_400) throw new UsageError(`--interval must be a number of seconds above 0, got "${values.interval}"`);
+  }
+
   const degradedService = values["degraded-service"]?.trim() || null;
   if (degradedService && !SLUG.test(degradedService)) throw new UsageError(`--degraded-service is not a service name: "${degradedService}"`);
   if (degradedService && values.degraded) throw new UsageError("--degraded and --degraded-service exclude each other: --degraded makes every tenant-environment Degraded");
   const degradedTag = values["degraded-tag"]?.trim() || null;
   if (degradedTag && !degradedService) throw new UsageError("--degraded-tag needs --degraded-service (the service whose image tag fails)");
   if (degradedTag && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(degradedTag)) throw new UsageError(`--degraded-tag is not an image tag: "${degradedTag}"`);
-
-  let interval: number | null = null;
-  if (values.interval !== undefined) {
-    interval = Number(values.interval);
-    if (!Number.isFinite(interval) || interval <= 0 || interval > 86_400) throw new UsageError(`--interval must be a number of seconds above 0, got "${values.interval}"`);
-  }
 
   return {
     server: base,
@@ -140,5 +124,6 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
     degradedTag,
     stateDir: path.resolve(cwd, values["state-dir"] ?? path.join("agent-state", project)),
     help: false,
+    version: false,
   };
 }

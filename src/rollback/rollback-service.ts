@@ -480,11 +480,11 @@ export class RollbackService {
       } catch (err) {
         if (committed) {
           // Git has the commit but recording it failed: leave it EXECUTING for reconciliation.
-          this.options.logger.error({ err, requestId: id, commit: committed }, "rollback committed but not recorded; reconciliation will finish it");
+          this.options.logger.error({ err, rollbackRequestId: id, commit: committed }, "rollback committed but not recorded; reconciliation will finish it");
           throw new AppError("EXECUTION_FAILED", `rollback committed as ${committed} but recording it failed; it will be reconciled`, { requestId: id });
         }
         const failure = toFailure(err);
-        if (!(err instanceof AppError)) this.options.logger.error({ err, requestId: id }, "rollback execution failed");
+        if (!(err instanceof AppError)) this.options.logger.error({ err, rollbackRequestId: id }, "rollback execution failed");
         await this.fail(id, actor, failure.code, failure.message);
         if (trigger === "review" && failure.code === "EXECUTION_FAILED") {
           throw new AppError("EXECUTION_FAILED", Messages.executionFailedAfterApproval, { requestId: id, reason: failure.message });
@@ -652,11 +652,11 @@ export class RollbackService {
           if (sha && te && target) {
             const info = await repo.commitInfo(sha);
             await this.recordExecution(repo, request, te, target, sha, info.message, null);
-            this.options.logger.warn({ requestId: request.id, commit: sha }, "reconciled an interrupted execution: the commit exists, request COMPLETED");
+            this.options.logger.warn({ rollbackRequestId: request.id, commit: sha }, "reconciled an interrupted execution: the commit exists, request COMPLETED");
             completed.push(request.id);
           } else {
             await this.fail(request.id, null, "EXECUTION_FAILED", "execution was interrupted before its commit was written; retry it");
-            this.options.logger.warn({ requestId: request.id }, "reconciled an interrupted execution: no commit, request FAILED");
+            this.options.logger.warn({ rollbackRequestId: request.id }, "reconciled an interrupted execution: no commit, request FAILED");
             failed.push(request.id);
           }
           this.events.rollbackRequestUpdated(await this.load(request.id));
