@@ -2,6 +2,10 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
 import { ApprovalService } from "./approvals/approval-service.js";
+import { AutoRollbackService } from "./automation/auto-rollback.js";
+import { FreezeService } from "./automation/freeze-windows.js";
+import { SafetyGuards } from "./automation/guards.js";
+import { HoldService } from "./automation/holds.js";
 import type { Config } from "./config.js";
 import { Database } from "./db/database.js";
 import type { GitStore } from "./git/git-store.js";
@@ -9,6 +13,7 @@ import { NodegitStore } from "./git/nodegit-store.js";
 import { GitCliRemoteSync } from "./git/remote-sync-cli.js";
 import { DeploymentService } from "./history/deployments.js";
 import { Reindexer } from "./history/reindex.js";
+import { traceDatabase, traceGitStore } from "./observability/instrument.js";
 import { DeliveryMetricsService } from "./insights/delivery-metrics.js";
 import { WebhookDispatcher } from "./notifications/dispatcher.js";
 import { WebhookOutbox } from "./notifications/outbox.js";
@@ -40,6 +45,9 @@ export interface Services {
   approvals: ApprovalService;
   rollbacks: RollbackService;
   sync: SyncService;
+  holds: HoldService;
+  freezes: FreezeService;
+  autoRollback: AutoRollbackService;
   publicUrl: PublicUrl;
   webhooks: WebhookService;
   webhookDispatcher: WebhookDispatcher;
@@ -58,11 +66,13 @@ export function reposDir(config: Config): string {
 
 export async function createApp(config: Config, logger: Logger): Promise<App> {
   await mkdir(config.dataDir, { recursive: true });
-  const db = await Database.open({
-    url: config.databaseUrl,
-    sqliteFile: path.join(config.dataDir, "rollback.sqlite"),
-    schema: config.pgSchema ?? undefined,
-  });
+  const db = traceDatabase(
+    await Database.open({
+      url: config.databaseUrl,
+      sqliteFile: path.join(config.dataDir, "rollback.sqlite"),
+      schema: config.pgSchema ?? undefined,
+    }),
+  );
   let redis: RedisBus | null = null;
   try {
     redis = config.redisUrl ? await createRedisBus(config.redisUrl, logger) : null;
@@ -72,19 +82,26 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   }
   const events = new Events(redis ? createEventBus(redis.eventTarget) : createEventBus());
   const remote = config.gitRemote ? new GitCliRemoteSync(config.gitRemote, logger) : undefined;
-  const git = new NodegitStore({ root: reposDir(config), remote });
+  const git = traceGitStore(new NodegitStore({ root: reposDir(config), remote }));
   const audit = new AuditTrail(db);
   const access = new AccessService(db);
   const auth = new AuthService(db, audit);
   const catalog = new Catalog(db);
-  const deployments = new DeploymentService(db, git, access, catalog, audit, events);
-  const reindexer = new Reindexer(db, git, catalog, auth, deployments);
   const approvals = new ApprovalService(db, access, audit, config.breakGlassMaxMinutes);
+  // Safety automation: freeze windows and holds guard deploys and rollbacks; Degraded reports trigger rollbacks.
+  const holds = new HoldService(db, access, audit, logger.child({ component: "holds" }));
+  const freezes = new FreezeService(db, access, approvals, audit);
+  const guards = new SafetyGuards(freezes, holds);
+  const deployments = new DeploymentService(db, git, access, catalog, audit, events, guards);
+  const reindexer = new Reindexer(db, git, catalog, auth, deployments);
   const rollbacks = new RollbackService(db, git, access, catalog, deployments, approvals, audit, events, {
     logger: logger.child({ component: "rollback" }),
     pause: config.executionPause,
+    guard: guards,
   });
   const sync = new SyncService(db, git, access, catalog, deployments, audit, events, config.agentUnreachableAfterSeconds);
+  const autoRollback = new AutoRollbackService(db, access, rollbacks, audit, logger.child({ component: "auto-rollback" }));
+  sync.onReport((report) => autoRollback.onSyncReport(report));
   const publicUrl = new PublicUrl(config);
   const secrets = new SecretBox(config.webhooks.secretKey, config.dataDir);
   const webhookDispatcher = new WebhookDispatcher(db, secrets, config.webhooks, logger.child({ component: "webhooks" }));
@@ -124,6 +141,9 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     approvals,
     rollbacks,
     sync,
+    holds,
+    freezes,
+    autoRollback,
     publicUrl,
     webhooks,
     webhookDispatcher,

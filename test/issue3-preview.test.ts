@@ -173,8 +173,10 @@ describe("issue 3: preview equals the commit after approval (the demo's acme/pro
       const where = { project: P, tenant: "acme", environment: "production" };
       const history = await historyOf(t, P, "acme", "production", 5);
       if (mode === "FIELD") {
-        // The SERVICE case rolled the bad tag back already: deploy it again.
-        await deploy(t, where, SVC, { set: { "image.tag": "v2.1.0" } });
+        // The SERVICE case rolled the bad tag back already (and holds it): deploy it again, overriding the hold.
+        await t.ok(token(t, "jane@example.com"), `mutation($i: DeployInput!) { deploy(input: $i) { revision } }`, {
+          i: { ...where, service: SVC, set: { "image.tag": "v2.1.0" }, overrideHolds: true, holdOverrideJustification: "replaying the incident" },
+        });
       }
       const current = (await historyOf(t, P, "acme", "production", 2))[0]!;
       expect(current.changes.some((c) => c.service === SVC && c.path === "image.tag" && c.after === "v2.1.0")).toBe(true);

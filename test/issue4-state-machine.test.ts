@@ -227,6 +227,7 @@ describe("issue 4: rollback request state machine", () => {
       "rollback.failed",
       "rollback.retried",
       "rollback.executed",
+      "hold.created",
     ]);
   });
 

@@ -18,6 +18,7 @@ import { assertSlug, tenantDir, type Catalog } from "../services/catalog.js";
 import type { Events } from "../services/events.js";
 import { lookup, parseFieldSelector, parseYamlRecord, setYamlFields, FieldSelectorError } from "../yaml/fields.js";
 import { deployMessage } from "./commit-message.js";
+import { NO_DEPLOY_GUARD, type DeployGuard } from "./deploy-guard.js";
 import { gitPushOf } from "./git-push.js";
 
 export interface DeployInput {
@@ -29,6 +30,9 @@ export interface DeployInput {
   set?: Record<string, unknown> | null;
   fromEnvironment?: string | null;
   summary?: string | null;
+  /** Deploy even though it writes back values held after a rollback (needs holdOverrideJustification). */
+  overrideHolds?: boolean | null;
+  holdOverrideJustification?: string | null;
 }
 
 export interface HistoryFilter {
@@ -80,6 +84,7 @@ export class DeploymentService {
     private readonly catalog: Catalog,
     private readonly audit: AuditTrail,
     private readonly events: Events,
+    private readonly guard: DeployGuard = NO_DEPLOY_GUARD,
   ) {}
 
   async deploy(actor: Actor, input: DeployInput): Promise<Deployment> {
@@ -113,6 +118,19 @@ export class DeploymentService {
           source === DeploymentSource.PROMOTION
             ? await this.promotionWrites(repo, project, te, head, input)
             : await this.releaseWrites(repo, te, head, input);
+        // Freeze windows and holds may refuse it, or add trailers and records of an override.
+        const admission = await this.guard.admitDeploy({
+          actor,
+          project,
+          te,
+          repo,
+          head,
+          service: input.service,
+          source,
+          writes,
+          overrideHolds: input.overrideHolds ?? false,
+          holdOverrideJustification: input.holdOverrideJustification ?? null,
+        });
         const message = deployMessage({
           summary: input.summary?.trim() || summary,
           tenant: te.tenantSlug,
@@ -121,6 +139,7 @@ export class DeploymentService {
           source,
           author: author.email,
           fromEnvironment: input.fromEnvironment,
+          trailers: admission.trailers,
         });
         try {
           const commit = await repo.commit({
@@ -131,14 +150,19 @@ export class DeploymentService {
             date: options.date,
             guardPaths: [`${dir}/services/${input.service}`, `${dir}/rendered/${input.service}.yaml`],
           });
-          return await this.recordCommit(repo, actor, {
-            te,
-            revision: commit.sha,
-            author,
-            source,
-            summary: message.split("\n")[0]!,
-            status: options.status,
-          });
+          return await this.recordCommit(
+            repo,
+            actor,
+            {
+              te,
+              revision: commit.sha,
+              author,
+              source,
+              summary: message.split("\n")[0]!,
+              status: options.status,
+            },
+            admission.record,
+          );
         } catch (err) {
           if (err instanceof NothingToCommitError) throw badInput(`the deployment changes nothing: ${input.service} already has these values`);
           // Someone changed this service meanwhile: compute the change again on their commit.

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { EntityManager } from "typeorm";
 import type { Logger } from "pino";
 import type { Deployment } from "../../entities/deployment.js";
-import { BlastRadius, DeploymentSource, DeploymentStatus, ReviewDecision, Role, RollbackMode, RollbackRequestState, roleAtLeast } from "../../entities/enums.js";
+import { BlastRadius, DeploymentSource, DeploymentStatus, ReviewDecision, Role, RollbackMode, RollbackRequestState, RollbackTrigger, roleAtLeast } from "../../entities/enums.js";
 import { Review, RollbackNote, RollbackRequest } from "../../entities/rollback-request.js";
 import type { TenantEnvironment } from "../../entities/tenant-environment.js";
 import type { ApprovalService } from "../approvals/approval-service.js";
@@ -24,6 +24,7 @@ import type { FieldSelector } from "../yaml/fields.js";
 import { assertModeAllowed } from "./gates.js";
 import { dirOf, findConflicts, parseFieldSelection, planRollback, type RollbackPlan } from "./planner.js";
 import { undoneBy } from "./undone.js";
+import { NO_ROLLBACK_GUARD, type RequestOrigin, type RollbackGuard } from "./guard.js";
 
 export interface RollbackInputData {
   project: string;
@@ -65,6 +66,8 @@ export interface RollbackServiceOptions {
   /** Identifies this server process in `executorId`. */
   executorId?: string;
   pause?: { at: ExecutionPausePoint; ms: number } | null;
+  /** Freeze windows and holds (safety automation). */
+  guard?: RollbackGuard;
 }
 
 const BLAST_RADIUS: Record<RollbackMode, BlastRadius> = {
@@ -74,6 +77,7 @@ const BLAST_RADIUS: Record<RollbackMode, BlastRadius> = {
 };
 
 const MAX_EXECUTION_ATTEMPTS = 5;
+const MANUAL: RequestOrigin = { trigger: RollbackTrigger.MANUAL, triggeredByDeploymentId: null, bypassApproval: false };
 const REQUEST_RELATIONS = { requestedBy: true, reviews: { reviewer: true }, notes: { author: true } } as const;
 
 interface Prepared {
@@ -93,6 +97,7 @@ interface Prepared {
  */
 export class RollbackService {
   readonly executorId: string;
+  private readonly guard: RollbackGuard;
 
   constructor(
     private readonly db: Database,
@@ -106,6 +111,7 @@ export class RollbackService {
     private readonly options: RollbackServiceOptions,
   ) {
     this.executorId = options.executorId ?? `srv-${process.pid}-${randomBytes(4).toString("hex")}`;
+    this.guard = options.guard ?? NO_ROLLBACK_GUARD;
   }
 
   // ---------------------------------------------------------------- preview
@@ -172,7 +178,7 @@ export class RollbackService {
 
   // ---------------------------------------------------------------- request
 
-  async request(actor: Actor, input: RollbackInputData, idempotencyKey?: string | null): Promise<RollbackRequest> {
+  async request(actor: Actor, input: RollbackInputData, idempotencyKey?: string | null, origin: RequestOrigin = MANUAL): Promise<RollbackRequest> {
     const user = this.access.requireUser(actor);
     const key = idempotencyKey?.trim() || null;
     if (key !== null && key.length > 200) throw badInput("idempotencyKey must be at most 200 characters");
@@ -193,7 +199,8 @@ export class RollbackService {
     const { project, organization } = prepared.access;
     const decision = await this.approvals.decide(organization, project, prepared.te.environment, user);
     const session = decision.breakGlassSession;
-    const bypass = decision.approvalRequired && session !== null;
+    const policyBypass = decision.approvalRequired && session === null && origin.bypassApproval;
+    const bypass = decision.approvalRequired && (session !== null || policyBypass);
     const state = decision.approvalRequired && !bypass ? RollbackRequestState.PENDING : RollbackRequestState.APPROVED;
 
     let request: RollbackRequest;
@@ -217,7 +224,7 @@ export class RollbackService {
           requestedById: user.id,
           approvals: 0,
           requiredApprovals: decision.requiredApprovals,
-          breakGlass: session !== null,
+          breakGlass: session !== null || policyBypass,
           breakGlassSessionId: session?.id ?? null,
           commitSha: null,
           commitMessage: null,
@@ -228,6 +235,8 @@ export class RollbackService {
           executionAttempts: 0,
           executionStartedAt: null,
           executorId: null,
+          trigger: origin.trigger,
+          triggeredByDeploymentId: origin.triggeredByDeploymentId,
         });
         await tx.insert(RollbackRequest, row);
         await this.audit.append(tx, {
@@ -248,9 +257,19 @@ export class RollbackService {
             approvalRequired: decision.approvalRequired,
             requiredApprovals: decision.requiredApprovals,
             ...(session ? { breakGlassSessionId: session.id } : {}),
+            ...(origin.trigger === RollbackTrigger.AUTOMATIC ? { trigger: origin.trigger, triggeredByDeploymentId: origin.triggeredByDeploymentId } : {}),
           },
         });
-        if (bypass) {
+        if (policyBypass) {
+          await this.audit.append(tx, {
+            projectId: project.id,
+            actor,
+            action: "autorollback.approval_bypassed",
+            subjectId: row.id,
+            breakGlass: true,
+            details: { bypassed: "approval", by: "auto-rollback policy", environment: row.environment, requiredApprovals: decision.requiredApprovals },
+          });
+        } else if (bypass) {
           await this.audit.append(tx, {
             projectId: project.id,
             actor,
@@ -260,6 +279,8 @@ export class RollbackService {
             details: { breakGlassSessionId: session!.id, bypassed: "approval", requiredApprovals: decision.requiredApprovals },
           });
         }
+        // A freeze window may refuse it (rolling all of this back) or let it through, on the record.
+        await this.guard.admitRollback(tx, actor, row);
         this.events.inTransaction(tx).rollbackRequestUpdated(project.id, row.id);
         return row;
       });
@@ -310,6 +331,8 @@ export class RollbackService {
       let state: RollbackRequestState = RollbackRequestState.PENDING;
       if (decision === ReviewDecision.REJECT) state = RollbackRequestState.REJECTED;
       else if (approvals >= request.requiredApprovals) state = RollbackRequestState.APPROVED;
+      // The approval that executes it passes the same freeze check as a new request.
+      if (state === RollbackRequestState.APPROVED) await this.guard.admitRollback(tx, actor, request);
       await tx.update(RollbackRequest, { id }, { state, approvals, updatedAt: new Date() });
       await this.audit.append(tx, {
         projectId: request.projectId,
@@ -420,6 +443,7 @@ export class RollbackService {
           .execute();
         if (!res.affected) return false;
         if (trigger === "retry") {
+          await this.guard.admitRollback(tx, actor, initial);
           // Fix: like every other event of a break-glass request, its retry is flagged too.
           await this.audit.append(tx, {
             projectId: initial.projectId,
@@ -460,11 +484,11 @@ export class RollbackService {
       } catch (err) {
         if (committed) {
           // Git has the commit but recording it failed: leave it EXECUTING for reconciliation.
-          this.options.logger.error({ err, requestId: id, commit: committed }, "rollback committed but not recorded; reconciliation will finish it");
+          this.options.logger.error({ err, rollbackRequestId: id, commit: committed }, "rollback committed but not recorded; reconciliation will finish it");
           throw new AppError("EXECUTION_FAILED", `rollback committed as ${committed} but recording it failed; it will be reconciled`, { requestId: id });
         }
         const failure = toFailure(err);
-        if (!(err instanceof AppError)) this.options.logger.error({ err, requestId: id }, "rollback execution failed");
+        if (!(err instanceof AppError)) this.options.logger.error({ err, rollbackRequestId: id }, "rollback execution failed");
         await this.fail(id, actor, failure.code, failure.message);
         if (trigger === "review" && failure.code === "EXECUTION_FAILED") {
           throw new AppError("EXECUTION_FAILED", Messages.executionFailedAfterApproval, { requestId: id, reason: failure.message });
@@ -510,6 +534,7 @@ export class RollbackService {
         author: request.requestedBy.email,
         approval: approvalLine(request),
         requestId: request.id,
+        automatic: request.trigger === RollbackTrigger.AUTOMATIC,
       });
       await this.pause("before-commit");
       let sha: string;
@@ -549,6 +574,7 @@ export class RollbackService {
     actor: Actor | null,
     known?: { parent: string | null; files: FileChangeSet[] },
   ): Promise<void> {
+    const placeHolds = await this.guard.prepareCompletion({ repo, request, te, target, sha });
     await this.deployments.recordCommit(
       repo,
       actor,
@@ -570,6 +596,7 @@ export class RollbackService {
             ...(request.breakGlassSessionId ? { breakGlassSessionId: request.breakGlassSessionId } : {}),
           },
         });
+        await placeHolds(tx, actor);
         this.events.inTransaction(tx).rollbackRequestUpdated(request.projectId, request.id);
       },
     );
@@ -631,11 +658,11 @@ export class RollbackService {
           if (sha && te && target) {
             const info = await repo.commitInfo(sha);
             await this.recordExecution(repo, request, te, target, sha, info.message, null);
-            this.options.logger.warn({ requestId: request.id, commit: sha }, "reconciled an interrupted execution: the commit exists, request COMPLETED");
+            this.options.logger.warn({ rollbackRequestId: request.id, commit: sha }, "reconciled an interrupted execution: the commit exists, request COMPLETED");
             completed.push(request.id);
           } else {
             await this.fail(request.id, null, "EXECUTION_FAILED", "execution was interrupted before its commit was written; retry it");
-            this.options.logger.warn({ requestId: request.id }, "reconciled an interrupted execution: no commit, request FAILED");
+            this.options.logger.warn({ rollbackRequestId: request.id }, "reconciled an interrupted execution: no commit, request FAILED");
             failed.push(request.id);
           }
           this.events.rollbackRequestUpdated(await this.load(request.id));
@@ -739,6 +766,9 @@ export class RollbackService {
 }
 
 function approvalLine(request: RollbackRequest): string {
+  if (request.trigger === RollbackTrigger.AUTOMATIC && request.breakGlass && !request.breakGlassSessionId && request.approvals < request.requiredApprovals) {
+    return `Bypassed by the auto-rollback policy of ${request.environment}`;
+  }
   if (request.breakGlassSessionId && request.requiredApprovals > 0 && request.approvals < request.requiredApprovals) {
     return `Bypassed by break-glass session ${request.breakGlassSessionId}`;
   }

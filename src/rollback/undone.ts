@@ -1,11 +1,16 @@
 import type { Deployment } from "../../entities/deployment.js";
 import { DeploymentStatus, RollbackMode } from "../../entities/enums.js";
-import { parseFieldSelector } from "../yaml/fields.js";
+import { parseFieldSelector, type FieldSelector } from "../yaml/fields.js";
 
 export interface RollbackScope {
   mode: RollbackMode;
   service: string | null;
   selectedFields: string[];
+}
+
+/** Whether a field (file name and dotted path inside a service) is one of the selected fields or inside one of them. */
+export function selectionCovers(selected: FieldSelector[], file: string, path: string): boolean {
+  return selected.some((s) => s.fileName === file && (path === s.segments.join(".") || path.startsWith(`${s.segments.join(".")}.`)));
 }
 
 /**
@@ -24,13 +29,11 @@ export function undoneBy(newer: Deployment[], scope: RollbackScope): Deployment[
   }
   const selected = scope.selectedFields.map((f) => parseFieldSelector(f));
   const files = new Set(selected.map((s) => `services/${svc}/${s.fileName}`));
-  const covers = (file: string, path: string) =>
-    selected.some((s) => s.fileName === file && (path === s.segments.join(".") || path.startsWith(`${s.segments.join(".")}.`)));
   return candidates.filter(
     (d) =>
       d.files.length > 0 &&
       d.files.every((f) => files.has(f) || f === rendered) &&
       d.changes.length > 0 &&
-      d.changes.every((c) => c.service === svc && covers(c.file, c.path)),
+      d.changes.every((c) => c.service === svc && selectionCovers(selected, c.file, c.path)),
   );
 }

@@ -58,6 +58,12 @@ export async function findNode(s: Services, actor: Actor, id: string): Promise<N
       const event = await m.findOne(AuditEvent, { where: { id }, relations: { actor: true } });
       return event && (await visibleProject(event.projectId)) ? event : null;
     }
+    case "DeploymentHold":
+      return s.holds.find(actor, id);
+    case "AutoRollbackPolicy":
+      return s.autoRollback.find(actor, id);
+    case "FreezeWindow":
+      return s.freezes.find(actor, id);
     case "Webhook":
     case "WebhookDelivery":
       return s.webhooks.findNode(actor, id);

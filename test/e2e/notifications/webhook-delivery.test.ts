@@ -91,6 +91,10 @@ describe("webhook delivery: retries, order, timeouts", () => {
     }, "both deliveries FAILED");
     for (const d of settled) expect(d).toMatchObject({ attempts: 4, responseStatus: 500, nextAttemptAt: null, deliveredAt: null, error: expect.stringContaining("HTTP 500") });
     expect(broken.requests).toHaveLength(8);
+    // Operators see the queue in Prometheus.
+    const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    expect(metrics).toMatch(/^rollback_server_webhook_deliveries\{state="FAILED"\} [1-9]\d*$/m);
+    expect(metrics).toMatch(/^rollback_server_webhook_oldest_pending_seconds \d/m);
   });
 
   it("a receiver that hangs times out, and holds back neither other webhooks nor rollbacks", async () => {

@@ -2,8 +2,8 @@ import { Table, TableIndex, type MigrationInterface, type QueryRunner } from "ty
 import { columnsFor } from "./columns.js";
 
 /** Webhooks and their delivery queue (the outbox), and the index delivery metrics read a period through. */
-export class Webhooks1764300000000 implements MigrationInterface {
-  name = "Webhooks1764300000000";
+export class Webhooks1765500000000 implements MigrationInterface {
+  name = "Webhooks1765500000000";
 
   async up(queryRunner: QueryRunner): Promise<void> {
     const { id, str, text, int, bool, date, created } = columnsFor(queryRunner);
