@@ -1,4 +1,5 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from "type-graphql";
+import { Deployment } from "../entities/deployment.js";
 import { ReviewDecision, RollbackRequestState } from "../entities/enums.js";
 import { RollbackRequest } from "../entities/rollback-request.js";
 import type { Services } from "../src/app.js";
@@ -38,6 +39,13 @@ export class RollbackResolver {
   @FieldResolver(() => ReviewEligibility, { description: "Whether the caller may approve or reject this request now, and why not." })
   viewerCanReview(@Root() request: RollbackRequest, @Ctx() ctx: RequestContext): Promise<ReviewEligibility> {
     return this.services.rollbacks.reviewEligibility(requireActor(ctx), request);
+  }
+
+  @FieldResolver(() => Deployment, { nullable: true, description: "The ROLLBACK deployment its execution recorded, once COMPLETED; its status follows the agent's reports." })
+  async deployment(@Root() request: RollbackRequest): Promise<Deployment | null> {
+    if (!request.commitSha) return null;
+    const te = await this.services.catalog.tenantEnvironmentById(request.tenantEnvironmentId);
+    return te ? this.services.deployments.findByRevision(te, request.commitSha) : null;
   }
 
   @Mutation(() => RollbackRequest, {

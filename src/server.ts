@@ -1,8 +1,9 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServer, HeaderMap, type ApolloServerPlugin, type BaseContext } from "@apollo/server";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
-import type { GraphQLSchema } from "graphql";
+import { NoSchemaIntrospectionCustomRule, specifiedRules, validate, type GraphQLSchema } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
@@ -10,6 +11,7 @@ import type { RequestContext } from "../resolvers/context.js";
 import type { App } from "./app.js";
 import { formatError } from "./errors.js";
 import { GitHttpBackend } from "./http/git-http.js";
+import { EXPLORER_PATH, StaticFiles } from "./http/static-files.js";
 import { buildAppSchema } from "./schema/build-schema.js";
 import { sharedSubscribe } from "./schema/shared-subscriptions.js";
 import { AuthService } from "./services/auth.js";
@@ -36,6 +38,7 @@ export async function startServer(app: App): Promise<RunningServer> {
   const wsCleanup = useServer<Record<string, unknown>, { actorContext?: RequestContext }>(
     {
       schema,
+      validate: (s, document, rules) => validate(s, document, config.introspection ? rules : [...(rules ?? specifiedRules), NoSchemaIntrospectionCustomRule]),
       // Authenticated once, at connection time: connectionParams.authorization = "Bearer <token>".
       onConnect: async (ctx) => {
         const header = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
@@ -63,6 +66,7 @@ export async function startServer(app: App): Promise<RunningServer> {
   const apollo = new ApolloServer<RequestContext>({
     schema,
     includeStacktraceInErrorResponses: false,
+    introspection: config.introspection,
     formatError: (formatted, original) => formatError(formatted, original, log),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceSeconds * 1000 }),
@@ -76,13 +80,16 @@ export async function startServer(app: App): Promise<RunningServer> {
         },
       },
       requestLogger(logger),
+      // Apollo's landing page loads Sandbox from a CDN; browsers go to the bundled explorer instead.
+      ApolloServerPluginLandingPageDisabled(),
     ],
   });
   await apollo.start();
 
   const git = new GitHttpBackend(app);
+  const web = new StaticFiles();
   httpServer.on("request", (req, res) => {
-    route(app, apollo, git, req, res).catch((err) => {
+    route(app, apollo, git, web, req, res).catch((err) => {
       logger.error({ err }, "request failed");
       if (!res.headersSent) sendJson(res, 500, { error: "internal server error" });
       else res.end();
@@ -124,12 +131,16 @@ async function contextFor(app: App, authorization: string | undefined): Promise<
   return { actor, authError: actor ? null : "invalid, expired or revoked token", services: app };
 }
 
-async function route(app: App, apollo: ApolloServer<RequestContext>, git: GitHttpBackend, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function route(app: App, apollo: ApolloServer<RequestContext>, git: GitHttpBackend, web: StaticFiles, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? "/", "http://localhost");
   if (url.pathname === "/healthz") return sendJson(res, 200, { status: "ok" });
   if (url.pathname === "/readyz") return readiness(app, res);
   if (url.pathname.startsWith("/git/")) return git.handle(req, res, url);
-  if (url.pathname !== "/graphql") return sendJson(res, 404, { error: "not found: the API is at /graphql" });
+  if (url.pathname === "/graphql" && StaticFiles.wantsExplorer(req, url)) return void res.writeHead(302, { location: EXPLORER_PATH }).end();
+  if (url.pathname !== "/graphql") {
+    if (await web.handle(req, res, url)) return;
+    return sendJson(res, 404, { error: "not found: the API is at /graphql" });
+  }
 
   let body: unknown = undefined;
   if (req.method === "POST") {

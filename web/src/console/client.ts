@@ -1,0 +1,167 @@
+import { Client, fetchExchange, mapExchange, subscriptionExchange, type CombinedError } from "@urql/core";
+import { cacheExchange, type Cache, type KeyingConfig } from "@urql/exchange-graphcache";
+import { createClient as createWsClient, type Client as WsClient } from "graphql-ws";
+import { graphql } from "../gql";
+
+/**
+ * Types without an id are stored inside the entity that holds them (Graphcache's embedded data),
+ * so e.g. a tenant-environment's sync status updates with the tenant-environment.
+ */
+const EMBEDDED = [
+  "SyncStatus",
+  "DriftItem",
+  "ApprovalPolicy",
+  "Review",
+  "RollbackNote",
+  "FieldChange",
+  "FileDiff",
+  "ServiceDiff",
+  "ServiceState",
+  "ImpactSummary",
+  "RevisionComparison",
+  "RollbackPreview",
+  "PageInfo",
+  "DeploymentConnection",
+  "DeploymentEdge",
+  "RollbackRequestConnection",
+  "RollbackRequestEdge",
+  "AuditEventConnection",
+  "AuditEventEdge",
+  "RollbackModeAvailability",
+  "ReviewEligibility",
+  "AuditChainVerification",
+  "AuditChainBreak",
+];
+const keys: KeyingConfig = Object.fromEntries(EMBEDDED.map((type) => [type, () => null]));
+
+const SyncOfTenantEnvironment = graphql(`
+  fragment SyncOfTenantEnvironment on TenantEnvironment {
+    id
+    sync {
+      agent
+      state
+      health
+      revision
+      lastReportAt
+      drift {
+        kind
+        name
+        field
+        desired
+        actual
+      }
+    }
+  }
+`);
+
+/** Lists whose membership a change can alter (a request leaving the PENDING queue) are fetched again. */
+function invalidateQueryField(cache: Cache, fieldName: string): void {
+  for (const field of cache.inspectFields("Query")) {
+    if (field.fieldName === fieldName) cache.invalidate("Query", field.fieldName, field.arguments ?? undefined);
+  }
+}
+
+/** Every cached project's open break-glass session is read again after one is opened or closed. */
+function invalidateBreakGlass(cache: Cache): void {
+  const projectKeys = new Set<string>();
+  for (const field of cache.inspectFields("Query")) {
+    if (field.fieldName !== "project" && field.fieldName !== "projects") continue;
+    const link = cache.resolve("Query", field.fieldName, field.arguments ?? undefined);
+    for (const key of [link].flat()) if (typeof key === "string") projectKeys.add(key);
+  }
+  for (const key of projectKeys) cache.invalidate(key, "activeBreakGlassSession");
+}
+
+/** The cached tenant-environment a sync event is about, found through the projects that hold it. */
+function tenantEnvironmentKey(cache: Cache, project: string, tenant: string, environment: string): string | null {
+  const direct = cache.resolve("Query", "tenantEnvironment", { project, tenant, environment });
+  if (typeof direct === "string") return direct;
+  const projectKey = cache.resolve("Query", "project", { slug: project });
+  if (typeof projectKey !== "string") return null;
+  for (const tenantKey of [cache.resolve(projectKey, "tenants")].flat()) {
+    if (typeof tenantKey !== "string" || cache.resolve(tenantKey, "slug") !== tenant) continue;
+    for (const teKey of [cache.resolve(tenantKey, "environments")].flat()) {
+      if (typeof teKey === "string" && cache.resolve(teKey, "name") === environment) return teKey;
+    }
+  }
+  return null;
+}
+
+export interface ConsoleClient {
+  client: Client;
+  dispose(): void;
+}
+
+/** The console's GraphQL client: HTTP POST for queries and mutations, graphql-ws for subscriptions, one normalised cache. */
+export function createConsoleClient(token: string, onAuthFailure: (message: string) => void): ConsoleClient {
+  const origin = window.location.origin;
+  const ws: WsClient = createWsClient({
+    url: origin.replace(/^http/, "ws") + "/graphql",
+    connectionParams: { authorization: `Bearer ${token}` },
+    lazy: true,
+    // A dashboard left open through an incident: keep reconnecting while the server restarts.
+    retryAttempts: Infinity,
+    shouldRetry: (event) => !(event && typeof event === "object" && "code" in event && (event as CloseEvent).code === 4401),
+    on: {
+      closed: (event) => {
+        if (event && typeof event === "object" && "code" in event && (event as CloseEvent).code === 4401) {
+          onAuthFailure((event as CloseEvent).reason || "the server refused the token");
+        }
+      },
+    },
+  });
+
+  const client = new Client({
+    url: "/graphql",
+    preferGetMethod: false,
+    requestPolicy: "cache-and-network",
+    fetchOptions: () => ({ headers: { authorization: `Bearer ${token}` } }),
+    exchanges: [
+      mapExchange({
+        onError(error: CombinedError) {
+          const unauthenticated = error.graphQLErrors.find((e) => e.extensions?.code === "UNAUTHENTICATED");
+          if (unauthenticated) onAuthFailure(unauthenticated.message);
+        },
+      }),
+      cacheExchange({
+        keys,
+        updates: {
+          Mutation: {
+            requestRollback: (_result, _args, cache) => invalidateQueryField(cache, "rollbackRequests"),
+            reviewRollbackRequest: (_result, _args, cache) => invalidateQueryField(cache, "rollbackRequests"),
+            openBreakGlassSession: (_result, _args, cache) => invalidateBreakGlass(cache),
+            closeBreakGlassSession: (_result, _args, cache) => invalidateBreakGlass(cache),
+          },
+          Subscription: {
+            rollbackRequestUpdated: (_result, _args, cache) => invalidateQueryField(cache, "rollbackRequests"),
+            syncStatusChanged: (result, args, cache) => {
+              const event = result.syncStatusChanged as { tenant?: string | null; environment?: string | null; [k: string]: unknown } | null;
+              if (!event?.tenant || !event.environment) return;
+              const key = tenantEnvironmentKey(cache, String(args.project), event.tenant, event.environment);
+              if (!key) return;
+              const id = cache.resolve(key, "id");
+              if (typeof id === "string") cache.writeFragment(SyncOfTenantEnvironment, { __typename: "TenantEnvironment", id, sync: { __typename: "SyncStatus", ...event } } as never);
+            },
+          },
+        },
+      }),
+      subscriptionExchange({
+        forwardSubscription(request) {
+          const input = { ...request, query: request.query ?? "" };
+          return {
+            subscribe(sink) {
+              const unsubscribe = ws.subscribe(input, sink);
+              return { unsubscribe };
+            },
+          };
+        },
+      }),
+      fetchExchange,
+    ],
+  });
+
+  return {
+    client,
+    dispose: () => void ws.dispose(),
+  };
+}
