@@ -3,7 +3,7 @@ import { Provider, useQuery } from "urql";
 import { graphql } from "../gql";
 import { createConsoleClient } from "./client";
 import { BreakGlassBanners } from "./components/break-glass-banner";
-import { ErrorMessage, Loading } from "./components/feedback";
+import { ErrorMessage } from "./components/feedback";
 import { ApprovalsPage } from "./pages/approvals";
 import { AuditPage } from "./pages/audit";
 import { BreakGlassPage } from "./pages/break-glass";
@@ -83,6 +83,7 @@ const PROJECT_ROUTES: [string, (p: Record<string, string>) => ReactNode][] = [
   ["/projects/:project/approvals", (p) => <ApprovalsPage project={p.project!} />],
   ["/projects/:project/break-glass", (p) => <BreakGlassPage project={p.project!} />],
   ["/projects/:project/audit", (p) => <AuditPage project={p.project!} />],
+  ["/projects/:project/requests/:id", (p) => <RequestPage project={p.project!} id={p.id!} />],
 ];
 
 function Shell({ signOut }: { signOut(message?: string): void }) {
@@ -95,26 +96,12 @@ function Shell({ signOut }: { signOut(message?: string): void }) {
     if (heading && document.activeElement !== heading) heading.focus({ preventScroll: false });
   }, [pathname]);
 
-  const session: Session | null = useMemo(
-    () => (data ? { me: data.me, projects: data.projects as ProjectSummary[], signOut } : null),
-    [data, signOut],
-  );
-
-  if (!session) {
-    return (
-      <main id="main">
-        {fetching || !error ? <Loading what="your projects" /> : null}
-        <ErrorMessage error={error} />
-        {error ? <button onClick={() => signOut()}>Sign out</button> : null}
-      </main>
-    );
-  }
+  // Pages render at once, beside this query: a deep link does not wait for the header's data.
+  const session: Session = useMemo(() => ({ me: data?.me ?? null, projects: (data?.projects as ProjectSummary[] | undefined) ?? null, signOut }), [data, signOut]);
 
   let page: ReactNode = null;
   let projectSlug: string | null = null;
   if (match("/", pathname)) page = <ProjectsPage />;
-  const request = match("/requests/:id", pathname);
-  if (request) page = <RequestPage id={request.id!} />;
   for (const [pattern, render] of PROJECT_ROUTES) {
     const params = match(pattern, pathname);
     if (params) {
@@ -122,7 +109,7 @@ function Shell({ signOut }: { signOut(message?: string): void }) {
       page = render(params);
     }
   }
-  const project = projectSlug ? session.projects.find((p) => p.slug === projectSlug) : undefined;
+  const project = projectSlug ? session.projects?.find((p) => p.slug === projectSlug) : undefined;
 
   return (
     <SessionContext.Provider value={session}>
@@ -133,8 +120,8 @@ function Shell({ signOut }: { signOut(message?: string): void }) {
         <Link href="/" className="brand">
           Rollback console
         </Link>
-        <nav aria-label="Project">
-          {project ? (
+        {project ? (
+          <nav aria-label="Project">
             <ul>
               <li>
                 <Link href={path("projects", project.slug)} aria-current={pathname === path("projects", project.slug) ? "page" : undefined}>
@@ -157,11 +144,17 @@ function Shell({ signOut }: { signOut(message?: string): void }) {
                 </Link>
               </li>
             </ul>
-          ) : null}
-        </nav>
-        <div className="who" aria-label="Signed-in user">
+          </nav>
+        ) : null}
+        <div className="who" role="group" aria-label="Signed-in user">
           <span>
-            Signed in as <strong>{session.me.email}</strong>
+            {session.me ? (
+              <>
+                Signed in as <strong>{session.me.email}</strong>
+              </>
+            ) : fetching ? (
+              "Signing in…"
+            ) : null}
             {project ? (
               <>
                 {" "}
@@ -175,7 +168,8 @@ function Shell({ signOut }: { signOut(message?: string): void }) {
           </button>
         </div>
       </header>
-      <BreakGlassBanners projects={session.projects} />
+      {error ? <ErrorMessage error={error} prefix="Your projects could not be loaded" /> : null}
+      <BreakGlassBanners projects={session.projects ?? []} />
       <main id="main">{page ?? <NotFound />}</main>
     </SessionContext.Provider>
   );

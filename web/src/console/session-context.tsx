@@ -10,9 +10,10 @@ export interface ProjectSummary {
   activeBreakGlassSession?: { id: string; expiresAt: string; openedAt: string; justification: string } | null;
 }
 
+/** The signed-in caller; `me` and `projects` are null until the first answer (pages do not wait for it). */
 export interface Session {
-  me: { id: string; email: string; name?: string | null };
-  projects: ProjectSummary[];
+  me: { id: string; email: string; name?: string | null } | null;
+  projects: ProjectSummary[] | null;
   signOut(message?: string): void;
 }
 

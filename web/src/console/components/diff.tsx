@@ -34,7 +34,6 @@ export function FieldChanges({ caption, changes, beforeLabel = "Before", afterLa
           <th scope="col">Field</th>
           <th scope="col">Change</th>
           <th scope="col">{beforeLabel}</th>
-          <th scope="col" aria-hidden="true"></th>
           <th scope="col">{afterLabel}</th>
         </tr>
       </thead>
@@ -48,8 +47,8 @@ export function FieldChanges({ caption, changes, beforeLabel = "Before", afterLa
             <td>
               <code className="before">{formatValue(c.before)}</code>
             </td>
-            <td aria-hidden="true">→</td>
             <td>
+              <span aria-hidden="true">→ </span>
               <code className="after">{formatValue(c.after)}</code>
             </td>
           </tr>

@@ -6,6 +6,7 @@ import { Badge, Revision, Time } from "./values";
 export const RequestRow = graphql(`
   fragment RequestRow on RollbackRequest {
     id
+    project
     state
     mode
     tenant
@@ -43,7 +44,7 @@ export function RequestList({ caption, requests }: { caption: string; requests: 
         {requests.map((r) => (
           <tr key={r.id}>
             <th scope="row">
-              <Link href={path("requests", r.id)}>{r.id}</Link>
+              <Link href={path("projects", r.project, "requests", r.id)}>{r.id}</Link>
               {r.breakGlass ? <span className="badge bad flag">Break-glass</span> : null}
             </th>
             <td>

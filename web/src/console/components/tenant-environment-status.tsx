@@ -36,7 +36,8 @@ export const TenantEnvironmentStatus = graphql(`
 /** Where a tenant-environment stands now: revision, newest deployment, what its agent last said. */
 export function StatusSummary({ te, label }: { te: TenantEnvironmentStatusFragment; label: string }) {
   return (
-    <dl className="status-summary" aria-label={label}>
+    <div role="group" aria-label={label}>
+    <dl className="status-summary">
       <div>
         <dt>Current revision</dt>
         <dd>
@@ -76,5 +77,6 @@ export function StatusSummary({ te, label }: { te: TenantEnvironmentStatusFragme
         </dd>
       </div>
     </dl>
+    </div>
   );
 }

@@ -47,7 +47,7 @@ export function ApprovalsPage({ project }: { project: string }) {
           <li key={r.id}>
             <article aria-labelledby={`req-${r.id}`}>
               <h2 id={`req-${r.id}`}>
-                <Link href={path("requests", r.id)}>{r.id}</Link>: {r.mode.toLowerCase()}
+                <Link href={path("projects", r.project, "requests", r.id)}>{r.id}</Link>: {r.mode.toLowerCase()}
                 {r.service ? ` ${r.service}` : ""} in {r.tenant}/{r.environment}
               </h2>
               <p>

@@ -9,6 +9,7 @@ import { Link, navigate, path, usePageTitle } from "../router";
 import { roleRefusal } from "../session-context";
 
 export const PAGE_SIZE = 50;
+const ROLE_REASON_ID = "rollback-role-why";
 
 const HistoryHeader = graphql(`
   query HistoryHeader($project: String!, $tenant: String!, $environment: String!) {
@@ -174,8 +175,9 @@ function HistoryTableRow({
 }) {
   const isCurrent = row.revision === currentRevision;
   const services = [...new Set(row.changes.map((c) => c.service).filter((s): s is string => Boolean(s)))];
-  const rollbackWhyNot = isCurrent ? "this is the current revision" : rollbackRefusal;
+  // The role's reason is said once above the table (ROLE_REASON_ID); the current row's here.
   const reasonId = `why-${row.id}`;
+  const rollbackDescribedBy = isCurrent ? reasonId : rollbackRefusal ? ROLE_REASON_ID : `rev-${row.id}`;
   return (
     <tr aria-rowindex={position + 1}>
       <th scope="row">
@@ -201,8 +203,8 @@ function HistoryTableRow({
       <td className="actions">
         <button
           type="button"
-          disabled={rollbackWhyNot !== null}
-          aria-describedby={rollbackWhyNot ? reasonId : `rev-${row.id}`}
+          disabled={isCurrent || rollbackRefusal !== null}
+          aria-describedby={rollbackDescribedBy}
           onClick={() => navigate(`${path("projects", vars.project, "rollback")}?${new URLSearchParams({ tenant: vars.tenant, environment: vars.environment, revision: row.revision })}`)}
         >
           Rollback to this revision
@@ -216,9 +218,9 @@ function HistoryTableRow({
           Compare with current
         </button>
         <VisuallyHidden id={`rev-${row.id}`}>revision {row.shortRevision}</VisuallyHidden>
-        {rollbackWhyNot ? (
+        {isCurrent ? (
           <span id={reasonId} className="why-not">
-            {rollbackWhyNot}
+            this is the current revision
           </span>
         ) : null}
       </td>
@@ -265,9 +267,10 @@ export function HistoryPage({ project, tenant, environment }: { project: string;
       {!data && fetching ? <Loading what="the tenant-environment" /> : null}
       <ErrorMessage error={error} />
       {data && !te ? <Empty>There is no tenant-environment {tenant}/{environment} in project “{project}” that you can see.</Empty> : null}
-      {te ? (
+      {te ? <StatusSummary te={te} label={`Current state of ${tenant}/${environment}`} /> : null}
+      {/* The rows load beside the header, not after it: the panel is what an operator came for. */}
+      {!data || te ? (
         <>
-          <StatusSummary te={te} label={`Current state of ${tenant}/${environment}`} />
           <form className="filters" aria-label="Filter the history" onSubmit={(e) => e.preventDefault()}>
             <label>
               Source
@@ -292,6 +295,11 @@ export function HistoryPage({ project, tenant, environment }: { project: string;
               {end.totalCount === null ? "" : `${end.totalCount} deployment${end.totalCount === 1 ? "" : "s"}`}
             </span>
           </form>
+          {role && roleRefusal(role, "DEPLOYER", project) ? (
+            <p id={ROLE_REASON_ID} className="notice">
+              “Rollback to this revision” is disabled: {roleRefusal(role, "DEPLOYER", project)}.
+            </p>
+          ) : null}
           <table className="history" aria-rowcount={end.totalCount === null ? undefined : end.totalCount + 1}>
             <caption>Deployments, newest first</caption>
             <thead>
@@ -313,8 +321,8 @@ export function HistoryPage({ project, tenant, environment }: { project: string;
                 index={0}
                 pages={pages}
                 refreshKey={refreshKey}
-                currentRevision={te.currentRevision ?? null}
-                rollbackRefusal={roleRefusal(role, "DEPLOYER", project)}
+                currentRevision={te?.currentRevision ?? null}
+                rollbackRefusal={role ? roleRefusal(role, "DEPLOYER", project) : "loading your role…"}
                 onEnd={onEnd}
               />
             </tbody>

@@ -1,4 +1,4 @@
-import { Empty, PageHeading } from "../components/feedback";
+import { Empty, Loading, PageHeading } from "../components/feedback";
 import { Link, path, usePageTitle } from "../router";
 import { useSession } from "../session-context";
 
@@ -8,7 +8,9 @@ export function ProjectsPage() {
   return (
     <>
       <PageHeading>Projects</PageHeading>
-      {projects.length === 0 ? (
+      {!projects || !me ? (
+        <Loading what="your projects" />
+      ) : projects.length === 0 ? (
         <Empty>{me.email} has no role in any project yet. An ADMIN can add you with <code>npm run cli -- user create</code>.</Empty>
       ) : (
         <table>

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from "react";
+import { useRef, useState, type FormEvent } from "react";
 import { useMutation, useQuery, useSubscription } from "urql";
 import { graphql } from "../../gql";
 import type { RequestDetailFragment, TenantEnvironmentStatusFragment } from "../../gql/graphql";
@@ -149,18 +149,25 @@ function Checklist({ request, te }: { request: RequestDetailFragment; te: Tenant
   );
 }
 
-export function RequestPage({ id }: { id: string }) {
+export function RequestPage({ project, id }: { project: string; id: string }) {
   usePageTitle(`Rollback request ${id}`);
   const session = useSession();
   const [{ data, error, fetching }] = useQuery({ query: RequestQuery, variables: { id } });
-  const r = data?.rollbackRequest;
+  // A request of another project than the address says is not this page's.
+  const r = data?.rollbackRequest?.project === project ? data.rollbackRequest : null;
   const scope = { project: r?.project ?? "", tenant: r?.tenant ?? "", environment: r?.environment ?? "" };
   const [context, reexecuteContext] = useQuery({ query: RequestContextQuery, variables: scope, pause: !r });
   const refetchContext = useRefetchOnEvent(reexecuteContext);
+  // States this page saw the request enter (from the subscription), with when.
   const [seen, setSeen] = useState<{ state: State; at: string }[]>([]);
+  const lastState = useRef<State | null>(null);
+  if (r && lastState.current === null) lastState.current = r.state;
   useSubscription({ query: RequestUpdates, variables: { project: scope.project, id }, pause: !r }, (_prev, event) => {
     const state = event.rollbackRequestUpdated.state;
-    setSeen((list) => (list.some((s) => s.state === state) ? list : [...list, { state, at: new Date().toISOString() }]));
+    if (state !== lastState.current) {
+      lastState.current = state;
+      setSeen((list) => [...list.filter((s) => s.state !== state), { state, at: new Date().toISOString() }]);
+    }
     return event;
   });
   useSubscription({ query: RequestSync, variables: scope, pause: !r }, () => (refetchContext(), null));
@@ -179,7 +186,7 @@ export function RequestPage({ id }: { id: string }) {
     );
 
   const role = context.data?.project?.viewerRole;
-  const retryRefusal = r.requestedBy.id === session.me.id ? null : roleRefusal(role, "APPROVER", r.project);
+  const retryRefusal = r.requestedBy.id === session.me?.id ? null : roleRefusal(role, "APPROVER", r.project);
   const addNote = async (event: FormEvent) => {
     event.preventDefault();
     const result = await runNote({ id: r.id, text: noteText });
@@ -200,13 +207,13 @@ export function RequestPage({ id }: { id: string }) {
         {r.breakGlass ? <span className="badge bad flag">Break-glass: approval bypassed</span> : null}
       </p>
       <Timeline request={r} seen={seen} />
-      <dl className="status-summary" aria-label="Request details">
+      <dl className="status-summary">
         <div>
           <dt>Scope</dt>
           <dd>
-            {r.mode.toLowerCase()}
-            {r.service ? ` · service ${r.service}` : ""}
-            {r.selectedFields.length ? ` · fields ${r.selectedFields.join(", ")}` : ""} in {r.tenant}/{r.environment}
+            {r.mode.toLowerCase()} rollback
+            {r.service ? ` of ${r.service}` : ""}
+            {r.selectedFields.length ? ` (fields ${r.selectedFields.join(", ")})` : ""} in {r.tenant}/{r.environment}
           </dd>
         </div>
         <div>
@@ -243,9 +250,10 @@ export function RequestPage({ id }: { id: string }) {
           <p>
             Commit <code>{r.commitSha}</code>
           </p>
-          <pre className="commit-message" aria-label="Commit message">
-            {r.commitMessage}
-          </pre>
+          <figure>
+            <figcaption>Commit message</figcaption>
+            <pre className="commit-message">{r.commitMessage}</pre>
+          </figure>
         </section>
       ) : null}
       {r.state === "FAILED" ? (
@@ -274,7 +282,7 @@ export function RequestPage({ id }: { id: string }) {
         <h2 id="reviews-heading">
           Reviews ({r.approvals} of {r.requiredApprovals} approvals)
         </h2>
-        {r.reviews.length === 0 ? <p className="empty">No reviews yet.</p> : null}
+        {r.reviews.length === 0 ? <p className="empty">{r.requiredApprovals === 0 ? "No approval was required." : r.breakGlass ? "Approval was bypassed by a break-glass session." : "No reviews yet."}</p> : null}
         <ul>
           {r.reviews.map((rv) => (
             <li key={rv.reviewer.id}>

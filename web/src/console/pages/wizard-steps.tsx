@@ -241,7 +241,7 @@ export function PreviewStep({ preview, fetching, error, breakGlassExpiresAt }: {
   return (
     <>
       <ErrorMessage error={error} />
-      <dl className="status-summary" aria-label="Rollback summary">
+      <dl className="status-summary">
         <div>
           <dt>Blast radius</dt>
           <dd>{preview.blastRadius.toLowerCase()}</dd>

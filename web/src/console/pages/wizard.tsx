@@ -154,7 +154,7 @@ export function WizardPage({ project }: { project: string }) {
     event.preventDefault();
     if (!justification.trim()) return setStepError("A justification is required: explain why the rollback is needed.");
     const result = await submit({ input: { ...input, justification: justification.trim() }, idempotencyKey });
-    if (result.data) navigate(path("requests", result.data.requestRollback.id));
+    if (result.data) navigate(path("projects", project, "requests", result.data.requestRollback.id));
   };
 
   if (!data && fetching) return <Loading what="the rollback wizard" />;
@@ -190,7 +190,8 @@ export function WizardPage({ project }: { project: string }) {
           </li>
         ))}
       </ol>
-      <p className="wizard-choices" aria-label="Your choices so far">
+      <p className="wizard-choices">
+        <span className="visually-hidden">Your choices so far: </span>
         Mode <strong>{mode ? MODE_LABEL[mode] : "—"}</strong> · tenant-environment{" "}
         <strong>{tenant && environment ? `${tenant}/${environment}` : "—"}</strong>
         {needsService ? (
