@@ -80,6 +80,8 @@ describe("GraphQL explorer bundled with the server", () => {
 
       // A subscription over graphql-ws, authenticated with the same token.
       await setOperation(page, 'subscription Watch { rollbackRequestUpdated(project: "demo") { id state } }');
+      // GraphiQL parses the editor after a pause; the tab takes the operation's name once it has.
+      await page.getByRole("tab", { name: /Watch/ }).waitFor();
       await page.getByRole("button", { name: /^Execute query/ }).click();
       const jane = t.tokens["jane@example.com"]!;
       const [, previous] = await historyRevisions(t, jane, "demo", "acme", "dev", 2);

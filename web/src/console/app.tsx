@@ -1,7 +1,7 @@
-import { useCallback, useEffect, useMemo, useState, type ReactNode } from "react";
+import { useCallback, useEffect, useMemo, useState, useSyncExternalStore, type ReactNode } from "react";
 import { Provider, useQuery } from "urql";
 import { graphql } from "../gql";
-import { createConsoleClient } from "./client";
+import { createConsoleClient, type ConsoleClient } from "./client";
 import { BreakGlassBanners } from "./components/break-glass-banner";
 import { ErrorMessage } from "./components/feedback";
 import { ApprovalsPage } from "./pages/approvals";
@@ -44,7 +44,7 @@ export function App() {
   }
   return (
     <Provider value={consoleClient.client}>
-      <Shell signOut={signOut} />
+      <Shell signOut={signOut} live={consoleClient.live} />
     </Provider>
   );
 }
@@ -86,8 +86,11 @@ const PROJECT_ROUTES: [string, (p: Record<string, string>) => ReactNode][] = [
   ["/projects/:project/requests/:id", (p) => <RequestPage project={p.project!} id={p.id!} />],
 ];
 
-function Shell({ signOut }: { signOut(message?: string): void }) {
+const LIVE_TEXT = { idle: "", live: "Live updates on", reconnecting: "Live updates interrupted: reconnecting…" } as const;
+
+function Shell({ signOut, live }: { signOut(message?: string): void; live: ConsoleClient["live"] }) {
   const [{ data, error, fetching }] = useQuery({ query: ShellQuery });
+  const liveState = useSyncExternalStore(live.subscribe, live.get);
   const { pathname } = useLocation();
 
   // After each navigation, focus the new page's heading so keyboard and screen-reader users start there.
@@ -161,6 +164,9 @@ function Shell({ signOut }: { signOut(message?: string): void }) {
                 · role <strong>{project.viewerRole}</strong> in {project.slug}
               </>
             ) : null}
+          </span>
+          <span role="status" className={`live ${liveState}`}>
+            {LIVE_TEXT[liveState]}
           </span>
           <a href="/explorer/">GraphQL explorer</a>
           <button type="button" onClick={() => signOut()}>

@@ -87,14 +87,24 @@ function tenantEnvironmentKey(cache: Cache, project: string, tenant: string, env
   return null;
 }
 
+/** Whether live updates flow: "idle" until a page subscribes, then "live" or "reconnecting". */
+export type LiveState = "idle" | "live" | "reconnecting";
+
 export interface ConsoleClient {
   client: Client;
+  live: { get(): LiveState; subscribe(listener: () => void): () => void };
   dispose(): void;
 }
 
 /** The console's GraphQL client: HTTP POST for queries and mutations, graphql-ws for subscriptions, one normalised cache. */
 export function createConsoleClient(token: string, onAuthFailure: (message: string) => void): ConsoleClient {
   const origin = window.location.origin;
+  let liveState: LiveState = "idle";
+  const liveListeners = new Set<() => void>();
+  const setLive = (state: LiveState) => {
+    liveState = state;
+    for (const listener of liveListeners) listener();
+  };
   const ws: WsClient = createWsClient({
     url: origin.replace(/^http/, "ws") + "/graphql",
     connectionParams: { authorization: `Bearer ${token}` },
@@ -103,7 +113,9 @@ export function createConsoleClient(token: string, onAuthFailure: (message: stri
     retryAttempts: Infinity,
     shouldRetry: (event) => !(event && typeof event === "object" && "code" in event && (event as CloseEvent).code === 4401),
     on: {
+      connected: () => setLive("live"),
       closed: (event) => {
+        setLive("reconnecting");
         if (event && typeof event === "object" && "code" in event && (event as CloseEvent).code === 4401) {
           onAuthFailure((event as CloseEvent).reason || "the server refused the token");
         }
@@ -162,6 +174,13 @@ export function createConsoleClient(token: string, onAuthFailure: (message: stri
 
   return {
     client,
+    live: {
+      get: () => liveState,
+      subscribe: (listener) => {
+        liveListeners.add(listener);
+        return () => liveListeners.delete(listener);
+      },
+    },
     dispose: () => void ws.dispose(),
   };
 }

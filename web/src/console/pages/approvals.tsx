@@ -33,7 +33,7 @@ export function ApprovalsPage({ project }: { project: string }) {
   usePageTitle(`Approvals: ${project}`);
   const [{ data, error, fetching }, reexecute] = useQuery({ query: ApprovalsQuery, variables: { project } });
   const refetch = useRefetchOnEvent(reexecute);
-  useSubscription({ query: ApprovalUpdates, variables: { project } }, () => (refetch(), null));
+  const [feed] = useSubscription({ query: ApprovalUpdates, variables: { project } }, () => (refetch(), null));
   const pending = data?.rollbackRequests.nodes ?? [];
   return (
     <>
@@ -41,6 +41,7 @@ export function ApprovalsPage({ project }: { project: string }) {
       <p className="muted">Pending rollback requests of {project}, live. Reaching a request's quorum executes it at once; one rejection rejects it.</p>
       {!data && fetching ? <Loading what="pending requests" /> : null}
       <ErrorMessage error={error} />
+      <ErrorMessage error={feed.error} prefix="Live updates stopped" />
       {data && pending.length === 0 ? <Empty>No rollback request is waiting for approval in {project}.</Empty> : null}
       <ul className="queue">
         {pending.map((r) => (

@@ -246,8 +246,8 @@ export function HistoryPage({ project, tenant, environment }: { project: string;
     }, 300);
   }, [reexecuteHeader]);
   useEffect(() => () => void (timer.current && clearTimeout(timer.current)), []);
-  useSubscription({ query: HistoryDeployments, variables: { project, tenant, environment } }, () => (refresh(), null));
-  useSubscription({ query: HistorySync, variables: { project, tenant, environment } }, () => (refresh(), null));
+  const [deploymentFeed] = useSubscription({ query: HistoryDeployments, variables: { project, tenant, environment } }, () => (refresh(), null));
+  const [syncFeed] = useSubscription({ query: HistorySync, variables: { project, tenant, environment } }, () => (refresh(), null));
 
   const te = data?.tenantEnvironment;
   const role = data?.project?.viewerRole;
@@ -266,6 +266,7 @@ export function HistoryPage({ project, tenant, environment }: { project: string;
       </p>
       {!data && fetching ? <Loading what="the tenant-environment" /> : null}
       <ErrorMessage error={error} />
+      <ErrorMessage error={syncFeed.error ?? deploymentFeed.error} prefix="Live updates stopped" />
       {data && !te ? <Empty>There is no tenant-environment {tenant}/{environment} in project “{project}” that you can see.</Empty> : null}
       {te ? <StatusSummary te={te} label={`Current state of ${tenant}/${environment}`} /> : null}
       {/* The rows load beside the header, not after it: the panel is what an operator came for. */}

@@ -97,8 +97,8 @@ export function OverviewPage({ project }: { project: string }) {
   usePageTitle(`${project}: overview`);
   const [{ data, error, fetching }, reexecute] = useQuery({ query: OverviewQuery, variables: { project } });
   const refetch = useRefetchOnEvent(reexecute);
-  useSubscription({ query: OverviewSync, variables: { project } }, () => (refetch(), null));
-  useSubscription({ query: OverviewDeployments, variables: { project } }, () => (refetch(), null));
+  const [syncFeed] = useSubscription({ query: OverviewSync, variables: { project } }, () => (refetch(), null));
+  const [deploymentFeed] = useSubscription({ query: OverviewDeployments, variables: { project } }, () => (refetch(), null));
 
   const p = data?.project;
   return (
@@ -106,6 +106,7 @@ export function OverviewPage({ project }: { project: string }) {
       <PageHeading>Project {project}</PageHeading>
       {!data && fetching ? <Loading what="the project" /> : null}
       <ErrorMessage error={error} />
+      <ErrorMessage error={syncFeed.error ?? deploymentFeed.error} prefix="Live updates stopped" />
       {data && !p ? <Empty>Project “{project}” does not exist, or you have no role in it.</Empty> : null}
       {p ? (
         <>

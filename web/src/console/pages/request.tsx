@@ -162,7 +162,7 @@ export function RequestPage({ project, id }: { project: string; id: string }) {
   const [seen, setSeen] = useState<{ state: State; at: string }[]>([]);
   const lastState = useRef<State | null>(null);
   if (r && lastState.current === null) lastState.current = r.state;
-  useSubscription({ query: RequestUpdates, variables: { project: scope.project, id }, pause: !r }, (_prev, event) => {
+  const [feed] = useSubscription({ query: RequestUpdates, variables: { project: scope.project, id }, pause: !r }, (_prev, event) => {
     const state = event.rollbackRequestUpdated.state;
     if (state !== lastState.current) {
       lastState.current = state;
@@ -206,6 +206,7 @@ export function RequestPage({ project, id }: { project: string; id: string }) {
         State: <Badge value={r.state} />
         {r.breakGlass ? <span className="badge bad flag">Break-glass: approval bypassed</span> : null}
       </p>
+      <ErrorMessage error={feed.error} prefix="Live updates stopped" />
       <Timeline request={r} seen={seen} />
       <dl className="status-summary">
         <div>
