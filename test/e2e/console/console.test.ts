@@ -267,6 +267,18 @@ describe("operator console in the browser", () => {
     const described = await page.getByRole("radio", { name: "Service" }).getAttribute("aria-describedby");
     expect(described).toContain("mode-SERVICE-why");
     await visit(page, "wizard-free-plan");
+
+    // Keyboard only: pick Full, tab to Next, press Enter; focus lands on the next step's title.
+    await page.getByRole("radio", { name: "Full" }).focus();
+    await page.keyboard.press("Space");
+    expect(await page.getByRole("radio", { name: "Full" }).isChecked()).toBe(true);
+    for (let i = 0; i < 10 && (await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string } | null } }).document.activeElement?.textContent)) !== "Next"; i++) {
+      await page.keyboard.press("Tab");
+    }
+    await page.keyboard.press("Enter");
+    const title = page.getByRole("heading", { name: "Choose target tenant-environment" });
+    await title.waitFor();
+    expect(await title.evaluate((el) => el === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement)).toBe(true);
   });
 
   it("break-glass: the banner follows jane on every page, her rollback skips approval and is flagged, the audit trail shows it", async () => {

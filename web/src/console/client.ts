@@ -100,6 +100,8 @@ export interface ConsoleClient {
 export function createConsoleClient(token: string, onAuthFailure: (message: string) => void): ConsoleClient {
   const origin = window.location.origin;
   let liveState: LiveState = "idle";
+  // The socket also closes when the last subscription ends (lazy): that is idle, not an outage.
+  let activeSubscriptions = 0;
   const liveListeners = new Set<() => void>();
   const setLive = (state: LiveState) => {
     liveState = state;
@@ -115,7 +117,7 @@ export function createConsoleClient(token: string, onAuthFailure: (message: stri
     on: {
       connected: () => setLive("live"),
       closed: (event) => {
-        setLive("reconnecting");
+        setLive(activeSubscriptions > 0 ? "reconnecting" : "idle");
         if (event && typeof event === "object" && "code" in event && (event as CloseEvent).code === 4401) {
           onAuthFailure((event as CloseEvent).reason || "the server refused the token");
         }
@@ -162,8 +164,17 @@ export function createConsoleClient(token: string, onAuthFailure: (message: stri
           const input = { ...request, query: request.query ?? "" };
           return {
             subscribe(sink) {
-              const unsubscribe = ws.subscribe(input, sink);
-              return { unsubscribe };
+              activeSubscriptions++;
+              const stop = ws.subscribe(input, sink);
+              let stopped = false;
+              return {
+                unsubscribe() {
+                  if (stopped) return;
+                  stopped = true;
+                  activeSubscriptions--;
+                  stop();
+                },
+              };
             },
           };
         },
