@@ -26,6 +26,8 @@ export default defineConfig({
       onwarn(warning, warn) {
         if (warning.code !== "MODULE_LEVEL_DIRECTIVE") warn(warning);
       },
+      // The per-plugin timing table is for bundler authors, not for every npm start.
+      checks: { bundlerTimings: false },
       input: {
         console: path.join(here, "index.html"),
         explorer: path.join(here, "explorer/index.html"),

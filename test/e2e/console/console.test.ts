@@ -153,6 +153,13 @@ describe("operator console in the browser", () => {
     const stagingRow = page.getByRole("row", { name: /acme \/ staging/ });
     await expect.poll(() => stagingRow.textContent()).toContain("Connected");
     expect(await stagingRow.textContent()).toContain("Synced");
+    // ...and follows the next report live, on the page as it is (once its subscription reached the server).
+    await page.waitForTimeout(1000);
+    await t.ok(agent.token, `mutation($i: SyncReportInput!) { reportSyncStatus(input: $i) { state } }`, {
+      i: { project: "demo", tenant: "acme", environment: "staging", revision: commitSha, state: "OUT_OF_SYNC", health: "Degraded", drift: [{ kind: "Deployment", name: service, field: "spec.replicas", desired: 2, actual: 3 }] },
+    });
+    await expect.poll(() => stagingRow.textContent(), { timeout: 15_000 }).toContain("Degraded");
+    expect(await stagingRow.textContent()).toContain("Out of sync");
     expect(loads, "page loads after signing in").toBe(1);
   });
 

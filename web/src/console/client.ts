@@ -1,4 +1,4 @@
-import { Client, fetchExchange, mapExchange, subscriptionExchange, type CombinedError } from "@urql/core";
+import { Client, fetchExchange, makeOperation, mapExchange, subscriptionExchange, type CombinedError, type Operation } from "@urql/core";
 import { cacheExchange, type Cache, type KeyingConfig } from "@urql/exchange-graphcache";
 import { createClient as createWsClient, type Client as WsClient } from "graphql-ws";
 import { graphql } from "../gql";
@@ -102,6 +102,9 @@ export function createConsoleClient(token: string, onAuthFailure: (message: stri
   let liveState: LiveState = "idle";
   // The socket also closes when the last subscription ends (lazy): that is idle, not an outage.
   let activeSubscriptions = 0;
+  // Queries on screen, so that after an outage of the socket they are fetched again: the events
+  // sent while it was down are lost, the pages must not show the state from before it.
+  const activeQueries = new Map<number, Operation>();
   const liveListeners = new Set<() => void>();
   const setLive = (state: LiveState) => {
     liveState = state;
@@ -115,7 +118,12 @@ export function createConsoleClient(token: string, onAuthFailure: (message: stri
     retryAttempts: Infinity,
     shouldRetry: (event) => !(event && typeof event === "object" && "code" in event && (event as CloseEvent).code === 4401),
     on: {
-      connected: () => setLive("live"),
+      connected: () => {
+        const wasInterrupted = liveState === "reconnecting";
+        setLive("live");
+        if (!wasInterrupted) return;
+        for (const op of activeQueries.values()) client.reexecuteOperation(makeOperation("query", op, { ...op.context, requestPolicy: "network-only" }));
+      },
       closed: (event) => {
         setLive(activeSubscriptions > 0 ? "reconnecting" : "idle");
         if (event && typeof event === "object" && "code" in event && (event as CloseEvent).code === 4401) {
@@ -125,13 +133,17 @@ export function createConsoleClient(token: string, onAuthFailure: (message: stri
     },
   });
 
-  const client = new Client({
+  const client: Client = new Client({
     url: "/graphql",
     preferGetMethod: false,
     requestPolicy: "cache-and-network",
     fetchOptions: () => ({ headers: { authorization: `Bearer ${token}` } }),
     exchanges: [
       mapExchange({
+        onOperation(op) {
+          if (op.kind === "query") activeQueries.set(op.key, op);
+          else if (op.kind === "teardown") activeQueries.delete(op.key);
+        },
         onError(error: CombinedError) {
           const unauthenticated = error.graphQLErrors.find((e) => e.extensions?.code === "UNAUTHENTICATED");
           if (unauthenticated) onAuthFailure(unauthenticated.message);
