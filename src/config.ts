@@ -27,6 +27,8 @@ export interface Config {
   reconcileIntervalSeconds: number;
   /** PostgreSQL schema to use instead of public (tests give each run its own). */
   pgSchema: string | null;
+  /** Whether the schema answers introspection (the explorer's docs and completion need it); default off when NODE_ENV=production. */
+  introspection: boolean;
   /** Test hook: pause every rollback execution at this point, to kill a server mid-execution. */
   executionPause: { at: "before-commit" | "after-commit"; ms: number } | null;
   /** Exact origins (scheme://host[:port]) whose pages may call /graphql; empty: same-origin only. */
@@ -123,6 +125,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     keepAliveSeconds: readInt(env, "WS_KEEPALIVE_SECONDS", 12, 1, 3600),
     reconcileIntervalSeconds: readInt(env, "RECONCILE_INTERVAL_SECONDS", 30, 1, 3600),
     pgSchema: readSchema(env),
+    introspection: readBoolean(env, "INTROSPECTION", env.NODE_ENV?.trim() !== "production"),
     executionPause: readPause(env),
     corsOrigins: readOrigins(env),
     metricsToken: readToken(env, "METRICS_TOKEN"),
@@ -167,6 +170,14 @@ function readOtelTracesUrl(env: Env): string | null {
   if (traces) return traces;
   const base = readUrl(env, "OTEL_EXPORTER_OTLP_ENDPOINT", ["http:", "https:"]);
   return base ? `${base.replace(/\/+$/, "")}/v1/traces` : null;
+}
+
+function readBoolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return fallback;
+  if (raw === "true" || raw === "1") return true;
+  if (raw === "false" || raw === "0") return false;
+  throw new ConfigError(name, `must be true or false, got "${env[name]}"`);
 }
 
 function readSchema(env: Env): string | null {
