@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "data/**", "coverage/**", "bench/tmp/**"] },
+  { ignores: ["dist/**", "node_modules/**", "data/**", "coverage/**", "bench/tmp/**", "web/src/gql/**", "test-results/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -3,6 +3,7 @@ import type { Services } from "../src/app.js";
 import { pageSize } from "../src/lib/paging.js";
 import { requireActor, type RequestContext } from "./context.js";
 import { AuditEventConnection, toConnection } from "./types/connections.js";
+import { AuditChainVerification } from "./types/console-views.js";
 
 @Resolver()
 export class AuditResolver {
@@ -18,5 +19,12 @@ export class AuditResolver {
   ): Promise<AuditEventConnection> {
     const access = await this.services.access.project(requireActor(ctx), project);
     return toConnection(await this.services.audit.page(access.project.id, pageSize(first, 50), after, breakGlassOnly ?? false));
+  }
+
+  @Query(() => AuditChainVerification, { description: "Walks the project's audit hash chain from its first event, as `cli audit verify` does." })
+  async auditChainVerification(@Arg("project") project: string, @Ctx() ctx: RequestContext): Promise<AuditChainVerification> {
+    const access = await this.services.access.project(requireActor(ctx), project);
+    const result = await this.services.audit.verify(access.project.id);
+    return { intact: result.ok, checked: result.checked, firstBreak: result.firstBreak && { ...result.firstBreak, eventId: result.firstBreak.eventId || null } };
   }
 }

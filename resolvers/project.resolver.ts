@@ -7,11 +7,18 @@ import { Project } from "../entities/project.js";
 import { Tenant } from "../entities/tenant.js";
 import { TenantEnvironment } from "../entities/tenant-environment.js";
 import type { Services } from "../src/app.js";
+import { modeAvailability } from "../src/rollback/gates.js";
 import { requireActor, type RequestContext } from "./context.js";
+import { RollbackModeAvailability } from "./types/console-views.js";
 
 @Resolver(() => Project)
 export class ProjectResolver {
   constructor(private readonly services: Services) {}
+
+  @Query(() => [Project], { description: "Projects the caller has a role in, by slug." })
+  projects(@Ctx() ctx: RequestContext): Promise<Project[]> {
+    return this.services.access.projectsOf(this.services.access.requireUser(requireActor(ctx)));
+  }
 
   @Query(() => Project, { nullable: true })
   async project(@Arg("slug") slug: string, @Ctx() ctx: RequestContext): Promise<Project | null> {
@@ -37,6 +44,11 @@ export class ProjectResolver {
   async activeBreakGlassSession(@Root() project: Project, @Ctx() ctx: RequestContext): Promise<BreakGlassSession | null> {
     const user = this.services.access.requireUser(requireActor(ctx));
     return this.services.approvals.activeSession(project.id, user.id);
+  }
+
+  @FieldResolver(() => [RollbackModeAvailability], { description: "Every rollback mode with whether the organization's plan and feature flags allow it, and why not." })
+  async rollbackModes(@Root() project: Project): Promise<RollbackModeAvailability[]> {
+    return modeAvailability(await this.services.catalog.organization(project.organizationId));
   }
 
   @FieldResolver(() => Role, { description: "Role of the caller in this project." })

@@ -1,9 +1,11 @@
-import { Arg, Ctx, ID, Int, Mutation, Query, Resolver, Root, Subscription } from "type-graphql";
+import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from "type-graphql";
+import { Deployment } from "../entities/deployment.js";
 import { ReviewDecision, RollbackRequestState } from "../entities/enums.js";
 import { RollbackRequest } from "../entities/rollback-request.js";
 import type { Services } from "../src/app.js";
 import { requireActor, type RequestContext } from "./context.js";
 import { RollbackPreview } from "./types/comparison.js";
+import { ReviewEligibility } from "./types/console-views.js";
 import { RollbackRequestConnection, toConnection } from "./types/connections.js";
 import { RollbackInput } from "./types/rollback-input.js";
 
@@ -32,6 +34,18 @@ export class RollbackResolver {
     @Ctx() ctx: RequestContext,
   ): Promise<RollbackRequestConnection> {
     return toConnection(await this.services.rollbacks.list(requireActor(ctx), { project, tenant, environment, state, first, after }));
+  }
+
+  @FieldResolver(() => ReviewEligibility, { description: "Whether the caller may approve or reject this request now, and why not." })
+  viewerCanReview(@Root() request: RollbackRequest, @Ctx() ctx: RequestContext): Promise<ReviewEligibility> {
+    return this.services.rollbacks.reviewEligibility(requireActor(ctx), request);
+  }
+
+  @FieldResolver(() => Deployment, { nullable: true, description: "The ROLLBACK deployment its execution recorded, once COMPLETED; its status follows the agent's reports." })
+  async deployment(@Root() request: RollbackRequest): Promise<Deployment | null> {
+    if (!request.commitSha) return null;
+    const te = await this.services.catalog.tenantEnvironmentById(request.tenantEnvironmentId);
+    return te ? this.services.deployments.findByRevision(te, request.commitSha) : null;
   }
 
   @Mutation(() => RollbackRequest, {

@@ -1,5 +1,6 @@
 import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, Int, Query, Resolver, Root } from "type-graphql";
 import { ApprovalPolicy } from "../entities/approval-policy.js";
+import { Deployment } from "../entities/deployment.js";
 import { DeploymentSource, DeploymentStatus } from "../entities/enums.js";
 import { Tenant } from "../entities/tenant.js";
 import { TenantEnvironment } from "../entities/tenant-environment.js";
@@ -56,6 +57,11 @@ export class TenantEnvironmentResolver {
   @FieldResolver(() => DeploymentConnection)
   async history(@Root() te: TenantEnvironment, @Args() args: HistoryArgs): Promise<DeploymentConnection> {
     return toConnection(await this.app.deployments.historyOf(te, args));
+  }
+
+  @FieldResolver(() => Deployment, { nullable: true, description: "The newest deployment of this tenant-environment (its status shows whether the cluster runs it); null before the first." })
+  latestDeployment(@Root() te: TenantEnvironment): Promise<Deployment | null> {
+    return te.currentRevision ? this.app.deployments.findByRevision(te, te.currentRevision) : Promise.resolve(null);
   }
 
   @FieldResolver(() => ApprovalPolicy)

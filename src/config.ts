@@ -27,6 +27,8 @@ export interface Config {
   reconcileIntervalSeconds: number;
   /** PostgreSQL schema to use instead of public (tests give each run its own). */
   pgSchema: string | null;
+  /** Whether the schema answers introspection (the explorer's docs and completion need it); default off when NODE_ENV=production. */
+  introspection: boolean;
   /** Test hook: pause every rollback execution at this point, to kill a server mid-execution. */
   executionPause: { at: "before-commit" | "after-commit"; ms: number } | null;
   /** The server's URL as clients and receivers reach it (links, repository URLs in webhooks); unset: the address it listens on. */
@@ -144,6 +146,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     keepAliveSeconds: readInt(env, "WS_KEEPALIVE_SECONDS", 12, 1, 3600),
     reconcileIntervalSeconds: readInt(env, "RECONCILE_INTERVAL_SECONDS", 30, 1, 3600),
     pgSchema: readSchema(env),
+    introspection: readBoolean(env, "INTROSPECTION", env.NODE_ENV?.trim() !== "production"),
     executionPause: readPause(env),
     publicUrl: readPublicUrl(env),
     webhooks: readWebhooks(env),
@@ -219,6 +222,14 @@ function readKey(env: Env, name: string): Buffer | null {
   const key = /^[0-9a-fA-F]{64}$/.test(raw) ? Buffer.from(raw, "hex") : /^[A-Za-z0-9+/_-]{43}=?$/.test(raw) ? Buffer.from(raw, "base64") : null;
   if (!key || key.length !== 32) throw new ConfigError(name, "must be 32 bytes as 64 hex digits or base64 (e.g. openssl rand -base64 32)");
   return key;
+}
+
+function readBoolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return fallback;
+  if (raw === "true" || raw === "1") return true;
+  if (raw === "false" || raw === "0") return false;
+  throw new ConfigError(name, `must be true or false, got "${env[name]}"`);
 }
 
 function readSchema(env: Env): string | null {

@@ -1,6 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServer, HeaderMap } from "@apollo/server";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import type { GraphQLSchema } from "graphql";
 import { WebSocketServer } from "ws";
@@ -18,6 +19,7 @@ import { observabilityPlugin } from "./observability/graphql-plugin.js";
 import { traceServices } from "./observability/instrument.js";
 import { Metrics } from "./observability/metrics.js";
 import { actorLabel, currentRequest } from "./observability/request-context.js";
+import { EXPLORER_PATH, StaticFiles } from "./http/static-files.js";
 import { buildAppSchema } from "./schema/build-schema.js";
 import { AuthService } from "./services/auth.js";
 import { Maintenance } from "./maintenance.js";
@@ -50,6 +52,7 @@ export async function startServer(app: App): Promise<RunningServer> {
     // it), so it needs no CSRF header: urql's and graphql-request's GET queries pass. Cookie-less
     // simple requests without one of these headers are still refused.
     csrfPrevention: { requestHeaders: ["authorization", "apollo-require-preflight", "x-apollo-operation-name"] },
+    introspection: config.introspection,
     formatError: (formatted, original) => formatError(formatted, original, log),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceSeconds * 1000 }),
@@ -63,12 +66,15 @@ export async function startServer(app: App): Promise<RunningServer> {
         },
       },
       observabilityPlugin(metrics),
+      // Apollo's landing page loads Sandbox from a CDN; browsers go to the bundled explorer instead.
+      ApolloServerPluginLandingPageDisabled(),
     ],
   });
   await apollo.start();
 
+  const web = new StaticFiles();
   const serveMetrics = metricsEndpoint(metrics, config.metricsToken);
-  const handle = httpPipeline({ logger, metrics, corsOrigins: config.corsOrigins }, (req, res) => route(app, apollo, { git, metrics: serveMetrics }, req, res));
+  const handle = httpPipeline({ logger, metrics, corsOrigins: config.corsOrigins }, (req, res) => route(app, apollo, { git, metrics: serveMetrics, web }, req, res));
   httpServer.on("request", (req, res) => {
     handle(req, res).catch((err) => {
       logger.error({ err }, "request failed");
@@ -110,6 +116,7 @@ export async function startServer(app: App): Promise<RunningServer> {
 interface Routes {
   git: GitHttpBackend;
   metrics: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  web: StaticFiles;
 }
 
 async function route(app: App, apollo: ApolloServer<RequestContext>, routes: Routes, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -118,7 +125,11 @@ async function route(app: App, apollo: ApolloServer<RequestContext>, routes: Rou
   if (url.pathname === "/readyz") return readiness(app, res);
   if (url.pathname === "/metrics") return routes.metrics(req, res);
   if (url.pathname.startsWith("/git/")) return routes.git.handle(req, res, url);
-  if (url.pathname !== "/graphql") return sendJson(res, 404, { error: "not found: the API is at /graphql" });
+  if (url.pathname === "/graphql" && StaticFiles.wantsExplorer(req, url)) return void res.writeHead(302, { location: EXPLORER_PATH }).end();
+  if (url.pathname !== "/graphql") {
+    if (await routes.web.handle(req, res, url)) return;
+    return sendJson(res, 404, { error: "not found: the API is at /graphql" });
+  }
 
   // Credentials that are sent but refused fail the whole request, before anything runs.
   const context = await callerContext(app, req.headers.authorization);

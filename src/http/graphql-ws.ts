@@ -1,5 +1,5 @@
 import type { IncomingMessage } from "node:http";
-import { getOperationAST, getVariableValues, GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema } from "graphql";
+import { getOperationAST, getVariableValues, GraphQLError, NoSchemaIntrospectionCustomRule, parse, specifiedRules, validate, type DocumentNode, type GraphQLSchema } from "graphql";
 import type { Context } from "graphql-ws";
 import { useServer, type Extra } from "graphql-ws/use/ws";
 import type { WebSocketServer } from "ws";
@@ -31,6 +31,8 @@ export function serveGraphqlWs(app: App, schema: GraphQLSchema, wsServer: WebSoc
   const { logger } = app;
   const log = (err: unknown) => logger.error({ err }, "unexpected error in a resolver");
   const format = (errors: readonly GraphQLError[]) => errors.map((e) => formatError(e.toJSON(), e, log));
+  // The same rules as over HTTP: without introspection, __schema and __type are refused here too.
+  const rules = app.config.introspection ? specifiedRules : [...specifiedRules, NoSchemaIntrospectionCustomRule];
 
   const finish = (ctx: WsContext, id: string, outcome: { errors?: string[] }) => {
     const op = ctx.extra.operations?.get(id);
@@ -92,7 +94,7 @@ export function serveGraphqlWs(app: App, schema: GraphQLSchema, wsServer: WebSoc
         } catch (err) {
           return refuse([coded(err, "GRAPHQL_PARSE_FAILED")]);
         }
-        const invalid = validate(schema, document);
+        const invalid = validate(schema, document, rules);
         if (invalid.length > 0) return refuse(invalid.map((e) => coded(e, "GRAPHQL_VALIDATION_FAILED")));
         const operation = getOperationAST(document, payload.operationName);
         if (!operation) {

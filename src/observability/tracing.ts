@@ -39,7 +39,7 @@ export async function startTracing(options: TracingOptions): Promise<Tracing | n
     import("@opentelemetry/core"),
     import("@opentelemetry/resources"),
     import("@opentelemetry/semantic-conventions"),
-    import("./context-manager.js"),
+    import("@opentelemetry/context-async-hooks"),
   ]);
   let processor;
   if (options.exporter) {

@@ -15,13 +15,14 @@ import type { DeploymentService } from "../history/deployments.js";
 import { canonicalJson } from "../services/audit.js";
 import { newId, sha256 } from "../lib/ids.js";
 import { decodeCursor, encodeCursor, pageSize, type Page } from "../lib/paging.js";
-import type { AccessService, ProjectAccess } from "../services/access.js";
+import { roleRefusal, type AccessService, type ProjectAccess } from "../services/access.js";
 import type { Actor } from "../services/actor.js";
 import type { AuditTrail } from "../services/audit.js";
 import type { Catalog } from "../services/catalog.js";
 import type { Events } from "../services/events.js";
 import type { FieldSelector } from "../yaml/fields.js";
-import { assertModeAllowed } from "./gates.js";
+import { assertModeAllowed, BLAST_RADIUS } from "./gates.js";
+import { reviewRefusal } from "./review-rules.js";
 import { dirOf, findConflicts, parseFieldSelection, planRollback, type RollbackPlan } from "./planner.js";
 import { undoneBy } from "./undone.js";
 import { NO_ROLLBACK_GUARD, type RequestOrigin, type RollbackGuard } from "./guard.js";
@@ -69,12 +70,6 @@ export interface RollbackServiceOptions {
   /** Freeze windows and holds (safety automation). */
   guard?: RollbackGuard;
 }
-
-const BLAST_RADIUS: Record<RollbackMode, BlastRadius> = {
-  [RollbackMode.FULL]: BlastRadius.HIGH,
-  [RollbackMode.SERVICE]: BlastRadius.MEDIUM,
-  [RollbackMode.FIELD]: BlastRadius.MINIMAL,
-};
 
 const MAX_EXECUTION_ATTEMPTS = 5;
 const MANUAL: RequestOrigin = { trigger: RollbackTrigger.MANUAL, triggeredByDeploymentId: null, bypassApproval: false };
@@ -316,9 +311,9 @@ export class RollbackService {
     const policy = await this.approvals.policy(access.project.id, found.environment);
     const outcome = await this.db.transaction(async (tx) => {
       const request = await this.lockRequest(tx, id);
-      if (request.state !== RollbackRequestState.PENDING) throw badInput(Messages.notPendingApproval, { state: request.state });
-      if (request.requestedById === user.id && !policy.allowSelfApproval) throw forbidden(Messages.selfReview);
-      if (await tx.findOneBy(Review, { requestId: id, reviewerId: user.id })) throw conflict(Messages.alreadyReviewed);
+      const alreadyReviewed = (await tx.findOneBy(Review, { requestId: id, reviewerId: user.id })) !== null;
+      const refusal = reviewRefusal(request, user.id, policy.allowSelfApproval, alreadyReviewed);
+      if (refusal) throw refusal;
       await tx.insert(Review, {
         id: newId("Review"),
         requestId: id,
@@ -367,6 +362,16 @@ export class RollbackService {
     // Quorum reached: execute now, in this call.
     if (outcome === RollbackRequestState.APPROVED) return this.execute(id, actor, "review");
     return updated;
+  }
+
+  /** Whether the caller may review the request now, and if not the error reviewing it would give. */
+  async reviewEligibility(actor: Actor, request: RollbackRequest): Promise<{ allowed: boolean; reason: string | null }> {
+    const user = this.access.requireUser(actor);
+    const access = await this.access.project(actor, request.projectSlug);
+    const policy = await this.approvals.policy(access.project.id, request.environment);
+    const alreadyReviewed = request.reviews.some((r) => r.reviewerId === user.id);
+    const reason = roleRefusal(access, Role.APPROVER) ?? reviewRefusal(request, user.id, policy.allowSelfApproval, alreadyReviewed)?.message ?? null;
+    return { allowed: reason === null, reason };
   }
 
   async retry(actor: Actor, id: string): Promise<RollbackRequest> {
