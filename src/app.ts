@@ -15,6 +15,7 @@ import { DeploymentService } from "./history/deployments.js";
 import { Reindexer } from "./history/reindex.js";
 import { traceDatabase, traceGitStore } from "./observability/instrument.js";
 import { DeliveryMetricsService } from "./insights/delivery-metrics.js";
+import { consoleLinks } from "./notifications/console-links.js";
 import { WebhookDispatcher } from "./notifications/dispatcher.js";
 import { WebhookOutbox } from "./notifications/outbox.js";
 import { PublicUrl } from "./notifications/public-url.js";
@@ -105,7 +106,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const publicUrl = new PublicUrl(config);
   const secrets = new SecretBox(config.webhooks.secretKey, config.dataDir);
   const webhookDispatcher = new WebhookDispatcher(db, secrets, config.webhooks, logger.child({ component: "webhooks" }));
-  const outbox = new WebhookOutbox({ logger, publicUrl: () => publicUrl.value, onDeliveries: () => webhookDispatcher.wake() });
+  const outbox = new WebhookOutbox({ logger, publicUrl: () => publicUrl.value, links: consoleLinks, onDeliveries: () => webhookDispatcher.wake() });
   events.useOutbox(outbox);
   db.addTransactionHook(outbox);
   const webhooks = new WebhookService(db, access, audit, secrets, webhookDispatcher, { publicUrl: () => publicUrl.value, logger });

@@ -5,8 +5,8 @@ import type { DeliveryContext, DeliveryEvent } from "./delivery-event.js";
 
 /**
  * A Slack incoming-webhook message: `text` (the notification and fallback line) and Block Kit
- * `blocks` saying who, what, where and the state. Links point at the web console when the server
- * serves one (consoleLink); mrkdwn control characters in user text are escaped.
+ * `blocks` saying who, what, where and the state, with a button to the page of the web console
+ * that shows it (console-links.ts); mrkdwn control characters in user text are escaped.
  */
 
 interface Message {

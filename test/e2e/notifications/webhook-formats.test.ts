@@ -173,7 +173,7 @@ describe("webhook formats and signatures", () => {
   });
 
   it("SLACK: an incoming-webhook message with text and blocks saying who, what, where and the state; user text escaped", () => {
-    const slack = byHook("slack").map((r) => r.json as { text: string; blocks: { type: string; text?: { text: string }; fields?: { text: string }[] }[] });
+    const slack = byHook("slack").map((r) => r.json as { text: string; blocks: { type: string; text?: { text: string }; fields?: { text: string }[]; elements?: unknown[] }[] });
     expect(slack).toHaveLength(9);
     for (const m of slack) {
       expect(typeof m.text).toBe("string");
@@ -189,6 +189,11 @@ describe("webhook formats and signatures", () => {
       "*Where*\ndemo acme/production",
       "*State*\nPENDING (approvals 0/1)",
     ]);
+    // A button to the request's page in the console.
+    expect(pending.blocks.find((b) => b.type === "actions")).toEqual({
+      type: "actions",
+      elements: [{ type: "button", text: { type: "plain_text", text: "Open the request" }, url: `${t.url}/projects/demo/requests/${requestId}` }],
+    });
     const note = slack.find((m) => JSON.stringify(m).includes("Root cause"))!;
     expect(JSON.stringify(note)).toContain("Root cause: &lt;bad&gt; tag &amp; missing canary");
     expect(slack.find((m) => m.text.startsWith("Pushed "))?.text).toMatch(new RegExp(`^Pushed ${commitSha.slice(0, 7)} to demo main: Rollback: tenant/acme env/production → revision [0-9a-f]{7}$`));

@@ -1,6 +1,7 @@
 import { useQuery, useSubscription } from "urql";
 import { graphql } from "../../gql";
 import { Empty, ErrorMessage, Loading, PageHeading } from "../components/feedback";
+import { DeliveryMetricsPanel } from "../components/delivery-metrics";
 import { RequestList } from "../components/request-list";
 import { Badge, Revision, Time } from "../components/values";
 import { useRefetchOnEvent } from "../live";
@@ -178,6 +179,7 @@ export function OverviewPage({ project }: { project: string }) {
               )}
             </tbody>
           </table>
+          <DeliveryMetricsPanel project={p.slug} />
           <h2>Recent rollback requests</h2>
           {data.rollbackRequests.nodes.length === 0 ? <Empty>No rollback requests in {p.slug} yet.</Empty> : <RequestList caption={`Newest rollback requests of ${p.slug} (${data.rollbackRequests.totalCount} in all)`} requests={data.rollbackRequests.nodes} />}
         </>
