@@ -150,7 +150,7 @@ describe("operator console in the browser", () => {
 
     // The overview shows the agent's report too, and the history marks what the rollback undid.
     await page.getByRole("link", { name: "demo: overview" }).click();
-    const stagingRow = page.getByRole("row", { name: /acme \/ staging/ });
+    const stagingRow = page.getByRole("table", { name: /^Tenant-environments/ }).getByRole("row", { name: /acme \/ staging/ });
     await expect.poll(() => stagingRow.textContent()).toContain("Connected");
     expect(await stagingRow.textContent()).toContain("Synced");
     // ...and follows the next report live, on the page as it is (once its subscription reached the server).
