@@ -65,7 +65,7 @@ export class ApprovalService {
     const session = user ? await this.activeSession(project.id, user.id) : null;
     return this.db.transaction(async (tx) => {
       const before = await this.policy(project.id, environment, tx);
-      // Fix: tx.merge mutates `before`; keep what it said for the audit event's "before".
+      // tx.merge mutates `before`; keep what it said for the audit event's "before".
       const previous = before.id ? { requiredApprovals: before.requiredApprovals, allowSelfApproval: before.allowSelfApproval } : { requiredApprovals: 0, allowSelfApproval: false };
       const policy = tx.merge(ApprovalPolicy, before, { requiredApprovals, allowSelfApproval });
       if (!policy.id) policy.id = newId("Policy");

@@ -147,9 +147,9 @@ async function planFieldPatch(repo: ProjectRepository, dir: string, input: PlanI
     if (headText === null && targetText === null) {
       throw badInput(`field "${selectors[0]!.raw}": ${service} has no ${fileName} at either revision`, { field: selectors[0]!.raw });
     }
-    // Fix (issue 3): a selected file that does not parse (any file of the folder other than the
-    // three the renderer reads can hold anything) was an internal error; it is the caller's selection
-    // that cannot apply, so say which file and revision, as BAD_USER_INPUT.
+    // A selected file that does not parse (any file of the folder other than the three the
+    // renderer reads can hold anything) is the caller's selection that cannot apply: say which file
+    // and revision, as BAD_USER_INPUT.
     const parse = (text: string | null, revision: string) => {
       try {
         return parseYamlRecord(text);

@@ -417,7 +417,7 @@ export class RollbackService {
           .execute();
         if (!res.affected) return false;
         if (trigger === "retry") {
-          // Fix: like every other event of a break-glass request, its retry is flagged too.
+          // Like every other event of a break-glass request, its retry is flagged too.
           await this.audit.append(tx, {
             projectId: initial.projectId,
             actor,
@@ -762,7 +762,7 @@ function toFailure(err: unknown): { code: "CONFLICT" | "EXECUTION_FAILED" | "BAD
   }
   if (err instanceof GitConflictError) return { code: "CONFLICT", message: `concurrent changes: ${err.message}` };
   const reason = err instanceof Error ? err.message : String(err);
-  // Fix: libgit2 messages carry absolute paths of the data directory (e.g. "failed to lock file
+  // libgit2 messages carry absolute paths of the data directory (e.g. "failed to lock file
   // '/data/repos/p.git/refs/heads/main.lock'"); the spec forbids internal paths in client errors.
   const safe = reason
     .split("\n")[0]!

@@ -167,13 +167,10 @@ export interface FieldEdit {
  * entry in that parent's indentation, and a selected subtree is compared entry by entry. Those text
  * edits are kept only if they mean exactly what the Document means.
  *
- * Fix (issue 3): previously every structural edit (adding or removing a field, selecting a subtree,
- * a block scalar) re-serialised the Document and carried the changed lines over with a line patch;
- * on hand-written files (odd spacing, flow maps, indentless lists) the context never matched and the
- * whole file came back reformatted. The Document-and-line-patch path is now only the fallback for
- * what text edits do not cover (changing a value's kind, adding to or removing from a flow
- * collection). Removals of list items also run from the highest index down, so `env.2, env.3` both
- * name items of the head (before, removing env.2 shifted env.3 away and it was never removed).
+ * The Document-and-line-patch path is only the fallback for what text edits do not cover (changing
+ * a value's kind, adding to or removing from a flow collection): on hand-written files (odd
+ * spacing, flow maps, indentless lists) a line patch's context rarely matches. Removals of list
+ * items run from the highest index down, so `env.2, env.3` both name items of the head.
  */
 export function patchYamlFields(source: string, edits: FieldEdit[], targetSource?: string): string {
   const target = targetSource === undefined ? null : parseDocument(targetSource);
