@@ -44,7 +44,9 @@ export async function installSpans(app: App) {
   };
 
   const services: [string, object, string[]][] = [
-    ["rollbacks", app.rollbacks, ["request", "prepare", "plan", "execute", "commitRollback", "recordExecution", "undoneDeployments", "load", "replay"]],
+    ["rollbacks", app.rollbacks, ["request", "replay"]],
+    ["executor", app.executor, ["execute", "commitRollback", "recordExecution", "undoneDeployments"]],
+    ["rollbackQueries", app.rollbackQueries, ["load"]],
     ["deployments", app.deployments, ["findByRevision", "recordCommit", "describeCommit", "record", "setStatus", "newerThan"]],
     ["approvals", app.approvals, ["decide", "policy", "activeSession"]],
     ["access", app.access, ["project", "findProject"]],

@@ -49,7 +49,7 @@ export class DeploymentResolver {
   @FieldResolver(() => RollbackRequest, { nullable: true, description: "Set when source is ROLLBACK." })
   async rollbackRequest(@Root() deployment: Deployment, @Ctx() ctx: RequestContext): Promise<RollbackRequest | null> {
     if (!deployment.rollbackRequestId) return null;
-    return this.services.rollbacks.find(requireActor(ctx), deployment.rollbackRequestId);
+    return this.services.rollbackQueries.find(requireActor(ctx), deployment.rollbackRequestId);
   }
 
   @Subscription(() => Deployment, {

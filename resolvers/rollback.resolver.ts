@@ -13,12 +13,12 @@ export class RollbackResolver {
 
   @Query(() => RollbackPreview)
   previewRollback(@Arg("input", () => RollbackInput) input: RollbackInput, @Ctx() ctx: RequestContext): Promise<RollbackPreview> {
-    return this.services.rollbacks.preview(requireActor(ctx), input);
+    return this.services.rollbackQueries.preview(requireActor(ctx), input);
   }
 
   @Query(() => RollbackRequest, { nullable: true })
   rollbackRequest(@Arg("id", () => ID) id: string, @Ctx() ctx: RequestContext): Promise<RollbackRequest | null> {
-    return this.services.rollbacks.find(requireActor(ctx), id);
+    return this.services.rollbackQueries.find(requireActor(ctx), id);
   }
 
   @Query(() => RollbackRequestConnection)
@@ -31,7 +31,7 @@ export class RollbackResolver {
     @Arg("after", () => String, { nullable: true }) after: string | null,
     @Ctx() ctx: RequestContext,
   ): Promise<RollbackRequestConnection> {
-    return toConnection(await this.services.rollbacks.list(requireActor(ctx), { project, tenant, environment, state, first, after }));
+    return toConnection(await this.services.rollbackQueries.list(requireActor(ctx), { project, tenant, environment, state, first, after }));
   }
 
   @Mutation(() => RollbackRequest, {

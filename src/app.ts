@@ -9,7 +9,11 @@ import { NodegitStore } from "./git/nodegit-store.js";
 import { GitCliRemoteSync } from "./git/remote-sync-cli.js";
 import { DeploymentService } from "./history/deployments.js";
 import { Reindexer } from "./history/reindex.js";
-import { RollbackService } from "./rollback/rollback-service.js";
+import { RollbackExecutor } from "./rollback/executor.js";
+import { RollbackPreparer } from "./rollback/preparation.js";
+import { RollbackQueries } from "./rollback/queries.js";
+import { ExecutionReconciler } from "./rollback/reconciler.js";
+import { RollbackRequests } from "./rollback/requests.js";
 import { AccessService } from "./services/access.js";
 import { AuditTrail } from "./services/audit.js";
 import { AuthService } from "./services/auth.js";
@@ -32,7 +36,12 @@ export interface Services {
   deployments: DeploymentService;
   reindexer: Reindexer;
   approvals: ApprovalService;
-  rollbacks: RollbackService;
+  /** The request state machine: request, review, retry, notes. */
+  rollbacks: RollbackRequests;
+  /** Previews and reads of rollback requests. */
+  rollbackQueries: RollbackQueries;
+  executor: RollbackExecutor;
+  reconciler: ExecutionReconciler;
   sync: SyncService;
 }
 
@@ -70,10 +79,12 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const deployments = new DeploymentService(db, git, access, catalog, audit, events);
   const reindexer = new Reindexer(db, git, catalog, auth, deployments);
   const approvals = new ApprovalService(db, access, audit, config.breakGlassMaxMinutes);
-  const rollbacks = new RollbackService(db, git, access, catalog, deployments, approvals, audit, events, {
-    logger: logger.child({ component: "rollback" }),
-    pause: config.executionPause,
-  });
+  const rollbackLogger = logger.child({ component: "rollback" });
+  const preparer = new RollbackPreparer(git, access, catalog, deployments);
+  const rollbackQueries = new RollbackQueries(db, access, approvals, preparer);
+  const executor = new RollbackExecutor(db, git, catalog, deployments, audit, events, rollbackQueries, { logger: rollbackLogger, pause: config.executionPause });
+  const reconciler = new ExecutionReconciler(db, git, catalog, deployments, events, rollbackQueries, executor, rollbackLogger);
+  const rollbacks = new RollbackRequests(db, access, approvals, audit, events, preparer, rollbackQueries, executor);
   const sync = new SyncService(db, git, access, catalog, deployments, audit, events, config.agentUnreachableAfterSeconds);
 
   const readinessChecks: App["readinessChecks"] = [];
@@ -102,6 +113,9 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     reindexer,
     approvals,
     rollbacks,
+    rollbackQueries,
+    executor,
+    reconciler,
     sync,
     async close() {
       await redis?.close();

@@ -27,7 +27,7 @@ export class Maintenance {
   }
 
   private async reconcile(): Promise<void> {
-    const result = await this.app.rollbacks.reconcile();
+    const result = await this.app.reconciler.reconcile();
     if (result.completed.length || result.failed.length) this.app.logger.warn(result, "reconciled interrupted rollback executions");
   }
 

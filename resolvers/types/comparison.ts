@@ -2,7 +2,7 @@ import { Field, Int, ObjectType } from "type-graphql";
 import { BlastRadius, ChangeKind, RollbackMode } from "../../entities/enums.js";
 import { FieldChange } from "../../entities/field-change.js";
 import type { ComparisonResult, FileDiffResult, ImpactResult, ServiceDiffResult } from "../../src/diff/comparison.js";
-import type { PreviewResult } from "../../src/rollback/rollback-service.js";
+import type { PreviewResult } from "../../src/rollback/queries.js";
 
 @ObjectType()
 export class FileDiff implements FileDiffResult {

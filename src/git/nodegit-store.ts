@@ -3,12 +3,10 @@ import path from "node:path";
 import NodeGit from "nodegit";
 import { LruCache } from "../lib/lru.js";
 import { KeyedMutex } from "../lib/mutex.js";
+import { asGitError, GitConflictError, GitStoreError, NothingToCommitError } from "./errors.js";
 import {
   BRANCH,
   BRANCH_REF,
-  GitConflictError,
-  GitStoreError,
-  NothingToCommitError,
   type ChangedFile,
   type CommitInfo,
   type CommitResult,
@@ -64,7 +62,7 @@ export class NodegitStore implements GitStore {
   open(project: string): Promise<NodegitProjectRepository> {
     let repo = this.repos.get(project);
     if (!repo) {
-      repo = this.openOrCreate(project);
+      repo = libgit2(() => this.openOrCreate(project));
       this.repos.set(project, repo);
       repo.catch(() => this.repos.delete(project));
     }
@@ -140,7 +138,7 @@ export class NodegitProjectRepository implements ProjectRepository {
   }
 
   async commitInfo(sha: string): Promise<CommitInfo> {
-    return toInfo(await Commit.lookup(this.repo, sha));
+    return libgit2(async () => toInfo(await Commit.lookup(this.repo, sha)));
   }
 
   async isAncestor(ancestor: string, sha: string): Promise<boolean> {
@@ -152,7 +150,11 @@ export class NodegitProjectRepository implements ProjectRepository {
     }
   }
 
-  async history(): Promise<CommitInfo[]> {
+  history(): Promise<CommitInfo[]> {
+    return libgit2(() => this.walkHistory());
+  }
+
+  private async walkHistory(): Promise<CommitInfo[]> {
     const head = await this.head();
     if (!head) return [];
     const walk = Revwalk.create(this.repo);
@@ -169,7 +171,7 @@ export class NodegitProjectRepository implements ProjectRepository {
   }
 
   private async treeAt(revision: string): Promise<TreeT> {
-    const load = async () => (await Commit.lookup(this.repo, revision)).getTree();
+    const load = () => libgit2(async () => (await Commit.lookup(this.repo, revision)).getTree());
     // Only full shas name one commit for good; anything shorter is resolved every time.
     return FULL_SHA.test(revision) ? this.trees.getOrLoad(revision, load) : load();
   }
@@ -177,18 +179,19 @@ export class NodegitProjectRepository implements ProjectRepository {
   private async subtree(revision: string, dir: string): Promise<TreeT | null> {
     const clean = trimSlashes(dir);
     if (clean === "") return this.treeAt(revision);
-    const load = async () => {
-      const entry = await entryOrNull(await this.treeAt(revision), clean);
-      if (!entry || !entry.isTree()) return null;
-      return Tree.lookup(this.repo, entry.id());
-    };
+    const load = () =>
+      libgit2(async () => {
+        const entry = await entryOrNull(await this.treeAt(revision), clean);
+        if (!entry || !entry.isTree()) return null;
+        return Tree.lookup(this.repo, entry.id());
+      });
     return FULL_SHA.test(revision) ? this.subtrees.getOrLoad(`${revision}:${clean}`, load) : load();
   }
 
   private async blobContent(id: NodeGit.Oid): Promise<Buffer> {
     const key = id.tostrS();
     // A copy: the cached bytes must not depend on the lifetime of libgit2's blob object.
-    return this.blobs.getOrLoad(key, async () => Buffer.from((await Blob.lookup(this.repo, id)).content()));
+    return this.blobs.getOrLoad(key, () => libgit2(async () => Buffer.from((await Blob.lookup(this.repo, id)).content())));
   }
 
   readBlob(id: string): Promise<Buffer> {
@@ -205,9 +208,11 @@ export class NodegitProjectRepository implements ProjectRepository {
     const out = new Map<string, Buffer>();
     const tree = await this.subtree(revision, dir);
     if (!tree) return out;
-    await walkTree(this.repo, tree, "", async (rel, entry) => {
-      out.set(rel, await this.blobContent(entry.id()));
-    });
+    await libgit2(() =>
+      walkTree(this.repo, tree, "", async (rel, entry) => {
+        out.set(rel, await this.blobContent(entry.id()));
+      }),
+    );
     return out;
   }
 
@@ -215,9 +220,11 @@ export class NodegitProjectRepository implements ProjectRepository {
     const out: string[] = [];
     const tree = await this.subtree(revision, dir);
     if (!tree) return out;
-    await walkTree(this.repo, tree, "", async (rel) => {
-      out.push(rel);
-    });
+    await libgit2(() =>
+      walkTree(this.repo, tree, "", async (rel) => {
+        out.push(rel);
+      }),
+    );
     return out;
   }
 
@@ -229,7 +236,11 @@ export class NodegitProjectRepository implements ProjectRepository {
     return entry ? entry.sha() : null;
   }
 
-  async changedFiles(from: string | null, to: string, dir: string): Promise<ChangedFile[]> {
+  changedFiles(from: string | null, to: string, dir: string): Promise<ChangedFile[]> {
+    return libgit2(() => this.diffTrees(from, to, dir));
+  }
+
+  private async diffTrees(from: string | null, to: string, dir: string): Promise<ChangedFile[]> {
     const oldTree = from ? await this.subtree(from, dir) : null;
     const newTree = await this.subtree(to, dir);
     if (oldTree && newTree && oldTree.id().equal(newTree.id())) return [];
@@ -278,43 +289,45 @@ export class NodegitProjectRepository implements ProjectRepository {
     return changed;
   }
 
-  async commit(spec: CommitSpec): Promise<CommitResult> {
+  commit(spec: CommitSpec): Promise<CommitResult> {
     // Writers in this process queue up; compare-and-swap covers other processes and replicas.
-    return writeLocks.run(this.path, async () => {
-      const guards = spec.guardPaths ?? spec.writes.map((w) => w.path);
-      const remote = this.deferRemote ? undefined : this.remote;
-      for (let attempt = 1; ; attempt++) {
-        if (remote) await remote.fetch(this.project, this.path);
-        const head = await this.head();
-        const changed = await this.guardedPathsChanged(spec.base, head, guards);
-        if (changed.length > 0) throw new GitConflictError(spec.base, head, changed);
+    return writeLocks.run(this.path, () => libgit2(() => this.commitNow(spec)));
+  }
 
-        const headTree = head ? await this.treeAt(head) : null;
-        const tree = await this.applyWrites(headTree, spec.writes);
-        if (headTree && tree.id().equal(headTree.id())) throw new NothingToCommitError(head);
+  private async commitNow(spec: CommitSpec): Promise<CommitResult> {
+    const guards = spec.guardPaths ?? spec.writes.map((w) => w.path);
+    const remote = this.deferRemote ? undefined : this.remote;
+    for (let attempt = 1; ; attempt++) {
+      if (remote) await remote.fetch(this.project, this.path);
+      const head = await this.head();
+      const changed = await this.guardedPathsChanged(spec.base, head, guards);
+      if (changed.length > 0) throw new GitConflictError(spec.base, head, changed);
 
-        const when = spec.date ?? new Date();
-        const seconds = Math.floor(when.getTime() / 1000);
-        const author = Signature.create(spec.author.name, spec.author.email, seconds, 0);
-        const committer = Signature.create("Rollback Server", "rollback-server@localhost", seconds, 0);
-        const parents = head ? [await Commit.lookup(this.repo, head)] : [];
-        const message = spec.message.endsWith("\n") ? spec.message : `${spec.message}\n`;
-        const oid = await Commit.create(this.repo, null as unknown as string, author, committer, "UTF-8", message, tree, parents.length, parents);
-        const sha = oid.tostrS();
+      const headTree = head ? await this.treeAt(head) : null;
+      const tree = await this.applyWrites(headTree, spec.writes);
+      if (headTree && tree.id().equal(headTree.id())) throw new NothingToCommitError(head);
 
-        const moved = await this.compareAndSwap(head, oid);
-        if (moved && remote) {
-          const pushed = await remote.push(this.project, this.path, sha, head);
-          if (!pushed) {
-            // Another replica won the race: take its head and try again on top of it.
-            if (attempt >= MAX_CAS_ATTEMPTS) throw new GitStoreError(`could not push to the remote after ${attempt} attempts`);
-            continue;
-          }
+      const when = spec.date ?? new Date();
+      const seconds = Math.floor(when.getTime() / 1000);
+      const author = Signature.create(spec.author.name, spec.author.email, seconds, 0);
+      const committer = Signature.create("Rollback Server", "rollback-server@localhost", seconds, 0);
+      const parents = head ? [await Commit.lookup(this.repo, head)] : [];
+      const message = spec.message.endsWith("\n") ? spec.message : `${spec.message}\n`;
+      const oid = await Commit.create(this.repo, null as unknown as string, author, committer, "UTF-8", message, tree, parents.length, parents);
+      const sha = oid.tostrS();
+
+      const moved = await this.compareAndSwap(head, oid);
+      if (moved && remote) {
+        const pushed = await remote.push(this.project, this.path, sha, head);
+        if (!pushed) {
+          // Another replica won the race: take its head and try again on top of it.
+          if (attempt >= MAX_CAS_ATTEMPTS) throw new GitStoreError(`could not push to the remote after ${attempt} attempts`);
+          continue;
         }
-        if (moved) return { sha, parent: head, rebased: head !== spec.base };
-        if (attempt >= MAX_CAS_ATTEMPTS) throw new GitStoreError(`branch ${BRANCH} kept moving; gave up after ${attempt} attempts`);
       }
-    });
+      if (moved) return { sha, parent: head, rebased: head !== spec.base };
+      if (attempt >= MAX_CAS_ATTEMPTS) throw new GitStoreError(`branch ${BRANCH} kept moving; gave up after ${attempt} attempts`);
+    }
   }
 
   async publishOnce<T>(work: () => Promise<T>): Promise<T> {
@@ -349,6 +362,15 @@ export class NodegitProjectRepository implements ProjectRepository {
       if (errno === GIT_EMODIFIED || errno === -4 /* GIT_EEXISTS */) return false;
       throw new GitStoreError(`could not move ${BRANCH_REF}: ${(err as Error).message}`, { cause: err });
     }
+  }
+}
+
+/** Runs a libgit2 operation; whatever it throws leaves as one of errors.ts's errors (no paths in messages). */
+async function libgit2<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw asGitError(err);
   }
 }
 

@@ -49,7 +49,7 @@ export async function findNode(s: Services, actor: Actor, id: string): Promise<N
       return d && (await visibleProject(d.projectId)) ? d : null;
     }
     case "RollbackRequest":
-      return s.rollbacks.find(actor, id);
+      return s.rollbackQueries.find(actor, id);
     case "BreakGlassSession": {
       const session = await s.approvals.sessionById(id);
       return session && (await visibleProject(session.projectId)) ? session : null;
