@@ -1,19 +1,76 @@
 // @ts-check
 import js from "@eslint/js";
+import { createNodeResolver, importX } from "eslint-plugin-import-x";
 import tseslint from "typescript-eslint";
 
+/**
+ * The layering, lowest first: each folder may import only from the folders before it (and
+ * itself). `src/schema`, `src/server.ts`, `src/app.ts`, the CLI, the seed and `resolvers/` sit on
+ * top and may import anything; nothing below them imports them. CONTRIBUTING.md explains it.
+ */
+const LAYERS = [
+  ["lib"],
+  ["git", "yaml"],
+  ["delivery", "diff", "db"],
+  ["services"],
+  ["history", "approvals"],
+  ["rollback", "sync", "http"],
+];
+/** Files of src/ every layer from services up may use. */
+const SHARED = ["./errors.ts"];
+
+/** @returns {import("eslint-plugin-import-x").RuleOptions["no-restricted-paths"][0]["zones"]} */
+function layerZones() {
+  const zones = [];
+  const below = [];
+  for (const [i, layer] of LAYERS.entries()) {
+    for (const folder of layer) {
+      const allowed = [...below, ...layer.filter((f) => f === folder), ...(i >= 3 ? SHARED : [])].map((f) => (f.startsWith("./") ? f : `./${f}`));
+      zones.push({
+        target: `./src/${folder}`,
+        from: "./src",
+        except: allowed,
+        message: `src/${folder} may import only from ${allowed.join(", ")} (see the layering in CONTRIBUTING.md).`,
+      });
+      zones.push({ target: `./src/${folder}`, from: "./resolvers", message: "Services never depend on the GraphQL layer." });
+    }
+    below.push(...layer);
+  }
+  // Entities are data: they may use src/lib, nothing else of src/.
+  zones.push({ target: "./entities", from: "./src", except: ["./lib"], message: "entities/ may import only from src/lib." });
+  zones.push({ target: "./entities", from: "./resolvers", message: "entities/ may import only from src/lib." });
+  zones.push({ target: ["./src/lib", "./src/git", "./src/yaml"], from: "./entities", message: "src/lib, src/git and src/yaml know nothing of the product's entities." });
+  // The agent simulator is a separate client of the server: it shares only the repository layout and lib.
+  zones.push({ target: "./src/agent", from: "./src", except: ["./agent", "./lib", "./git/layout.ts"], message: "The agent talks to the server over HTTP only." });
+  zones.push({ target: "./src/agent", from: "./entities", message: "The agent talks to the server over HTTP only." });
+  // Resolvers translate GraphQL to service calls: the database and Git are behind the services.
+  zones.push({ target: "./resolvers", from: ["./src/db", "./src/git"], message: "Resolvers call services; the database and Git are behind them." });
+  return zones;
+}
+
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "data/**", "coverage/**", "bench/tmp/**"] },
+  { ignores: ["dist/**", "node_modules/**", "data/**", "coverage/**", "bench/tmp/**", "agent-state/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
+    plugins: { "import-x": importX },
+    settings: {
+      // Sources import each other as `./x.js` (NodeNext): resolve those to the .ts files.
+      "import-x/resolver-next": [createNodeResolver({ extensions: [".ts", ".js"], extensionAlias: { ".js": [".ts", ".js"] } })],
+    },
     languageOptions: {
       globals: { process: "readonly", console: "readonly", Buffer: "readonly", setTimeout: "readonly", clearTimeout: "readonly", setInterval: "readonly", clearInterval: "readonly", URL: "readonly", fetch: "readonly", AbortController: "readonly" },
     },
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "no-restricted-imports": ["error", { paths: [{ name: "nodegit", message: "Only src/git/ may import nodegit: use the GitStore interface." }] }],
+      // No runtime import cycles between files (type-only imports do not count).
+      "import-x/no-cycle": "error",
     },
+  },
+  {
+    files: ["src/**/*.ts", "entities/**/*.ts", "resolvers/**/*.ts"],
+    rules: { "import-x/no-restricted-paths": ["error", { zones: layerZones() }] },
   },
   {
     files: ["src/git/**"],

@@ -1,13 +1,12 @@
 import { createHash } from "node:crypto";
-import path from "node:path";
 import { Deployment } from "../entities/deployment.js";
 import { ChangeKind, DeploymentSource, DeploymentStatus, Plan, Role, TokenKind } from "../entities/enums.js";
 import type { Project } from "../entities/project.js";
 import { TenantEnvironment } from "../entities/tenant-environment.js";
 import type { User } from "../entities/user.js";
-import { reposDir, type App } from "../src/app.js";
+import type { App } from "../src/app.js";
 import { tenantDir } from "../src/services/catalog.js";
-import { stableId } from "../src/lib/ids.js";
+import { stableId } from "../entities/ids.js";
 import type { Actor } from "../src/services/actor.js";
 import type { BenchOptions } from "./options.js";
 import { bindingsYaml, valuesYaml } from "../src/seed/demo.js";
@@ -233,7 +232,7 @@ export async function generate(app: App, options: BenchOptions, log: (line: stri
 
   return {
     dataDir: app.config.dataDir,
-    repoPath: path.join(reposDir(app.config), `${PROJECT}.git`),
+    repoPath: app.git.repositoryPath(PROJECT),
     token,
     fanout,
     ...fixtures,

@@ -45,7 +45,7 @@ export async function installSpans(app: App) {
 
   const services: [string, object, string[]][] = [
     ["rollbacks", app.rollbacks, ["request", "replay"]],
-    ["executor", app.executor, ["execute", "commitRollback", "recordExecution", "undoneDeployments"]],
+    ["executor", app.executor, ["execute", "commitRollback", "recordExecution", "rolledBackDeployments"]],
     ["rollbackQueries", app.rollbackQueries, ["load"]],
     ["deployments", app.deployments, ["findByRevision", "recordCommit", "describeCommit", "record", "setStatus", "newerThan"]],
     ["approvals", app.approvals, ["decide", "policy", "activeSession"]],

@@ -1,6 +1,6 @@
 import { Arg, Ctx, Int, Query, Resolver } from "type-graphql";
 import type { Services } from "../src/app.js";
-import { pageSize } from "../src/lib/paging.js";
+import { pageSize } from "../src/services/paging.js";
 import { requireActor, type RequestContext } from "./context.js";
 import { AuditEventConnection, toConnection } from "./types/connections.js";
 

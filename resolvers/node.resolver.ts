@@ -3,7 +3,6 @@ import { Node, nodeTypeOf } from "../entities/node.js";
 import { User } from "../entities/user.js";
 import type { Services } from "../src/app.js";
 import { requireActor, type RequestContext } from "./context.js";
-import { findNode } from "../src/services/nodes.js";
 
 @Resolver()
 export class NodeResolver {
@@ -18,6 +17,6 @@ export class NodeResolver {
   async node(@Arg("id", () => ID) id: string, @Ctx() ctx: RequestContext): Promise<Node | null> {
     const actor = requireActor(ctx);
     if (!nodeTypeOf(id)) return null;
-    return findNode(this.services, actor, id);
+    return this.services.nodes.find(actor, id);
   }
 }

@@ -20,6 +20,7 @@ import { AuthService } from "./services/auth.js";
 import { Catalog } from "./services/catalog.js";
 import { createEventBus, Events } from "./services/events.js";
 import { createRedisBus, type RedisBus } from "./services/redis-bus.js";
+import { NodeFinder } from "./schema/node-finder.js";
 import { SyncService } from "./sync/sync-service.js";
 
 /** Every service of the server, wired once. Resolvers, the CLI and the seed all use these. */
@@ -43,16 +44,13 @@ export interface Services {
   executor: RollbackExecutor;
   reconciler: ExecutionReconciler;
   sync: SyncService;
+  nodes: NodeFinder;
 }
 
 export interface App extends Services {
   /** Extra readiness probes of the scale-out parts (Redis, the Git remote). */
   readinessChecks: { name: string; probe: () => Promise<unknown> }[];
   close(): Promise<void>;
-}
-
-export function reposDir(config: Config): string {
-  return path.join(config.dataDir, "repos");
 }
 
 export async function createApp(config: Config, logger: Logger): Promise<App> {
@@ -71,7 +69,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   }
   const events = new Events(redis ? createEventBus(redis.eventTarget) : createEventBus());
   const remote = config.gitRemote ? new GitCliRemoteSync(config.gitRemote, logger) : undefined;
-  const git = new NodegitStore({ root: reposDir(config), remote });
+  const git = new NodegitStore({ root: path.join(config.dataDir, "repos"), remote });
   const audit = new AuditTrail(db);
   const access = new AccessService(db);
   const auth = new AuthService(db, audit);
@@ -85,6 +83,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const executor = new RollbackExecutor(db, git, catalog, deployments, audit, events, rollbackQueries, { logger: rollbackLogger, pause: config.executionPause });
   const reconciler = new ExecutionReconciler(db, git, catalog, deployments, events, rollbackQueries, executor, rollbackLogger);
   const rollbacks = new RollbackRequests(db, access, approvals, audit, events, preparer, rollbackQueries, executor);
+  const nodes = new NodeFinder(db, access, deployments, rollbackQueries, approvals);
   const sync = new SyncService(db, git, access, catalog, deployments, audit, events, config.agentUnreachableAfterSeconds);
 
   const readinessChecks: App["readinessChecks"] = [];
@@ -117,6 +116,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     executor,
     reconciler,
     sync,
+    nodes,
     async close() {
       await redis?.close();
       await db.close();

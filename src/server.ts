@@ -80,7 +80,7 @@ export async function startServer(app: App): Promise<RunningServer> {
   });
   await apollo.start();
 
-  const git = new GitHttpBackend(app);
+  const git = new GitHttpBackend({ git: app.git, auth: app.auth, access: app.access, catalog: app.catalog, logger, maxProcesses: config.gitHttpMaxProcesses });
   httpServer.on("request", (req, res) => {
     route(app, apollo, git, req, res).catch((err) => {
       logger.error({ err }, "request failed");

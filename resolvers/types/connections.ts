@@ -2,7 +2,7 @@ import { Field, Int, ObjectType } from "type-graphql";
 import { AuditEvent } from "../../entities/audit-event.js";
 import { Deployment } from "../../entities/deployment.js";
 import { RollbackRequest } from "../../entities/rollback-request.js";
-import type { Page } from "../../src/lib/paging.js";
+import type { Page } from "../../src/services/paging.js";
 
 @ObjectType()
 export class PageInfo {

@@ -101,6 +101,8 @@ export interface ProjectRepository {
 }
 
 export interface GitStore {
+  /** Where a project's bare repository lives (whether or not it exists yet). */
+  repositoryPath(project: string): string;
   /** Opens a project's repository, creating an empty one if it does not exist yet. */
   open(project: string): Promise<ProjectRepository>;
   exists(project: string): Promise<boolean>;

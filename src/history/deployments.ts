@@ -5,13 +5,13 @@ import type { Project } from "../../entities/project.js";
 import { TenantEnvironment } from "../../entities/tenant-environment.js";
 import type { User } from "../../entities/user.js";
 import type { Database } from "../db/database.js";
-import { renderService } from "../delivery/renderer.js";
+import { renderFromFiles } from "../delivery/renderer.js";
 import { compareRevisions, describeChanges, loadChangeSet, type FileChangeSet } from "../diff/comparison.js";
 import { badInput, notFound } from "../errors.js";
 import { GitConflictError, NothingToCommitError } from "../git/errors.js";
 import type { GitStore, ProjectRepository, TreeWrite } from "../git/git-store.js";
-import { stableId } from "../lib/ids.js";
-import { decodeCursor, encodeCursor, pageSize, type Page } from "../lib/paging.js";
+import { stableId } from "../../entities/ids.js";
+import { decodeCursor, encodeCursor, pageSize, type Page } from "../services/paging.js";
 import type { AccessService } from "../services/access.js";
 import type { Actor } from "../services/actor.js";
 import type { AuditTrail } from "../services/audit.js";
@@ -55,18 +55,6 @@ export interface RecordInput {
 
 const SOURCE_FILES = ["values.yaml", "bindings.yaml", "variables.yaml"] as const;
 const MAX_DEPLOY_ATTEMPTS = 5;
-
-/** Renders a service's manifest from its source files as they are in `files` (relative to the service folder). */
-export function renderFromFiles(tenant: string, environment: string, service: string, files: Map<string, string | Buffer | null>): string {
-  return renderService({
-    tenant,
-    environment,
-    service,
-    values: parseYamlRecord(files.get("values.yaml") ?? null),
-    bindings: parseYamlRecord(files.get("bindings.yaml") ?? null),
-    variables: parseYamlRecord(files.get("variables.yaml") ?? null),
-  });
-}
 
 /**
  * The deployment history: writes RELEASE and PROMOTION commits, records every commit that

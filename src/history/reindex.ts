@@ -7,11 +7,11 @@ import { TenantEnvironment } from "../../entities/tenant-environment.js";
 import type { User } from "../../entities/user.js";
 import type { Database } from "../db/database.js";
 import type { GitStore } from "../git/git-store.js";
-import { undoneBy } from "../rollback/undone.js";
 import type { AuthService } from "../services/auth.js";
 import type { Catalog } from "../services/catalog.js";
 import { parseDeploymentCommit } from "./commit-message.js";
 import type { DeploymentService } from "./deployments.js";
+import { rolledBackBy } from "./rolled-back.js";
 
 export interface ReindexResult {
   project: string;
@@ -89,7 +89,7 @@ export class Reindexer {
           if (parsed.targetShort) {
             const target = list.find((d) => d.revision.startsWith(parsed.targetShort!));
             if (target) {
-              const undone = undoneBy(
+              const undone = rolledBackBy(
                 list.filter((d) => d.seq > target.seq),
                 { mode: parsed.mode!, service: parsed.service, selectedFields: parsed.fields },
               );

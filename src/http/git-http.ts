@@ -2,11 +2,14 @@ import { spawn } from "node:child_process";
 import { access } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
-import { Project } from "../../entities/project.js";
-import { reposDir, type App } from "../app.js";
+import type { Logger } from "pino";
+import type { Project } from "../../entities/project.js";
+import type { GitStore } from "../git/git-store.js";
 import { Semaphore } from "../lib/mutex.js";
-import { AuthService } from "../services/auth.js";
+import type { AccessService } from "../services/access.js";
 import type { Actor } from "../services/actor.js";
+import { AuthService } from "../services/auth.js";
+import type { Catalog } from "../services/catalog.js";
 
 /** The realm git shows when it asks for credentials. */
 export const GIT_REALM = "rollback-server";
@@ -28,6 +31,17 @@ const MAX_CGI_HEADER_BYTES = 64 * 1024;
 
 type Outcome = { status: number; message: string; headers?: Record<string, string> };
 
+/** What the Git endpoint works with: the repositories, who is calling and what they may read. */
+export interface GitHttpOptions {
+  git: GitStore;
+  auth: AuthService;
+  access: AccessService;
+  catalog: Catalog;
+  logger: Logger;
+  /** At most this many `git http-backend` processes at once (GIT_HTTP_MAX_PROCESSES). */
+  maxProcesses: number;
+}
+
 /**
  * Serves each project's repository read-only over Git smart HTTP at /git/<project>.git, for
  * Argo CD, cluster agents and `git clone`. The protocol itself is the real `git http-backend`
@@ -44,8 +58,8 @@ export class GitHttpBackend {
   /** Many agents polling at once must not fork a git process each: the rest wait their turn. */
   private readonly backends: Semaphore;
 
-  constructor(private readonly app: App) {
-    this.backends = new Semaphore(app.config.gitHttpMaxProcesses);
+  constructor(private readonly options: GitHttpOptions) {
+    this.backends = new Semaphore(options.maxProcesses);
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, _url: URL): Promise<void> {
@@ -85,17 +99,16 @@ export class GitHttpBackend {
     const project = await this.readableProject(actor, slug);
     if (!project) return this.refuse(res, { status: 404, message: "not found" });
 
-    const root = reposDir(this.app.config);
-    const repoDir = path.join(root, `${project.slug}.git`);
-    if (path.dirname(repoDir) !== root) return this.refuse(res, { status: 404, message: "not found" });
+    const repoDir = this.options.git.repositoryPath(project.slug);
+    const root = path.dirname(repoDir);
     try {
       // Opening makes sure the local repository exists (in scale-out mode, a replica clones it
       // from the hosted remote on first use); before advertising refs, it is brought up to date.
-      const repo = await this.app.git.open(project.slug);
+      const repo = await this.options.git.open(project.slug);
       if (path.resolve(repo.path) !== repoDir) throw new Error(`unexpected repository path ${repo.path}`);
       if (endpoint === "info/refs") await repo.refresh();
     } catch (err) {
-      this.app.logger.warn({ err, project: project.slug }, "git http: could not open or refresh the repository; serving the local copy if there is one");
+      this.options.logger.warn({ err, project: project.slug }, "git http: could not open or refresh the repository; serving the local copy if there is one");
     }
     try {
       await access(path.join(repoDir, "HEAD"));
@@ -119,16 +132,16 @@ export class GitHttpBackend {
   private async authenticate(req: IncomingMessage): Promise<Actor | null> {
     const token = tokenFrom(req.headers.authorization);
     if (!token) return null;
-    return this.app.auth.authenticate(token);
+    return this.options.auth.authenticate(token);
   }
 
   /** The project when the caller may read its repository; null when it does not exist for them. */
   private async readableProject(actor: Actor, slug: string): Promise<Project | null> {
     if (actor.kind === "agent") {
-      const project = await this.app.db.manager.findOneBy(Project, { slug });
+      const project = await this.options.catalog.findProject(slug);
       return project && project.id === actor.projectId ? project : null;
     }
-    const access = await this.app.access.findProject(actor, slug);
+    const access = await this.options.access.findProject(actor, slug);
     return access?.project ?? null;
   }
 
@@ -177,7 +190,7 @@ export class GitHttpBackend {
       "http-backend",
     ];
     const child = spawn("git", args, { env, stdio: ["pipe", "pipe", "pipe"] });
-    const log = this.app.logger;
+    const log = this.options.logger;
 
     return new Promise<void>((resolve) => {
       let settled = false;

@@ -12,13 +12,13 @@ import { GitConflictError, NothingToCommitError } from "../git/errors.js";
 import type { GitStore, ProjectRepository } from "../git/git-store.js";
 import { rollbackMessage } from "../history/commit-message.js";
 import type { DeploymentService } from "../history/deployments.js";
+import { rolledBackBy } from "../history/rolled-back.js";
 import type { Actor } from "../services/actor.js";
 import type { AuditTrail } from "../services/audit.js";
 import type { Catalog } from "../services/catalog.js";
 import type { Events } from "../services/events.js";
 import { findConflicts, parseFieldSelection, planRollback, type RollbackPlan } from "./planner.js";
 import type { RollbackQueries } from "./queries.js";
-import { undoneBy } from "./undone.js";
 
 /** Points where execution can be paused, so tests can kill a server mid-execution. */
 export type ExecutionPausePoint = "before-commit" | "after-commit";
@@ -218,7 +218,7 @@ export class RollbackExecutor {
       actor,
       { te, revision: sha, author: request.requestedBy, source: DeploymentSource.ROLLBACK, summary: message.split("\n")[0]!, rollbackRequestId: request.id, known },
       async (tx, deployment) => {
-        const undone = await this.undoneDeployments(tx, request, target, deployment);
+        const undone = await this.rolledBackDeployments(tx, request, target, deployment);
         await this.deployments.setStatus(tx, undone, DeploymentStatus.ROLLED_BACK);
         await tx.update(RollbackRequest, { id: request.id }, { state: RollbackRequestState.COMPLETED, commitSha: sha, commitMessage: message, updatedAt: new Date() });
         await this.audit.append(tx, {
@@ -238,9 +238,9 @@ export class RollbackExecutor {
     );
   }
 
-  private async undoneDeployments(tx: EntityManager, request: RollbackRequest, target: Deployment, rollback: Deployment): Promise<Deployment[]> {
+  private async rolledBackDeployments(tx: EntityManager, request: RollbackRequest, target: Deployment, rollback: Deployment): Promise<Deployment[]> {
     const newer = await this.deployments.newerThan(tx, request.tenantEnvironmentId, target.seq);
-    return undoneBy(
+    return rolledBackBy(
       newer.filter((d) => d.id !== rollback.id),
       request,
     );

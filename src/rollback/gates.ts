@@ -1,13 +1,6 @@
 import { Plan, RollbackMode } from "../../entities/enums.js";
-import type { Organization } from "../../entities/organization.js";
+import { Feature, type Organization } from "../../entities/organization.js";
 import { forbidden } from "../errors.js";
-
-export const Feature = {
-  BASIC_ROLLBACK: "basic_rollback",
-  ROLLBACK: "rollback",
-  SELECTIVE_ROLLBACK: "selective_rollback",
-  ROLLBACK_APPROVAL: "rollback_approval",
-} as const;
 
 interface Requirement {
   plans: Plan[];
@@ -34,8 +27,4 @@ export function missingForMode(org: Organization, mode: RollbackMode): string[] 
 export function assertModeAllowed(org: Organization, mode: RollbackMode): void {
   const missing = missingForMode(org, mode);
   if (missing.length > 0) throw forbidden(`${mode} rollback is not available: it requires ${missing.join(" and ")}`);
-}
-
-export function approvalFeatureEnabled(org: Organization): boolean {
-  return org.features.includes(Feature.ROLLBACK_APPROVAL);
 }

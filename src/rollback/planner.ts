@@ -2,7 +2,7 @@ import { RollbackMode } from "../../entities/enums.js";
 import { classifyPath, describeChanges, loadChangeSet, type ComparisonResult, type FileChangeSet } from "../diff/comparison.js";
 import { badInput } from "../errors.js";
 import type { ProjectRepository, TreeWrite } from "../git/git-store.js";
-import { renderFromFiles } from "../history/deployments.js";
+import { renderFromFiles } from "../delivery/renderer.js";
 import { lookup, parseFieldSelector, parseYamlRecord, patchYamlFields, sameValue, FieldSelectorError, type FieldSelector } from "../yaml/fields.js";
 
 export interface PlanInput {

@@ -4,7 +4,7 @@ import type { ApprovalService } from "../approvals/approval-service.js";
 import type { Database } from "../db/database.js";
 import type { ComparisonResult } from "../diff/comparison.js";
 import { badInput, notFound } from "../errors.js";
-import { decodeCursor, encodeCursor, pageSize, type Page } from "../lib/paging.js";
+import { decodeCursor, encodeCursor, pageSize, type Page } from "../services/paging.js";
 import type { AccessService } from "../services/access.js";
 import type { Actor } from "../services/actor.js";
 import { planPrepared, type RollbackInputData, type RollbackPreparer } from "./preparation.js";

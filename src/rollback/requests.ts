@@ -4,7 +4,8 @@ import { Review, RollbackNote, RollbackRequest } from "../../entities/rollback-r
 import type { ApprovalService } from "../approvals/approval-service.js";
 import type { Database } from "../db/database.js";
 import { badInput, conflict, forbidden, Messages, notFound } from "../errors.js";
-import { newId, sha256 } from "../lib/ids.js";
+import { newId } from "../../entities/ids.js";
+import { sha256 } from "../lib/ids.js";
 import type { AccessService } from "../services/access.js";
 import type { Actor } from "../services/actor.js";
 import { canonicalJson, type AuditTrail } from "../services/audit.js";

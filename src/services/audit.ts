@@ -1,8 +1,9 @@
 import type { EntityManager } from "typeorm";
 import { AuditChainHead, AuditEvent } from "../../entities/audit-event.js";
 import type { Database } from "../db/database.js";
-import { newId, sha256 } from "../lib/ids.js";
-import { decodeCursor, encodeCursor, type Page } from "../lib/paging.js";
+import { newId } from "../../entities/ids.js";
+import { sha256 } from "../lib/ids.js";
+import { decodeCursor, encodeCursor, type Page } from "./paging.js";
 import type { Actor } from "./actor.js";
 
 export const GENESIS_HASH = "0".repeat(64);

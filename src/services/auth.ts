@@ -7,7 +7,8 @@ import { Project } from "../../entities/project.js";
 import { User } from "../../entities/user.js";
 import type { Database } from "../db/database.js";
 import { badInput, notFound } from "../errors.js";
-import { newId, sha256 } from "../lib/ids.js";
+import { newId } from "../../entities/ids.js";
+import { sha256 } from "../lib/ids.js";
 import type { Actor } from "./actor.js";
 import type { AuditTrail } from "./audit.js";
 

@@ -8,7 +8,7 @@ import { Tenant } from "../../entities/tenant.js";
 import { TenantEnvironment } from "../../entities/tenant-environment.js";
 import type { Database } from "../db/database.js";
 import { badInput, notFound } from "../errors.js";
-import { newId } from "../lib/ids.js";
+import { newId } from "../../entities/ids.js";
 import { GENESIS_HASH } from "./audit.js";
 
 const SLUG = /^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$/;
@@ -92,6 +92,10 @@ export class Catalog {
 
   async tenant(id: string): Promise<Tenant | null> {
     return this.db.manager.findOneBy(Tenant, { id });
+  }
+
+  async findProject(slug: string): Promise<Project | null> {
+    return this.db.manager.findOneBy(Project, { slug });
   }
 
   async project(id: string): Promise<Project> {

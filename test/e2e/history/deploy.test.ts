@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { renderFromFiles } from "../../../src/history/deployments.js";
+import { renderFromFiles } from "../../../src/delivery/renderer.js";
 import { expectError } from "../../helpers/assertions.js";
 import { tokenOf } from "../../helpers/demo.js";
 import { changedPaths, commitCount, commitMessage, entryId, fileAt, head, trailersOf } from "../../helpers/git.js";

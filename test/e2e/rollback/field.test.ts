@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { renderFromFiles } from "../../../src/history/deployments.js";
+import { renderFromFiles } from "../../../src/delivery/renderer.js";
 import { parseYamlRecord } from "../../../src/yaml/fields.js";
 import { expectError, expectOnlyTouched } from "../../helpers/assertions.js";
 import { tokenOf } from "../../helpers/demo.js";

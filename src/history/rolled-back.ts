@@ -2,6 +2,7 @@ import type { Deployment } from "../../entities/deployment.js";
 import { DeploymentStatus, RollbackMode } from "../../entities/enums.js";
 import { parseFieldSelector } from "../yaml/fields.js";
 
+/** What a rollback restored: everything (FULL), one service, or some of its fields. */
 export interface RollbackScope {
   mode: RollbackMode;
   service: string | null;
@@ -10,11 +11,11 @@ export interface RollbackScope {
 
 /**
  * Which of the deployments made after the target a rollback fully undid, so they become
- * ROLLED_BACK: all of them for FULL; for SERVICE those that only touched that service; for FIELD
+ * ROLLED_BACK (for the executor when it records a rollback, and for reindex when it replays one): all of them for FULL; for SERVICE those that only touched that service; for FIELD
  * those whose every field change is one of (or inside) the selected fields, their rendered
  * manifest aside. A deployment that also changed something the rollback kept stays as it was.
  */
-export function undoneBy(newer: Deployment[], scope: RollbackScope): Deployment[] {
+export function rolledBackBy(newer: Deployment[], scope: RollbackScope): Deployment[] {
   const candidates = newer.filter((d) => d.status !== DeploymentStatus.ROLLED_BACK);
   if (scope.mode === RollbackMode.FULL) return candidates;
   const svc = scope.service!;
