@@ -36,8 +36,8 @@ function layerZones() {
     }
     below.push(...layer);
   }
-  // Entities are data: they may use src/lib, nothing else of src/.
-  zones.push({ target: "./entities", from: "./src", except: ["./lib"], message: "entities/ may import only from src/lib." });
+  // Entities are data: they may use src/lib and the repository layout, nothing else of src/.
+  zones.push({ target: "./entities", from: "./src", except: ["./lib", "./git/layout.ts"], message: "entities/ may import only from src/lib and the repository layout." });
   zones.push({ target: "./entities", from: "./resolvers", message: "entities/ may import only from src/lib." });
   zones.push({ target: ["./src/lib", "./src/git", "./src/yaml"], from: "./entities", message: "src/lib, src/git and src/yaml know nothing of the product's entities." });
   // The agent simulator is a separate client of the server: it shares only the repository layout and lib.

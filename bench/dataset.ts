@@ -5,7 +5,7 @@ import type { Project } from "../entities/project.js";
 import { TenantEnvironment } from "../entities/tenant-environment.js";
 import type { User } from "../entities/user.js";
 import type { App } from "../src/app.js";
-import { tenantDir } from "../src/services/catalog.js";
+import { renderedFile, serviceDir, tenantDir } from "../src/git/layout.js";
 import { stableId } from "../entities/ids.js";
 import type { Actor } from "../src/services/actor.js";
 import type { BenchOptions } from "./options.js";
@@ -89,9 +89,9 @@ function tenantFiles(tenant: string, env: string, services: string[]): Map<strin
   const files = new Map<string, string>();
   files.set("env.yaml", envYaml(tenant, env));
   services.forEach((svc, i) => {
-    files.set(`services/${svc}/values.yaml`, valuesYaml("bench", svc, "v1.0.0", env === "production" ? 3 : env === "staging" ? 2 : 1, 8000 + i));
-    files.set(`services/${svc}/bindings.yaml`, bindingsYaml(svc));
-    files.set(`services/${svc}/variables.yaml`, VARIABLES_YAML);
+    files.set(`${serviceDir(svc)}/values.yaml`, valuesYaml("bench", svc, "v1.0.0", env === "production" ? 3 : env === "staging" ? 2 : 1, 8000 + i));
+    files.set(`${serviceDir(svc)}/bindings.yaml`, bindingsYaml(svc));
+    files.set(`${serviceDir(svc)}/variables.yaml`, VARIABLES_YAML);
   });
   return files;
 }
@@ -286,7 +286,7 @@ async function insertSyntheticHistory(app: App, te: TenantEnvironment, author: U
           changes: [
             { service: svc, file: "values.yaml", path: "image.tag", kind: ChangeKind.MODIFIED, before: `v2.${seq - 1}.0`, after: `v2.${seq}.0`, selector: "image.tag" },
           ],
-          files: [`rendered/${svc}.yaml`, `services/${svc}/values.yaml`],
+          files: [renderedFile(svc), `${serviceDir(svc)}/values.yaml`],
           source: DeploymentSource.RELEASE,
           status,
           rollbackRequestId: null,

@@ -1,5 +1,6 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
+import { isSlug } from "../git/layout.js";
 
 export const USAGE = `cluster agent simulator: pulls the hosted repository like Argo CD, "applies" the rendered
 manifests into a local state file and reports sync status, health and drift to the rollback server.
@@ -37,7 +38,6 @@ export interface AgentOptions {
   help: boolean;
 }
 
-const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 
 export function parseOptions(argv: string[], env: Record<string, string | undefined> = process.env, cwd = process.cwd()): AgentOptions {
   let values;
@@ -84,11 +84,11 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
 
   const project = (values.project ?? "").trim();
   if (!project) throw new UsageError("--project is required");
-  if (!SLUG.test(project)) throw new UsageError(`--project is not a project slug: "${project}"`);
+  if (!isSlug(project)) throw new UsageError(`--project is not a project slug: "${project}"`);
   const tenant = values.tenant?.trim() || null;
-  if (tenant && !SLUG.test(tenant)) throw new UsageError(`--tenant is not a tenant slug: "${tenant}"`);
+  if (tenant && !isSlug(tenant)) throw new UsageError(`--tenant is not a tenant slug: "${tenant}"`);
   const environment = values.environment?.trim() || null;
-  if (environment && !SLUG.test(environment)) throw new UsageError(`--environment is not an environment name: "${environment}"`);
+  if (environment && !isSlug(environment)) throw new UsageError(`--environment is not an environment name: "${environment}"`);
 
   let interval: number | null = null;
   if (values.interval !== undefined) {

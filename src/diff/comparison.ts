@@ -2,6 +2,7 @@ import { createTwoFilesPatch } from "diff";
 import { ChangeKind } from "../../entities/enums.js";
 import type { FieldChange } from "../../entities/field-change.js";
 import type { ProjectRepository } from "../git/git-store.js";
+import { classifyPath } from "../git/layout.js";
 import { diffLeafMaps, flattenLeaves, parseYamlRecord, selectorOf } from "../yaml/fields.js";
 
 export interface FileDiffResult {
@@ -38,18 +39,6 @@ export interface FileChangeSet {
   path: string;
   before: Buffer | null;
   after: Buffer | null;
-}
-
-const SERVICE_FILE = /^services\/([^/]+)\/(.+)$/;
-const RENDERED_FILE = /^rendered\/([^/]+)\.yaml$/;
-
-/** Which service a path (relative to the tenant-environment) belongs to, and its path inside the service folder. */
-export function classifyPath(rel: string): { service: string; file: string; rendered: boolean } | null {
-  const svc = SERVICE_FILE.exec(rel);
-  if (svc) return { service: svc[1]!, file: svc[2]!, rendered: false };
-  const rendered = RENDERED_FILE.exec(rel);
-  if (rendered) return { service: rendered[1]!, file: rel, rendered: true };
-  return null;
 }
 
 function isYaml(path: string): boolean {

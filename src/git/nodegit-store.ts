@@ -15,6 +15,7 @@ import {
   type ProjectRepository,
   type TreeWrite,
 } from "./git-store.js";
+import { isSlug } from "./layout.js";
 import type { RemoteSync } from "./remote-sync.js";
 
 const { Blob, Commit, Diff, Oid, Reference, Repository, Revwalk, Signature, Tree, Treebuilder } = NodeGit;
@@ -46,7 +47,7 @@ export class NodegitStore implements GitStore {
   constructor(private readonly options: NodegitStoreOptions) {}
 
   repositoryPath(project: string): string {
-    if (!/^[a-z0-9][a-z0-9._-]*$/i.test(project) || project.includes("..")) throw new GitStoreError(`invalid project name "${project}"`);
+    if (!isSlug(project)) throw new GitStoreError(`invalid project name "${project}"`);
     return path.join(this.options.root, `${project}.git`);
   }
 

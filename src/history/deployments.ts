@@ -10,12 +10,13 @@ import { compareRevisions, describeChanges, loadChangeSet, type FileChangeSet } 
 import { badInput, notFound } from "../errors.js";
 import { GitConflictError, NothingToCommitError } from "../git/errors.js";
 import type { GitStore, ProjectRepository, TreeWrite } from "../git/git-store.js";
+import { classifyPath, renderedFile, serviceDir, SERVICES_DIR, servicePaths, tenantDir } from "../git/layout.js";
 import { stableId } from "../../entities/ids.js";
 import { decodeCursor, encodeCursor, pageSize, type Page } from "../services/paging.js";
 import type { AccessService } from "../services/access.js";
 import type { Actor } from "../services/actor.js";
 import type { AuditTrail } from "../services/audit.js";
-import { assertSlug, tenantDir, type Catalog } from "../services/catalog.js";
+import { assertSlug, type Catalog } from "../services/catalog.js";
 import type { Events } from "../services/events.js";
 import { lookup, parseFieldSelector, parseYamlRecord, setYamlFields, FieldSelectorError } from "../yaml/fields.js";
 import { deployMessage } from "./commit-message.js";
@@ -90,7 +91,7 @@ export class DeploymentService {
     if (source === DeploymentSource.ROLLBACK) throw badInput("source ROLLBACK is not a deployment you can make: use requestRollback");
     assertSlug("service", input.service);
     const repo = await this.git.open(project.slug);
-    const dir = tenantDir(te.tenantSlug, te.environment);
+    const owned = servicePaths(te.tenantSlug, te.environment, input.service);
 
     return this.db.withTenantEnvironmentLock(project.id, te.id, async () => {
       for (let attempt = 1; ; attempt++) {
@@ -117,7 +118,7 @@ export class DeploymentService {
             message,
             author: { name: author.name ?? author.email, email: author.email },
             date: options.date,
-            guardPaths: [`${dir}/services/${input.service}`, `${dir}/rendered/${input.service}.yaml`],
+            guardPaths: [owned.dir, owned.rendered],
           });
           return await this.recordCommit(repo, actor, {
             te,
@@ -139,7 +140,7 @@ export class DeploymentService {
 
   private async releaseWrites(repo: ProjectRepository, te: TenantEnvironment, head: string, input: DeployInput): Promise<{ writes: TreeWrite[]; summary: string }> {
     const dir = tenantDir(te.tenantSlug, te.environment);
-    const svcDir = `${dir}/services/${input.service}`;
+    const { dir: svcDir, rendered } = servicePaths(te.tenantSlug, te.environment, input.service);
     if (!input.set || typeof input.set !== "object" || Array.isArray(input.set) || Object.keys(input.set).length === 0) {
       throw badInput('RELEASE needs "set": an object of field paths to new values, e.g. {"image.tag": "v2.1.0"}');
     }
@@ -184,7 +185,7 @@ export class DeploymentService {
       files.set(fileName, next);
       writes.push({ type: "file", path: `${svcDir}/${fileName}`, content: next });
     }
-    writes.push({ type: "file", path: `${dir}/rendered/${input.service}.yaml`, content: renderFromFiles(te.tenantSlug, te.environment, input.service, files) });
+    writes.push({ type: "file", path: rendered, content: renderFromFiles(te.tenantSlug, te.environment, input.service, files) });
     return { writes, summary: `Release ${input.service} to ${te.tenantSlug}/${te.environment}: ${described.join(", ")}` };
   }
 
@@ -200,13 +201,13 @@ export class DeploymentService {
     if (from === te.environment) throw badInput("fromEnvironment must differ from the environment promoted to");
     const fromTe = await this.catalog.findTenantEnvironment(project, te.tenantSlug, from);
     if (!fromTe) throw notFound(`environment "${from}" not found for tenant "${te.tenantSlug}" in project "${project.slug}"`);
-    const fromSvcDir = `${tenantDir(te.tenantSlug, from)}/services/${input.service}`;
+    const fromSvcDir = servicePaths(te.tenantSlug, from, input.service).dir;
     const files = await repo.readFiles(head, fromSvcDir);
     if (files.size === 0) throw badInput(`unknown service "${input.service}" in ${tenantDir(te.tenantSlug, from)}/`);
-    const dir = tenantDir(te.tenantSlug, te.environment);
+    const owned = servicePaths(te.tenantSlug, te.environment, input.service);
     const writes: TreeWrite[] = [
-      { type: "copy", path: `${dir}/services/${input.service}`, revision: head, from: fromSvcDir },
-      { type: "file", path: `${dir}/rendered/${input.service}.yaml`, content: renderFromFiles(te.tenantSlug, te.environment, input.service, files) },
+      { type: "copy", path: owned.dir, revision: head, from: fromSvcDir },
+      { type: "file", path: owned.rendered, content: renderFromFiles(te.tenantSlug, te.environment, input.service, files) },
     ];
     const tag = (parseYamlRecord(files.get("values.yaml") ?? null).image as { tag?: unknown } | undefined)?.tag;
     return { writes, summary: `Promote ${input.service} from ${from} to ${te.tenantSlug}/${te.environment}${tag ? ` (${String(tag)})` : ""}` };
@@ -226,15 +227,15 @@ export class DeploymentService {
     const dir = tenantDir(te.tenantSlug, te.environment);
     const repo = await this.git.open(project.slug);
     const writes: TreeWrite[] = [...files].map(([rel, content]) => ({ type: "file" as const, path: `${dir}/${rel}`, content }));
-    const services = new Set([...files.keys()].map((rel) => /^services\/([^/]+)\//.exec(rel)?.[1]).filter((s): s is string => Boolean(s)));
+    const services = new Set([...files.keys()].map((rel) => classifyPath(rel)).flatMap((c) => (c && !c.rendered ? [c.service] : [])));
     const head = await repo.head();
     for (const service of services) {
       const own = new Map<string, string | Buffer | null>();
       for (const name of SOURCE_FILES) {
-        const rel = `services/${service}/${name}`;
+        const rel = `${serviceDir(service)}/${name}`;
         own.set(name, files.get(rel) ?? (head ? await repo.readFile(head, `${dir}/${rel}`) : null));
       }
-      writes.push({ type: "file", path: `${dir}/rendered/${service}.yaml`, content: renderFromFiles(te.tenantSlug, te.environment, service, own) });
+      writes.push({ type: "file", path: `${dir}/${renderedFile(service)}`, content: renderFromFiles(te.tenantSlug, te.environment, service, own) });
     }
     const source = options.source ?? DeploymentSource.RELEASE;
     return this.db.withTenantEnvironmentLock(project.id, te.id, async () => {
@@ -470,17 +471,17 @@ export class DeploymentService {
     const revision = te.currentRevision ?? (await repo.head());
     if (!revision) return [];
     const dir = tenantDir(te.tenantSlug, te.environment);
-    const paths = await repo.listFiles(revision, `${dir}/services`);
+    const paths = await repo.listFiles(revision, `${dir}/${SERVICES_DIR}`);
     const byService = new Map<string, string[]>();
     for (const rel of paths) {
       const [service] = rel.split("/");
-      byService.set(service!, [...(byService.get(service!) ?? []), `${dir}/services/${rel}`]);
+      byService.set(service!, [...(byService.get(service!) ?? []), `${dir}/${SERVICES_DIR}/${rel}`]);
     }
     const out = [];
     for (const [name, files] of [...byService].sort(([a], [b]) => a.localeCompare(b))) {
-      const rendered = `${dir}/rendered/${name}.yaml`;
-      if ((await repo.entryId(revision, rendered)) !== null) files.push(rendered);
-      out.push({ name, values: parseYamlRecord(await repo.readFile(revision, `${dir}/services/${name}/values.yaml`)), files });
+      const owned = servicePaths(te.tenantSlug, te.environment, name);
+      if ((await repo.entryId(revision, owned.rendered)) !== null) files.push(owned.rendered);
+      out.push({ name, values: parseYamlRecord(await repo.readFile(revision, `${owned.dir}/values.yaml`)), files });
     }
     return out;
   }

@@ -1,5 +1,6 @@
 import type { Deployment } from "../../entities/deployment.js";
 import { DeploymentStatus, RollbackMode } from "../../entities/enums.js";
+import { ownedBy, renderedFile, serviceDir } from "../git/layout.js";
 import { parseFieldSelector } from "../yaml/fields.js";
 
 /** What a rollback restored: everything (FULL), one service, or some of its fields. */
@@ -19,12 +20,12 @@ export function rolledBackBy(newer: Deployment[], scope: RollbackScope): Deploym
   const candidates = newer.filter((d) => d.status !== DeploymentStatus.ROLLED_BACK);
   if (scope.mode === RollbackMode.FULL) return candidates;
   const svc = scope.service!;
-  const rendered = `rendered/${svc}.yaml`;
+  const rendered = renderedFile(svc);
   if (scope.mode === RollbackMode.SERVICE) {
-    return candidates.filter((d) => d.files.length > 0 && d.files.every((f) => f.startsWith(`services/${svc}/`) || f === rendered));
+    return candidates.filter((d) => d.files.length > 0 && d.files.every((f) => ownedBy(f, svc)));
   }
   const selected = scope.selectedFields.map((f) => parseFieldSelector(f));
-  const files = new Set(selected.map((s) => `services/${svc}/${s.fileName}`));
+  const files = new Set(selected.map((s) => `${serviceDir(svc)}/${s.fileName}`));
   const covers = (file: string, path: string) =>
     selected.some((s) => s.fileName === file && (path === s.segments.join(".") || path.startsWith(`${s.segments.join(".")}.`)));
   return candidates.filter(

@@ -5,6 +5,7 @@ import path from "node:path";
 import type { Logger } from "pino";
 import type { Project } from "../../entities/project.js";
 import type { GitStore } from "../git/git-store.js";
+import { SLUG_PATTERN } from "../git/layout.js";
 import { Semaphore } from "../lib/mutex.js";
 import type { AccessService } from "../services/access.js";
 import type { Actor } from "../services/actor.js";
@@ -14,15 +15,12 @@ import type { Catalog } from "../services/catalog.js";
 /** The realm git shows when it asks for credentials. */
 export const GIT_REALM = "rollback-server";
 
-/** Same rule as project slugs (src/services/catalog.ts): nothing but [a-z0-9-], no leading or trailing dash. */
-const PROJECT_SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
-
 /**
  * The only paths served, matched against the raw (undecoded) request path: the two endpoints of
  * the smart HTTP protocol for fetching. No `%`, no `..`, no second slash can get through, so the
  * path git http-backend sees is always built from a validated slug and one of these suffixes.
  */
-const SMART_PATH = /^\/git\/([a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)\.git\/(info\/refs|git-upload-pack|git-receive-pack)$/;
+const SMART_PATH = new RegExp(`^/git/(${SLUG_PATTERN})\\.git/(info/refs|git-upload-pack|git-receive-pack)$`);
 
 /** Upload-pack requests are lists of wants and haves; this is far above any real one. */
 const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
@@ -73,7 +71,6 @@ export class GitHttpBackend {
     if (!match) return this.refuse(res, { status: 404, message: "not found" });
     const slug = match[1]!;
     const endpoint = match[2] as "info/refs" | "git-upload-pack" | "git-receive-pack";
-    if (!PROJECT_SLUG.test(slug)) return this.refuse(res, { status: 404, message: "not found" });
 
     // Read-only: refuse every push before anything else, for everyone (it reveals nothing).
     const service = query.get("service");

@@ -4,6 +4,7 @@ import { Review, RollbackNote, RollbackRequest } from "../../entities/rollback-r
 import type { ApprovalService } from "../approvals/approval-service.js";
 import type { Database } from "../db/database.js";
 import { badInput, conflict, forbidden, Messages, notFound } from "../errors.js";
+import { tenantDir } from "../git/layout.js";
 import { newId } from "../../entities/ids.js";
 import { sha256 } from "../lib/ids.js";
 import type { AccessService } from "../services/access.js";
@@ -11,7 +12,6 @@ import type { Actor } from "../services/actor.js";
 import { canonicalJson, type AuditTrail } from "../services/audit.js";
 import type { Events } from "../services/events.js";
 import type { RollbackExecutor } from "./executor.js";
-import { dirOf } from "./planner.js";
 import { planPrepared, type RollbackInputData, type RollbackPreparer } from "./preparation.js";
 import type { RollbackQueries } from "./queries.js";
 
@@ -52,7 +52,7 @@ export class RollbackRequests {
     if (justification === "") throw badInput("justification is required: explain why the rollback is needed");
     const plan = await planPrepared(prepared, input.mode);
     if (plan.writes.length === 0) {
-      const scope = input.mode === RollbackMode.FULL ? `${dirOf(prepared.te.tenantSlug, prepared.te.environment)}/` : `service "${prepared.service}"`;
+      const scope = input.mode === RollbackMode.FULL ? `${tenantDir(prepared.te.tenantSlug, prepared.te.environment)}/` : `service "${prepared.service}"`;
       throw badInput(`nothing to roll back: ${scope} already matches revision ${prepared.target.revision.slice(0, 7)}`);
     }
     const { project, organization } = prepared.access;
