@@ -21,7 +21,7 @@ export class DeploymentResolver {
     @Args() args: HistoryArgs,
     @Ctx() ctx: RequestContext,
   ): Promise<DeploymentConnection> {
-    return toConnection(await this.services.deployments.history(requireActor(ctx), project, tenant, environment, args));
+    return toConnection(await this.services.deploymentQueries.history(requireActor(ctx), project, tenant, environment, args));
   }
 
   @Query(() => RevisionComparison, { description: "base defaults to the current revision." })
@@ -33,7 +33,7 @@ export class DeploymentResolver {
     @Arg("base", () => String, { nullable: true }) base: string | null,
     @Ctx() ctx: RequestContext,
   ): Promise<RevisionComparison> {
-    return this.services.deployments.compare(requireActor(ctx), project, tenant, environment, target, base);
+    return this.services.revisions.compare(requireActor(ctx), project, tenant, environment, target, base);
   }
 
   @Mutation(() => Deployment)

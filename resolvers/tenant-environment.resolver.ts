@@ -50,12 +50,12 @@ export class TenantEnvironmentResolver {
 
   @FieldResolver(() => [ServiceState])
   services(@Root() te: TenantEnvironment): Promise<ServiceState[]> {
-    return this.app.deployments.currentServices(te);
+    return this.app.revisions.currentServices(te);
   }
 
   @FieldResolver(() => DeploymentConnection)
   async history(@Root() te: TenantEnvironment, @Args() args: HistoryArgs): Promise<DeploymentConnection> {
-    return toConnection(await this.app.deployments.historyOf(te, args));
+    return toConnection(await this.app.deploymentQueries.historyOf(te, args));
   }
 
   @FieldResolver(() => ApprovalPolicy)

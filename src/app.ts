@@ -7,7 +7,10 @@ import { Database } from "./db/database.js";
 import type { GitStore } from "./git/git-store.js";
 import { NodegitStore } from "./git/nodegit-store.js";
 import { GitCliRemoteSync } from "./git/remote-sync-cli.js";
-import { DeploymentService } from "./history/deployments.js";
+import { DeployService } from "./history/deploy.js";
+import { DeploymentQueries } from "./history/queries.js";
+import { DeploymentRecorder } from "./history/recorder.js";
+import { RevisionReader } from "./history/revisions.js";
 import { Reindexer } from "./history/reindex.js";
 import { RollbackExecutor } from "./rollback/executor.js";
 import { RollbackPreparer } from "./rollback/preparation.js";
@@ -34,7 +37,11 @@ export interface Services {
   auth: AuthService;
   audit: AuditTrail;
   catalog: Catalog;
-  deployments: DeploymentService;
+  /** RELEASE and PROMOTION writes, imports. */
+  deployments: DeployService;
+  deploymentRecorder: DeploymentRecorder;
+  deploymentQueries: DeploymentQueries;
+  revisions: RevisionReader;
   reindexer: Reindexer;
   approvals: ApprovalService;
   /** The request state machine: request, review, retry, notes. */
@@ -74,17 +81,20 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const access = new AccessService(db);
   const auth = new AuthService(db, audit);
   const catalog = new Catalog(db);
-  const deployments = new DeploymentService(db, git, access, catalog, audit, events);
-  const reindexer = new Reindexer(db, git, catalog, auth, deployments);
+  const deploymentRecorder = new DeploymentRecorder(db, audit, events);
+  const deploymentQueries = new DeploymentQueries(db, access, catalog);
+  const deployments = new DeployService(db, git, access, catalog, deploymentRecorder);
+  const revisions = new RevisionReader(git, access, catalog, deploymentQueries);
+  const reindexer = new Reindexer(db, git, catalog, auth, deploymentRecorder);
   const approvals = new ApprovalService(db, access, audit, config.breakGlassMaxMinutes);
   const rollbackLogger = logger.child({ component: "rollback" });
-  const preparer = new RollbackPreparer(git, access, catalog, deployments);
+  const preparer = new RollbackPreparer(git, access, catalog, deploymentQueries);
   const rollbackQueries = new RollbackQueries(db, access, approvals, preparer);
-  const executor = new RollbackExecutor(db, git, catalog, deployments, audit, events, rollbackQueries, { logger: rollbackLogger, pause: config.executionPause });
-  const reconciler = new ExecutionReconciler(db, git, catalog, deployments, events, rollbackQueries, executor, rollbackLogger);
+  const executor = new RollbackExecutor(db, git, catalog, deploymentQueries, deploymentRecorder, audit, events, rollbackQueries, { logger: rollbackLogger, pause: config.executionPause });
+  const reconciler = new ExecutionReconciler(db, git, catalog, deploymentQueries, events, rollbackQueries, executor, rollbackLogger);
   const rollbacks = new RollbackRequests(db, access, approvals, audit, events, preparer, rollbackQueries, executor);
-  const nodes = new NodeFinder(db, access, deployments, rollbackQueries, approvals);
-  const sync = new SyncService(db, git, access, catalog, deployments, audit, events, config.agentUnreachableAfterSeconds);
+  const nodes = new NodeFinder(db, access, deploymentQueries, rollbackQueries, approvals);
+  const sync = new SyncService(db, git, access, catalog, deploymentQueries, deploymentRecorder, audit, events, config.agentUnreachableAfterSeconds);
 
   const readinessChecks: App["readinessChecks"] = [];
   if (redis) readinessChecks.push({ name: "redis", probe: () => redis.ping() });
@@ -109,6 +119,9 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     audit,
     catalog,
     deployments,
+    deploymentRecorder,
+    deploymentQueries,
+    revisions,
     reindexer,
     approvals,
     rollbacks,

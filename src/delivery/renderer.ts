@@ -1,5 +1,5 @@
 import { stringify } from "yaml";
-import { parseYamlRecord } from "../yaml/fields.js";
+import { parseYamlRecord } from "../yaml/values.js";
 
 /** The source files of one service, parsed. */
 export interface ServiceSources {

@@ -3,7 +3,8 @@ import { ChangeKind } from "../../entities/enums.js";
 import type { FieldChange } from "../../entities/field-change.js";
 import type { ProjectRepository } from "../git/git-store.js";
 import { classifyPath } from "../git/layout.js";
-import { diffLeafMaps, flattenLeaves, parseYamlRecord, selectorOf } from "../yaml/fields.js";
+import { selectorOf } from "../yaml/selectors.js";
+import { diffLeafMaps, flattenLeaves, parseYamlRecord } from "../yaml/values.js";
 
 export interface FileDiffResult {
   /** Relative to the repository root. */

@@ -1,7 +1,7 @@
 import type { Deployment } from "../../entities/deployment.js";
 import { DeploymentStatus, RollbackMode } from "../../entities/enums.js";
 import { ownedBy, renderedFile, serviceDir } from "../git/layout.js";
-import { parseFieldSelector } from "../yaml/fields.js";
+import { parseFieldSelector } from "../yaml/selectors.js";
 
 /** What a rollback restored: everything (FULL), one service, or some of its fields. */
 export interface RollbackScope {

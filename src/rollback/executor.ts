@@ -11,7 +11,8 @@ import { AppError, badInput, conflict, Messages, notFound } from "../errors.js";
 import { GitConflictError, NothingToCommitError } from "../git/errors.js";
 import type { GitStore, ProjectRepository } from "../git/git-store.js";
 import { rollbackMessage } from "../history/commit-message.js";
-import type { DeploymentService } from "../history/deployments.js";
+import type { DeploymentQueries } from "../history/queries.js";
+import type { DeploymentRecorder } from "../history/recorder.js";
 import { rolledBackBy } from "../history/rolled-back.js";
 import type { Actor } from "../services/actor.js";
 import type { AuditTrail } from "../services/audit.js";
@@ -44,7 +45,8 @@ export class RollbackExecutor {
     private readonly db: Database,
     private readonly git: GitStore,
     private readonly catalog: Catalog,
-    private readonly deployments: DeploymentService,
+    private readonly deployments: DeploymentQueries,
+    private readonly recorder: DeploymentRecorder,
     private readonly audit: AuditTrail,
     private readonly events: Events,
     private readonly queries: RollbackQueries,
@@ -213,13 +215,13 @@ export class RollbackExecutor {
     actor: Actor | null,
     known?: { parent: string | null; files: FileChangeSet[] },
   ): Promise<void> {
-    await this.deployments.recordCommit(
+    await this.recorder.recordCommit(
       repo,
       actor,
       { te, revision: sha, author: request.requestedBy, source: DeploymentSource.ROLLBACK, summary: message.split("\n")[0]!, rollbackRequestId: request.id, known },
       async (tx, deployment) => {
         const undone = await this.rolledBackDeployments(tx, request, target, deployment);
-        await this.deployments.setStatus(tx, undone, DeploymentStatus.ROLLED_BACK);
+        await this.recorder.setStatus(tx, undone, DeploymentStatus.ROLLED_BACK);
         await tx.update(RollbackRequest, { id: request.id }, { state: RollbackRequestState.COMPLETED, commitSha: sha, commitMessage: message, updatedAt: new Date() });
         await this.audit.append(tx, {
           projectId: request.projectId,

@@ -4,7 +4,9 @@ import { badInput, Messages } from "../errors.js";
 import type { ProjectRepository, TreeWrite } from "../git/git-store.js";
 import { classifyPath, ownedBy, renderedFile, serviceDir, servicePaths, tenantDir } from "../git/layout.js";
 import { renderFromFiles } from "../delivery/renderer.js";
-import { lookup, parseFieldSelector, parseYamlRecord, patchYamlFields, sameValue, FieldSelectorError, type FieldSelector } from "../yaml/fields.js";
+import { patchYamlFields } from "../yaml/patch.js";
+import { type FieldSelector, FieldSelectorError, parseFieldSelector } from "../yaml/selectors.js";
+import { lookup, parseYamlRecord, sameValue } from "../yaml/values.js";
 
 export interface PlanInput {
   repo: ProjectRepository;

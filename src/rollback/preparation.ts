@@ -3,11 +3,11 @@ import { RollbackMode, type Role } from "../../entities/enums.js";
 import type { TenantEnvironment } from "../../entities/tenant-environment.js";
 import { badInput, Messages } from "../errors.js";
 import type { GitStore, ProjectRepository } from "../git/git-store.js";
-import type { DeploymentService } from "../history/deployments.js";
+import type { DeploymentQueries } from "../history/queries.js";
 import type { AccessService, ProjectAccess } from "../services/access.js";
 import type { Actor } from "../services/actor.js";
 import type { Catalog } from "../services/catalog.js";
-import type { FieldSelector } from "../yaml/fields.js";
+import type { FieldSelector } from "../yaml/selectors.js";
 import { assertModeAllowed } from "./gates.js";
 import { parseFieldSelection, planRollback, type RollbackPlan } from "./planner.js";
 
@@ -39,7 +39,7 @@ export class RollbackPreparer {
     private readonly git: GitStore,
     private readonly access: AccessService,
     private readonly catalog: Catalog,
-    private readonly deployments: DeploymentService,
+    private readonly deployments: DeploymentQueries,
   ) {}
 
   async prepare(actor: Actor, input: RollbackInputData, minimum: Role): Promise<PreparedRollback> {

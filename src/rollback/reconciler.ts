@@ -4,7 +4,7 @@ import type { Logger } from "pino";
 import type { Database } from "../db/database.js";
 import type { GitStore, ProjectRepository } from "../git/git-store.js";
 import { parseTrailers } from "../history/commit-message.js";
-import type { DeploymentService } from "../history/deployments.js";
+import type { DeploymentQueries } from "../history/queries.js";
 import type { Catalog } from "../services/catalog.js";
 import type { Events } from "../services/events.js";
 import type { RollbackExecutor } from "./executor.js";
@@ -16,7 +16,7 @@ export class ExecutionReconciler {
     private readonly db: Database,
     private readonly git: GitStore,
     private readonly catalog: Catalog,
-    private readonly deployments: DeploymentService,
+    private readonly deployments: DeploymentQueries,
     private readonly events: Events,
     private readonly queries: RollbackQueries,
     private readonly executor: RollbackExecutor,

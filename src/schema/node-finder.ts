@@ -8,7 +8,7 @@ import { TenantEnvironment } from "../../entities/tenant-environment.js";
 import { User } from "../../entities/user.js";
 import type { ApprovalService } from "../approvals/approval-service.js";
 import type { Database } from "../db/database.js";
-import type { DeploymentService } from "../history/deployments.js";
+import type { DeploymentQueries } from "../history/queries.js";
 import type { RollbackQueries } from "../rollback/queries.js";
 import type { AccessService } from "../services/access.js";
 import type { Actor } from "../services/actor.js";
@@ -18,7 +18,7 @@ export class NodeFinder {
   constructor(
     private readonly db: Database,
     private readonly access: AccessService,
-    private readonly deployments: DeploymentService,
+    private readonly deployments: DeploymentQueries,
     private readonly rollbacks: RollbackQueries,
     private readonly approvals: ApprovalService,
   ) {}

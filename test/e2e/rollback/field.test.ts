@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderFromFiles } from "../../../src/delivery/renderer.js";
-import { parseYamlRecord } from "../../../src/yaml/fields.js";
+import { parseYamlRecord } from "../../../src/yaml/values.js";
 import { expectError, expectOnlyTouched } from "../../helpers/assertions.js";
 import { tokenOf } from "../../helpers/demo.js";
 import { createTenant, importFiles } from "../../helpers/fixtures.js";

@@ -1,6 +1,8 @@
 import { diffLines } from "diff";
 import { describe, expect, it } from "vitest";
-import { lookup, parseFieldSelector, parseYamlRecord, patchYamlFields, setYamlFields } from "../../../src/yaml/fields.js";
+import { patchYamlFields, setYamlFields } from "../../../src/yaml/patch.js";
+import { parseFieldSelector } from "../../../src/yaml/selectors.js";
+import { lookup, parseYamlRecord } from "../../../src/yaml/values.js";
 import { TRICKY_VALUES } from "../../helpers/yaml-fixtures.js";
 
 /**
