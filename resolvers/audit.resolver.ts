@@ -1,6 +1,5 @@
 import { Arg, Ctx, Int, Query, Resolver } from "type-graphql";
 import type { Services } from "../src/app.js";
-import { pageSize } from "../src/services/paging.js";
 import { requireActor, type RequestContext } from "./context.js";
 import { AuditEventConnection, toConnection } from "./types/connections.js";
 
@@ -16,7 +15,6 @@ export class AuditResolver {
     @Arg("breakGlassOnly", () => Boolean, { nullable: true, defaultValue: false }) breakGlassOnly: boolean,
     @Ctx() ctx: RequestContext,
   ): Promise<AuditEventConnection> {
-    const access = await this.services.access.project(requireActor(ctx), project);
-    return toConnection(await this.services.audit.page(access.project.id, pageSize(first, 50), after, breakGlassOnly ?? false));
+    return toConnection(await this.services.audit.events(requireActor(ctx), project, { first, after, breakGlassOnly }));
   }
 }

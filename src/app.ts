@@ -77,8 +77,8 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const events = new Events(redis ? createEventBus(redis.eventTarget) : createEventBus());
   const remote = config.gitRemote ? new GitCliRemoteSync(config.gitRemote, logger) : undefined;
   const git = new NodegitStore({ root: path.join(config.dataDir, "repos"), remote });
-  const audit = new AuditTrail(db);
   const access = new AccessService(db);
+  const audit = new AuditTrail(db, access);
   const auth = new AuthService(db, audit);
   const catalog = new Catalog(db);
   const deploymentRecorder = new DeploymentRecorder(db, audit, events);

@@ -27,7 +27,7 @@ export interface ImpactResult {
   files: number;
 }
 
-export interface ComparisonResult {
+export interface ChangeSummary {
   services: ServiceDiffResult[];
   environmentChanges: FieldChange[];
   /** Diffs of tenant-environment files outside any service folder (env.yaml, …). */
@@ -111,7 +111,7 @@ function fieldChangesOf(service: string | null, file: string, before: Buffer | n
  * per service (field changes and unified diffs), environment-level changes, and impact counts.
  * Previews, comparisons and deployment change lists all come through here, so they agree.
  */
-export function describeChanges(dir: string, files: FileChangeSet[], options: { patches?: boolean } = {}): ComparisonResult {
+export function describeChanges(dir: string, files: FileChangeSet[], options: { patches?: boolean } = {}): ChangeSummary {
   const withPatches = options.patches ?? true;
   const services = new Map<string, ServiceDiffResult>();
   const environmentChanges: FieldChange[] = [];
@@ -166,6 +166,6 @@ export async function loadChangeSet(repo: ProjectRepository, dir: string, from: 
 }
 
 /** What moving the tenant-environment at `dir` from `base` to `target` changes. */
-export async function compareRevisions(repo: ProjectRepository, dir: string, base: string, target: string): Promise<ComparisonResult> {
+export async function compareRevisions(repo: ProjectRepository, dir: string, base: string, target: string): Promise<ChangeSummary> {
   return describeChanges(dir, await loadChangeSet(repo, dir, base, target));
 }

@@ -4,7 +4,7 @@ import { DeploymentSource, DeploymentStatus } from "../../entities/enums.js";
 import { TenantEnvironment } from "../../entities/tenant-environment.js";
 import type { Database } from "../db/database.js";
 import { badInput } from "../errors.js";
-import { decodeCursor, encodeCursor, pageSize, type Page } from "../services/paging.js";
+import { keysetPage, seqKey, type Page } from "../services/paging.js";
 import type { AccessService } from "../services/access.js";
 import type { Actor } from "../services/actor.js";
 import type { Catalog } from "../services/catalog.js";
@@ -31,28 +31,25 @@ export class DeploymentQueries {
   }
 
   /** Newest first, keyset-paged on seq: a page costs the same at any history length. */
-  async historyOf(te: TenantEnvironment, filter: HistoryFilter): Promise<Page<Deployment>> {
-    const first = pageSize(filter.first);
-    const qb = this.db.manager
-      .createQueryBuilder(Deployment, "d")
-      .leftJoinAndSelect("d.author", "author")
-      .where("d.tenantEnvironmentId = :te", { te: te.id });
-    if (filter.source) qb.andWhere("d.source = :source", { source: filter.source });
-    if (filter.status) qb.andWhere("d.status = :status", { status: filter.status });
-    let afterSeq: number | null = null;
-    if (filter.after) {
-      afterSeq = Number(decodeCursor(filter.after, "dep"));
-      if (!Number.isInteger(afterSeq)) throw badInput(`invalid cursor "${filter.after}"`);
-      qb.andWhere("d.seq < :afterSeq", { afterSeq });
-    }
-    const rows = first === 0 ? [] : await qb.orderBy("d.seq", "DESC").limit(first + 1).getMany();
-    return {
-      items: rows.slice(0, first),
-      totalCount: await this.count(te.id, filter.source ?? null, filter.status ?? null),
-      hasNextPage: rows.length > first,
-      hasPreviousPage: afterSeq !== null,
-      cursorOf: (d) => encodeCursor("dep", String(d.seq)),
-    };
+  historyOf(te: TenantEnvironment, filter: HistoryFilter): Promise<Page<Deployment>> {
+    return keysetPage({
+      kind: "dep",
+      key: seqKey,
+      keyOf: (d: Deployment) => d.seq,
+      first: filter.first,
+      after: filter.after,
+      fetch: (afterSeq, limit) => {
+        const qb = this.db.manager
+          .createQueryBuilder(Deployment, "d")
+          .leftJoinAndSelect("d.author", "author")
+          .where("d.tenantEnvironmentId = :te", { te: te.id });
+        if (filter.source) qb.andWhere("d.source = :source", { source: filter.source });
+        if (filter.status) qb.andWhere("d.status = :status", { status: filter.status });
+        if (afterSeq !== null) qb.andWhere("d.seq < :afterSeq", { afterSeq });
+        return qb.orderBy("d.seq", "DESC").limit(limit).getMany();
+      },
+      count: () => this.count(te.id, filter.source ?? null, filter.status ?? null),
+    });
   }
 
   private async count(teId: string, source: DeploymentSource | null, status: DeploymentStatus | null): Promise<number> {

@@ -1,5 +1,5 @@
 import { RollbackMode } from "../../entities/enums.js";
-import { describeChanges, loadChangeSet, type ComparisonResult, type FileChangeSet } from "../diff/comparison.js";
+import { describeChanges, loadChangeSet, type ChangeSummary, type FileChangeSet } from "../diff/comparison.js";
 import { badInput, Messages } from "../errors.js";
 import type { ProjectRepository, TreeWrite } from "../git/git-store.js";
 import { classifyPath, ownedBy, renderedFile, serviceDir, servicePaths, tenantDir } from "../git/layout.js";
@@ -31,7 +31,7 @@ export interface RollbackPlan {
   guardPaths: string[];
   /** Every file the commit will change, relative to the tenant-environment directory. */
   files: FileChangeSet[];
-  comparison: ComparisonResult;
+  comparison: ChangeSummary;
   affectedServices: string[];
 }
 
@@ -102,7 +102,7 @@ export async function planRollback(input: PlanInput): Promise<RollbackPlan> {
 
   // The reviewer's view (field changes, unified diffs) is only built when something reads it: a
   // request that executes at once never does, and diffs of large files are the costliest part.
-  let comparison: ComparisonResult | undefined;
+  let comparison: ChangeSummary | undefined;
   return {
     mode,
     head,

@@ -2,14 +2,14 @@ import { BlastRadius, Role, RollbackMode, type RollbackRequestState } from "../.
 import { RollbackRequest } from "../../entities/rollback-request.js";
 import type { ApprovalService } from "../approvals/approval-service.js";
 import type { Database } from "../db/database.js";
-import type { ComparisonResult } from "../diff/comparison.js";
-import { badInput, notFound } from "../errors.js";
-import { decodeCursor, encodeCursor, pageSize, type Page } from "../services/paging.js";
+import type { ChangeSummary } from "../diff/comparison.js";
+import { notFound } from "../errors.js";
+import { createdKey, keysetPage, type Page } from "../services/paging.js";
 import type { AccessService } from "../services/access.js";
 import type { Actor } from "../services/actor.js";
 import { planPrepared, type RollbackInputData, type RollbackPreparer } from "./preparation.js";
 
-export interface PreviewResult extends ComparisonResult {
+export interface PreviewResult extends ChangeSummary {
   mode: RollbackMode;
   targetSha: string;
   baseSha: string;
@@ -90,42 +90,28 @@ export class RollbackQueries {
 
   async list(actor: Actor, filter: RequestFilter): Promise<Page<RollbackRequest>> {
     const { project } = await this.access.project(actor, filter.project);
-    const first = pageSize(filter.first);
-    const qb = this.db.manager
-      .createQueryBuilder(RollbackRequest, "r")
-      .leftJoinAndSelect("r.requestedBy", "requestedBy")
-      .leftJoinAndSelect("r.reviews", "reviews")
-      .leftJoinAndSelect("reviews.reviewer", "reviewer")
-      .leftJoinAndSelect("r.notes", "notes")
-      .leftJoinAndSelect("notes.author", "noteAuthor")
-      .where("r.projectId = :projectId", { projectId: project.id });
-    if (filter.tenant) qb.andWhere("r.tenant = :tenant", { tenant: filter.tenant });
-    if (filter.environment) qb.andWhere("r.environment = :environment", { environment: filter.environment });
-    if (filter.state) qb.andWhere("r.state = :state", { state: filter.state });
-    const totalCount = await qb.clone().getCount();
-    let after: { at: Date; id: string } | null = null;
-    if (filter.after) {
-      const [at, rid] = decodeCursor(filter.after, "rbk").split("|");
-      if (!at || !rid || Number.isNaN(new Date(at).getTime())) throw badInput(`invalid cursor "${filter.after}"`);
-      after = { at: new Date(at), id: rid };
-      qb.andWhere("(r.createdAt < :at OR (r.createdAt = :at AND r.id < :rid))", { at: after.at, rid: after.id });
-    }
-    const ids = await qb
-      .clone()
-      .select(["r.id", "r.createdAt"])
-      .orderBy("r.createdAt", "DESC")
-      .addOrderBy("r.id", "DESC")
-      .take(first + 1)
-      .getMany();
-    const page = ids.slice(0, first);
-    const items = page.length === 0 ? [] : await Promise.all(page.map((r) => this.load(r.id)));
-    return {
-      items,
-      totalCount,
-      hasNextPage: ids.length > first,
-      hasPreviousPage: after !== null,
-      cursorOf: (r) => encodeCursor("rbk", `${new Date(r.createdAt).toISOString()}|${r.id}`),
+    const requests = () => {
+      const qb = this.db.manager.createQueryBuilder(RollbackRequest, "r").where("r.projectId = :projectId", { projectId: project.id });
+      if (filter.tenant) qb.andWhere("r.tenant = :tenant", { tenant: filter.tenant });
+      if (filter.environment) qb.andWhere("r.environment = :environment", { environment: filter.environment });
+      if (filter.state) qb.andWhere("r.state = :state", { state: filter.state });
+      return qb;
     };
+    return keysetPage({
+      kind: "rbk",
+      key: createdKey,
+      keyOf: (r: RollbackRequest) => ({ at: new Date(r.createdAt), id: r.id }),
+      first: filter.first,
+      after: filter.after,
+      fetch: (after, limit) => {
+        const qb = requests();
+        if (after) qb.andWhere("(r.createdAt < :at OR (r.createdAt = :at AND r.id < :rid))", { at: after.at, rid: after.id });
+        return qb.select(["r.id", "r.createdAt"]).orderBy("r.createdAt", "DESC").addOrderBy("r.id", "DESC").take(limit).getMany();
+      },
+      count: () => requests().getCount(),
+      // The keys of the page first, then each request with its relations (joined in the page query they would multiply its rows).
+      expand: (page) => Promise.all(page.map((r) => this.load(r.id))),
+    });
   }
 
   private findById(id: string): Promise<RollbackRequest | null> {

@@ -162,6 +162,15 @@ describe("audit trail", () => {
     expectError(await t.gql(null, q, { after: null }), "UNAUTHENTICATED", 401);
   });
 
+  it("refuses a cursor it did not issue, another list's cursor, and a page size out of range with BAD_USER_INPUT 400", async () => {
+    const q = `query($after: String, $first: Int) { auditEvents(project: "demo", first: $first, after: $after) { totalCount } }`;
+    const cursor = (text: string) => Buffer.from(text, "utf8").toString("base64url");
+    for (const after of [cursor("evt:abc"), cursor("evt:-1"), cursor("dep:5"), "not-a-cursor"]) {
+      expectError(await t.gql(victor, q, { after, first: 5 }), "BAD_USER_INPUT", 400, `invalid cursor "${after}"`);
+    }
+    expectError(await t.gql(victor, q, { after: null, first: 501 }), "BAD_USER_INPUT", 400, "first must be between 0 and 500, got 501");
+  });
+
   it("tampering with a stored event is reported as the first broken link (CLI exit code 1); restoring it heals; deleting one is reported", async () => {
     const all = (await auditEvents(t)).nodes; // newest first
     const victim = all.find((e) => e.action === "rollback.requested")!;
