@@ -1,6 +1,7 @@
-import { Arg, Ctx, Int, Query, Resolver } from "type-graphql";
+import { Arg, Int, Query, Resolver } from "type-graphql";
 import type { Services } from "../src/app.js";
-import { requireActor, type RequestContext } from "./context.js";
+import type { Actor } from "../src/services/actor.js";
+import { CurrentActor } from "./context.js";
 import { AuditEventConnection, toConnection } from "./types/connections.js";
 
 @Resolver()
@@ -13,8 +14,8 @@ export class AuditResolver {
     @Arg("first", () => Int, { nullable: true, defaultValue: 50 }) first: number,
     @Arg("after", () => String, { nullable: true }) after: string | null,
     @Arg("breakGlassOnly", () => Boolean, { nullable: true, defaultValue: false }) breakGlassOnly: boolean,
-    @Ctx() ctx: RequestContext,
+    @CurrentActor() actor: Actor,
   ): Promise<AuditEventConnection> {
-    return toConnection(await this.services.audit.events(requireActor(ctx), project, { first, after, breakGlassOnly }));
+    return toConnection(await this.services.audit.events(actor, project, { first, after, breakGlassOnly }));
   }
 }
