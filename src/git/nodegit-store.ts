@@ -1,7 +1,7 @@
 import { mkdir, access } from "node:fs/promises";
 import path from "node:path";
 import NodeGit from "nodegit";
-import { LruCache } from "../lib/lru.js";
+import { LRUCache } from "lru-cache";
 import { KeyedMutex } from "../lib/mutex.js";
 import { asGitError, GitConflictError, GitStoreError, NothingToCommitError } from "./errors.js";
 import {
@@ -100,10 +100,19 @@ export class NodegitProjectRepository implements ProjectRepository {
   /** Set while publishOnce runs: commits skip the remote until its single push. */
   private deferRemote = false;
   // Commits, trees and blobs never change once written, so what was read once can be kept: a
-  // rollback reads the same head and target trees several times (plan, guards, record).
-  private readonly trees = new LruCache<string, TreeT>(512);
-  private readonly subtrees = new LruCache<string, TreeT | null>(2048);
-  private readonly blobs = new LruCache<string, Buffer>(64 * 1024 * 1024, (b) => b.length + 64);
+  // rollback reads the same head and target trees several times (plan, guards, record). fetch()
+  // also has concurrent readers of one object wait for a single load; a failed load is not kept.
+  private readonly trees = new LRUCache<string, TreeT>({ max: 512, fetchMethod: (sha) => this.loadTree(sha) });
+  /** Keyed `<sha>:<dir>`; `tree: null` when the directory does not exist at that commit. */
+  private readonly subtrees = new LRUCache<string, { tree: TreeT | null }>({
+    max: 2048,
+    fetchMethod: async (key) => ({ tree: await this.loadSubtree(key.slice(0, 40), key.slice(41)) }),
+  });
+  private readonly blobs = new LRUCache<string, Buffer>({
+    maxSize: 64 * 1024 * 1024,
+    sizeCalculation: (b) => b.length + 64,
+    fetchMethod: (id) => libgit2(async () => Buffer.from((await Blob.lookup(this.repo, Oid.fromString(id))).content())),
+  });
 
   constructor(
     readonly project: string,
@@ -172,27 +181,31 @@ export class NodegitProjectRepository implements ProjectRepository {
   }
 
   private async treeAt(revision: string): Promise<TreeT> {
-    const load = () => libgit2(async () => (await Commit.lookup(this.repo, revision)).getTree());
     // Only full shas name one commit for good; anything shorter is resolved every time.
-    return FULL_SHA.test(revision) ? this.trees.getOrLoad(revision, load) : load();
+    return FULL_SHA.test(revision) ? (await this.trees.fetch(revision))! : this.loadTree(revision);
+  }
+
+  private loadTree(revision: string): Promise<TreeT> {
+    return libgit2(async () => (await Commit.lookup(this.repo, revision)).getTree());
   }
 
   private async subtree(revision: string, dir: string): Promise<TreeT | null> {
     const clean = trimSlashes(dir);
     if (clean === "") return this.treeAt(revision);
-    const load = () =>
-      libgit2(async () => {
-        const entry = await entryOrNull(await this.treeAt(revision), clean);
-        if (!entry || !entry.isTree()) return null;
-        return Tree.lookup(this.repo, entry.id());
-      });
-    return FULL_SHA.test(revision) ? this.subtrees.getOrLoad(`${revision}:${clean}`, load) : load();
+    return FULL_SHA.test(revision) ? (await this.subtrees.fetch(`${revision}:${clean}`))!.tree : this.loadSubtree(revision, clean);
   }
 
+  private loadSubtree(revision: string, dir: string): Promise<TreeT | null> {
+    return libgit2(async () => {
+      const entry = await entryOrNull(await this.treeAt(revision), dir);
+      if (!entry || !entry.isTree()) return null;
+      return Tree.lookup(this.repo, entry.id());
+    });
+  }
+
+  /** A blob's bytes, copied out of libgit2 (the cached copy must not depend on the lifetime of its blob object). */
   private async blobContent(id: NodeGit.Oid): Promise<Buffer> {
-    const key = id.tostrS();
-    // A copy: the cached bytes must not depend on the lifetime of libgit2's blob object.
-    return this.blobs.getOrLoad(key, () => libgit2(async () => Buffer.from((await Blob.lookup(this.repo, id)).content())));
+    return (await this.blobs.fetch(id.tostrS()))!;
   }
 
   readBlob(id: string): Promise<Buffer> {

@@ -5,7 +5,3 @@ export type Actor =
   | { kind: "user"; user: User; tokenId: string }
   | { kind: "agent"; projectId: string; tokenId: string }
   | { kind: "system"; user: User | null };
-
-export function actorUser(actor: Actor): User | null {
-  return actor.kind === "agent" ? null : actor.user;
-}

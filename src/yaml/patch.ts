@@ -2,7 +2,6 @@ import { applyPatch, structuredPatch } from "diff";
 import { isMap, isScalar, isSeq, parseDocument, type Document, type Node as YamlNode, type YAMLMap } from "yaml";
 import { locate, keyString, meaningOf } from "./nodes.js";
 import { planTextEdits } from "./text-edits.js";
-import { lookup, parseYamlRecord } from "./values.js";
 
 export interface FieldEdit {
   segments: string[];
@@ -56,12 +55,6 @@ export function setYamlFields(source: string, assignments: { segments: string[];
     source,
     assignments.map((a) => ({ segments: a.segments, target: { exists: true, value: a.value } })),
   );
-}
-
-/** True when the node at `segments` in YAML text exists (for validating field selections). */
-export function hasField(text: string | Buffer | null, segments: string[]): boolean {
-  if (text === null) return false;
-  return lookup(parseYamlRecord(text), segments).exists;
 }
 
 /** The edits applied with the Document API: what the patched file must mean. */

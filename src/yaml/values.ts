@@ -59,12 +59,7 @@ export interface LeafChange {
   after: unknown;
 }
 
-/** Field-by-field difference between two parsed YAML values, in document order. */
-export function diffLeaves(before: unknown, after: unknown): LeafChange[] {
-  return diffLeafMaps(flattenLeaves(before), flattenLeaves(after));
-}
-
-/** diffLeaves on values already flattened by flattenLeaves. */
+/** Field-by-field difference between two values flattened by flattenLeaves, in document order. */
 export function diffLeafMaps(a: ReadonlyMap<string, unknown>, b: ReadonlyMap<string, unknown>): LeafChange[] {
   const out: LeafChange[] = [];
   for (const [path, av] of a) {
