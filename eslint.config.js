@@ -51,7 +51,10 @@ function layerZones() {
 export default tseslint.config(
   { ignores: ["dist/**", "node_modules/**", "data/**", "coverage/**", "bench/tmp/**", "agent-state/**"] },
   js.configs.recommended,
-  ...tseslint.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+  },
   {
     plugins: { "import-x": importX },
     settings: {
@@ -66,6 +69,13 @@ export default tseslint.config(
       "no-restricted-imports": ["error", { paths: [{ name: "nodegit", message: "Only src/git/ may import nodegit: use the GitStore interface." }] }],
       // No runtime import cycles between files (type-only imports do not count).
       "import-x/no-cycle": "error",
+      // Kept on by name: an unawaited or misused promise is the bug typed linting is here for.
+      "@typescript-eslint/no-floating-promises": "error",
+      "@typescript-eslint/no-misused-promises": "error",
+      // Off: without noUncheckedIndexedAccess every `list[i]!` the code writes on purpose is "unnecessary" (300 hits, none a bug).
+      "@typescript-eslint/no-unnecessary-type-assertion": "off",
+      // Off: async hooks and callbacks implement Promise-returning interfaces (Apollo plugins, fixtures) without awaiting anything.
+      "@typescript-eslint/require-await": "off",
     },
   },
   {
@@ -75,5 +85,15 @@ export default tseslint.config(
   {
     files: ["src/git/**"],
     rules: { "no-restricted-imports": "off" },
+  },
+  {
+    files: ["test/**/*.ts"],
+    // Off in tests: vitest's asymmetric matchers (expect.any, expect.objectContaining) are typed any.
+    rules: { "@typescript-eslint/no-unsafe-assignment": "off" },
+  },
+  {
+    // Configuration files outside the TypeScript project.
+    files: ["**/*.js", "**/*.mjs", "vitest.config.ts"],
+    ...tseslint.configs.disableTypeChecked,
   },
 );

@@ -81,7 +81,7 @@ export async function installSpans(app: App) {
 export async function cpuProfile<T>(file: string, work: () => Promise<T>): Promise<T> {
   const { Session } = await import("node:inspector");
   const { mkdirSync, writeFileSync } = await import("node:fs");
-  const { dirname } = await import("node:path");
+  const path = await import("node:path");
   const session = new Session();
   session.connect();
   const post = (method: string, params?: object) =>
@@ -93,7 +93,7 @@ export async function cpuProfile<T>(file: string, work: () => Promise<T>): Promi
     return await work();
   } finally {
     const { profile } = (await post("Profiler.stop")) as { profile: unknown };
-    mkdirSync(dirname(file), { recursive: true });
+    mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, JSON.stringify(profile));
     session.disconnect();
   }

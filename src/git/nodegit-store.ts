@@ -140,7 +140,7 @@ export class NodegitProjectRepository implements ProjectRepository {
     try {
       if (revision.length === 40) return (await Commit.lookup(this.repo, revision)).sha();
       const obj = await NodeGit.Revparse.single(this.repo, revision);
-      if (obj.type() !== NodeGit.Object.TYPE.COMMIT) return null;
+      if (obj.type() !== (NodeGit.Object.TYPE.COMMIT as number)) return null;
       return obj.id().tostrS();
     } catch {
       return null;
@@ -266,8 +266,8 @@ export class NodegitProjectRepository implements ProjectRepository {
       const status = delta.status();
       const before = delta.oldFile();
       const after = delta.newFile();
-      if (status === Diff.DELTA.ADDED) out.push({ path: after.path(), status: "ADDED", before: null, after: after.id().tostrS() });
-      else if (status === Diff.DELTA.DELETED) out.push({ path: before.path(), status: "REMOVED", before: before.id().tostrS(), after: null });
+      if (status === (Diff.DELTA.ADDED as number)) out.push({ path: after.path(), status: "ADDED", before: null, after: after.id().tostrS() });
+      else if (status === (Diff.DELTA.DELETED as number)) out.push({ path: before.path(), status: "REMOVED", before: before.id().tostrS(), after: null });
       else out.push({ path: after.path(), status: "MODIFIED", before: before.id().tostrS(), after: after.id().tostrS() });
     }
     return out;
@@ -327,7 +327,8 @@ export class NodegitProjectRepository implements ProjectRepository {
       const committer = Signature.create("Rollback Server", "rollback-server@localhost", seconds, 0);
       const parents = head ? [await Commit.lookup(this.repo, head)] : [];
       const message = spec.message.endsWith("\n") ? spec.message : `${spec.message}\n`;
-      const oid = await Commit.create(this.repo, null as unknown as string, author, committer, "UTF-8", message, tree, parents.length, parents);
+      // eslint-disable-next-line @typescript-eslint/await-thenable -- @types/nodegit types Commit.create as synchronous; it returns a Promise
+    const oid = await Commit.create(this.repo, null as unknown as string, author, committer, "UTF-8", message, tree, parents.length, parents);
       const sha = oid.tostrS();
 
       const moved = await this.compareAndSwap(head, oid);

@@ -184,7 +184,7 @@ export class DeployService {
       { type: "file", path: owned.rendered, content: renderFromFiles(te.tenantSlug, te.environment, input.service, files) },
     ];
     const tag = (parseYamlRecord(files.get("values.yaml") ?? null).image as { tag?: unknown } | undefined)?.tag;
-    return { writes, summary: `Promote ${input.service} from ${from} to ${te.tenantSlug}/${te.environment}${tag ? ` (${String(tag)})` : ""}` };
+    return { writes, summary: `Promote ${input.service} from ${from} to ${te.tenantSlug}/${te.environment}${tag ? ` (${typeof tag === "object" ? JSON.stringify(tag) : String(tag as string | number | boolean)})` : ""}` };
   }
 
   /**

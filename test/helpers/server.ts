@@ -95,7 +95,7 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
   if ((options.seed ?? "template") === "template" && !existsSync(path.join(dataDir, "rollback.sqlite"))) {
     cpSync(templateDir(), dataDir, { recursive: true });
   }
-  if (existsSync(path.join(dataDir, "demo-tokens.json"))) tokens = JSON.parse(readFileSync(path.join(dataDir, "demo-tokens.json"), "utf8"));
+  if (existsSync(path.join(dataDir, "demo-tokens.json"))) tokens = JSON.parse(readFileSync(path.join(dataDir, "demo-tokens.json"), "utf8")) as Record<string, string>;
   const config = loadConfig({ DATA_DIR: dataDir, PORT: "0", SEED: "none", LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent", ...options.env });
   const app = await createApp(config, createLogger(config.logLevel));
   const server = await startServer(app);
@@ -134,7 +134,7 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
     repoPath: (project) => path.join(dataDir, "repos", `${project}.git`),
     git: (project, ...args) => execFileSync("git", ["-C", path.join(dataDir, "repos", `${project}.git`), ...args], { encoding: "utf8" }),
     async stop() {
-      await Promise.all(clients.map((c) => c.dispose()));
+      await Promise.all(clients.map(async (c) => c.dispose()));
       await server.stop();
       rmSync(dataDir, { recursive: true, force: true });
     },

@@ -87,7 +87,7 @@ export function subscribe<T>(client: Client, query: string, variables: Record<st
         notify();
       },
       error: (err) => {
-        errors.push(...(Array.isArray(err) ? err : [err]));
+        errors.push(...(Array.isArray(err) ? (err as unknown[]) : [err]));
         notify();
       },
       complete: () => {

@@ -32,6 +32,11 @@ describe("rollback, simulator sync, deployment status and sync status", () => {
     removeScratch();
   });
 
+  /** The simulator's state file: what it "applied" to the cluster. */
+  const appliedState = () =>
+    JSON.parse(readFileSync(path.join(stateDir, "applied.json"), "utf8")) as {
+      environments: Record<string, { revision: string; resources: Record<string, { manifest: { kind: string; spec: { replicas: number } } }> }>;
+    };
   const agentArgs = (...extra: string[]) => ["--project", "demo", "--state-dir", stateDir, ...extra];
 
   it("full loop: rollback in acme/staging, simulator syncs once, ROLLBACK deployment SUCCESS and sync SYNCED, seen live", async () => {
@@ -67,7 +72,7 @@ describe("rollback, simulator sync, deployment status and sync status", () => {
     expect(rolled).toMatchObject({ revision: sha, status: "SUCCESS", source: "ROLLBACK" });
 
     // What the simulator applied: the rendered manifests of that revision, in its state file.
-    const applied = JSON.parse(readFileSync(path.join(stateDir, "applied.json"), "utf8"));
+    const applied = appliedState();
     expect(applied.environments["acme/staging"].revision).toBe(sha);
     const deployment = applied.environments["acme/staging"].resources["Deployment/acme-staging/api-gateway"];
     expect(deployment.manifest.kind).toBe("Deployment");
@@ -121,7 +126,7 @@ describe("rollback, simulator sync, deployment status and sync status", () => {
     expect((await recentDeployments(t, victor, "acme", "staging", 5)).map((d) => d.status)).toEqual(statusesBefore);
 
     // The applied state really differs from Git: that is where the drift was computed from.
-    const applied = JSON.parse(readFileSync(path.join(stateDir, "applied.json"), "utf8"));
+    const applied = appliedState();
     expect(applied.environments["acme/staging"].resources["Deployment/acme-staging/api-gateway"].manifest.spec.replicas).toBe(desired + 1);
 
     // A normal sync heals it: SYNCED again, no drift listed.

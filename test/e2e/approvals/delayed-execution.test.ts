@@ -95,7 +95,7 @@ describe("conflicts on delayed execution", () => {
       const values = fileAt(t, sha, `${dir}/services/api-gateway/values.yaml`);
       expect(tagOf(values)).toBe(tagOf(fileAt(t, good, `${dir}/services/api-gateway/values.yaml`)));
       expect(tagOf(values)).not.toBe(tagOf(fileAt(t, bad, `${dir}/services/api-gateway/values.yaml`)));
-      if (c.later.service === "api-gateway") expect(values).toMatch(new RegExp(`^replicas: ${value}$`, "m"));
+      if (c.later.service === "api-gateway") expect(values).toMatch(new RegExp(`^replicas: ${String(value)}$`, "m"));
       else expect(entryId(t, sha, `${dir}/services/${c.later.service}`)).toBe(entryId(t, later, `${dir}/services/${c.later.service}`));
       expect(done.commitMessage).toContain("Mode: field\nService: api-gateway\nFields: image.tag\n");
     }

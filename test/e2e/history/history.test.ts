@@ -153,7 +153,7 @@ describe("deployment history", () => {
       // The values are the file at the current revision, parsed.
       const text = fileAt(t, te.currentRevision, "tenants/acme/staging/services/api-gateway/values.yaml");
       expect(text).toContain(`tag: "${(gateway.values.image as { tag: string }).tag}"`);
-      expect(text).toContain(`replicas: ${gateway.values.replicas}`);
+      expect(text).toContain(`replicas: ${gateway.values.replicas as number}`);
     });
 
     it("has currentRevision equal to the newest deployment of its history field", async () => {

@@ -42,7 +42,7 @@ describe.skipIf(!available)("scale-out: the sync loop across replicas", () => {
     replicas.push(a);
     b = await startReplica("b", envFor("b", { SEED: "demo" }));
     replicas.push(b);
-    tokens = JSON.parse(readFileSync(path.join(root, "a", "demo-tokens.json"), "utf8"));
+    tokens = JSON.parse(readFileSync(path.join(root, "a", "demo-tokens.json"), "utf8")) as Record<string, string>;
     const cli = await run(process.execPath, [CLI_MAIN, "token", "create", "--agent", "--project", "demo"], {
       env: { ...process.env, ...envFor("cli"), LOG_LEVEL: "silent", REDIS_URL: "", GIT_REMOTE: "" },
     });
@@ -51,7 +51,7 @@ describe.skipIf(!available)("scale-out: the sync loop across replicas", () => {
   }, 300_000);
 
   afterAll(async () => {
-    await Promise.all(clients.map((c) => c.dispose()));
+    await Promise.all(clients.map(async (c) => c.dispose()));
     await Promise.all(replicas.map((r) => r.stop()));
     await dropSchema(schema);
     rmSync(root, { recursive: true, force: true });

@@ -56,7 +56,7 @@ describe.skipIf(!available)("scale-out: replicas on PostgreSQL, Redis and a host
     replicas.push(a);
     b = await startReplica("b", envFor("b", { SEED: "demo" }));
     replicas.push(b);
-    tokens = JSON.parse(readFileSync(path.join(root, "a", "demo-tokens.json"), "utf8"));
+    tokens = JSON.parse(readFileSync(path.join(root, "a", "demo-tokens.json"), "utf8")) as Record<string, string>;
   }, 240_000);
 
   afterAll(async () => {

@@ -22,7 +22,7 @@ describe("long-lived subscriptions: keep-alive and shutdown", () => {
     const pinged = new Promise<void>((resolve) => socket.once("ping", () => resolve()));
     const acked = new Promise<void>((resolve, reject) => {
       socket.on("message", (data) => {
-        const msg = JSON.parse(String(data)) as { type: string };
+        const msg = JSON.parse((data as Buffer).toString("utf8")) as { type: string };
         messages.push(msg);
         if (msg.type === "connection_ack") resolve();
       });
