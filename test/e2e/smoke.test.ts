@@ -1,15 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { tokenOf } from "../helpers/demo.js";
-import { startTestServer, type TestServer } from "../helpers/server.js";
+import { useTestServer } from "../helpers/server.js";
 
 describe("smoke", () => {
-  let t: TestServer;
-  beforeAll(async () => {
-    t = await startTestServer();
-  });
-  afterAll(async () => {
-    await t?.stop();
-  });
+  const t = useTestServer();
 
   it("answers me for a demo token", async () => {
     const data = await t.ok<{ me: { email: string } }>(tokenOf(t, "jane"), "{ me { email } }");

@@ -114,6 +114,16 @@ export interface DeploymentView {
   rollbackRequest: { id: string; state: string } | null;
 }
 
+/** A deploymentRecorded event as DEPLOYMENT_RECORDED selects it. */
+export interface RecordedDeployment {
+  id: string;
+  revision: string;
+  source: string;
+  status: string;
+  summary: string;
+  author: { email: string };
+}
+
 export interface HistoryPage {
   totalCount: number;
   pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 
 /** A server process started from the compiled build (`npm test` compiles first). */
@@ -67,6 +68,20 @@ export async function startReplica(name: string, env: Record<string, string>, ti
       return exited;
     },
   };
+}
+
+/**
+ * Replica A seeds the demo (pushing it to the Git remote), then B starts on the same database and
+ * clones; both with `envFor(name, { SEED: "demo" })`. Returns them and the demo users' tokens.
+ */
+export async function startDemoReplicas(envFor: (name: string, extra?: Record<string, string>) => Record<string, string>): Promise<{ a: Replica; b: Replica; tokens: Record<string, string> }> {
+  const a = await startReplica("a", envFor("a", { SEED: "demo" }));
+  const b = await startReplica("b", envFor("b", { SEED: "demo" })).catch(async (err: unknown) => {
+    await a.stop();
+    throw err;
+  });
+  const tokens = JSON.parse(readFileSync(path.join(a.dataDir, "demo-tokens.json"), "utf8")) as Record<string, string>;
+  return { a, b, tokens };
 }
 
 /** A GraphQL call over HTTP to a replica. */

@@ -8,8 +8,9 @@ import { createApp, type App } from "../../src/app.js";
 import { loadConfig } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
 import { startServer, type RunningServer } from "../../src/server.js";
-import { seedDemo } from "../../src/seed/demo.js";
+import { afterAll, beforeAll } from "vitest";
 import { wsClient } from "./subscriptions.js";
+import { templateDir } from "./template.js";
 
 /** A GraphQL response as a client sees it. */
 export interface GqlResult<T = Record<string, unknown>> {
@@ -43,38 +44,6 @@ export interface StartOptions {
   seed?: "template" | "none";
   env?: Record<string, string>;
   dataDir?: string;
-}
-
-/**
- * The global setup seeds the template into a directory of its own per test run and passes its path
- * to the test workers in the environment (they are forked after the setup), so concurrent runs on
- * one machine never share or delete each other's template.
- */
-const TEMPLATE_ENV = "RBS_TEST_TEMPLATE_DIR";
-
-/** Seeds the demo once per test run into a template directory (called from the global setup). */
-export async function buildTemplate(): Promise<string> {
-  const TEMPLATE_ROOT = mkdtempSync(path.join(tmpdir(), "rbs-test-template-"));
-  process.env[TEMPLATE_ENV] = TEMPLATE_ROOT;
-  const config = loadConfig({ DATA_DIR: TEMPLATE_ROOT, SEED: "none", LOG_LEVEL: "silent" });
-  const app = await createApp(config, createLogger("silent"));
-  try {
-    await seedDemo(app, { now: new Date() });
-  } finally {
-    await app.close();
-  }
-  return TEMPLATE_ROOT;
-}
-
-export function removeTemplate(): void {
-  const dir = process.env[TEMPLATE_ENV];
-  if (dir) rmSync(dir, { recursive: true, force: true });
-}
-
-export function templateDir(): string {
-  const TEMPLATE_ROOT = process.env[TEMPLATE_ENV] ?? "";
-  if (!TEMPLATE_ROOT || !existsSync(path.join(TEMPLATE_ROOT, "demo-tokens.json"))) throw new Error("test template missing: is test/global-setup.ts configured?");
-  return TEMPLATE_ROOT;
 }
 
 export function freshDataDir(prefix = "rbs-test-"): string {
@@ -139,4 +108,26 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The test server of the enclosing describe block: started before its tests (in a beforeAll
+ * registered first, so the block's own hooks see it running) and stopped after them. The handle
+ * stands for the running server, so tests use it as a TestServer.
+ */
+export function useTestServer(options: StartOptions = {}): TestServer {
+  let running: TestServer | undefined;
+  beforeAll(async () => {
+    running = await startTestServer(options);
+  });
+  afterAll(async () => {
+    await running?.stop();
+  });
+  return new Proxy({} as TestServer, {
+    get(_target, property) {
+      if (!running) throw new Error("the test server starts in beforeAll: use it in hooks and tests");
+      // TestServer's methods are closures over the server, not users of `this`: they work detached.
+      return Reflect.get(running, property) as unknown;
+    },
+  });
 }

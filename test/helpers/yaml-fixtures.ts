@@ -47,6 +47,15 @@ LOG_LEVEL:   info   # raise to debug during incidents
 FEATURE_NEW_CHECKOUT: "false"
 `;
 
+/** api-gateway's hand-written files (TRICKY_VALUES, TRICKY_BINDINGS, TRICKY_VARIABLES) as the files of `service`. */
+export function trickyService(service: string): Record<string, string> {
+  return {
+    [`services/${service}/values.yaml`]: TRICKY_VALUES,
+    [`services/${service}/bindings.yaml`]: TRICKY_BINDINGS,
+    [`services/${service}/variables.yaml`]: TRICKY_VARIABLES,
+  };
+}
+
 /** A plain service in the demo's shape. */
 export function plainService(service: string, tag = "v1.0.0", replicas = 1): Record<string, string> {
   return {

@@ -17,7 +17,7 @@ import {
   rollbackInput,
   SET_POLICY,
 } from "../../helpers/operations.js";
-import { type GqlResult, startTestServer, type TestServer } from "../../helpers/server.js";
+import { type GqlResult, useTestServer } from "../../helpers/server.js";
 import { collect } from "../../helpers/subscriptions.js";
 
 /**
@@ -86,7 +86,7 @@ interface Op {
 }
 
 describe("access matrix on project demo", () => {
-  let t: TestServer;
+  const t = useTestServer();
   let tokens: Record<Actor, string | null>;
   let projectId: string;
   let sharedRequestId: string;
@@ -252,7 +252,6 @@ describe("access matrix on project demo", () => {
   };
 
   beforeAll(async () => {
-    t = await startTestServer();
     const agent = await t.app.auth.createToken({ actor: { kind: "system", user: null }, kind: TokenKind.AGENT, projectSlug: "demo", label: "matrix agent" });
     tokens = {
       VIEWER: tokenOf(t, "victor"),
@@ -271,7 +270,6 @@ describe("access matrix on project demo", () => {
   });
   afterAll(async () => {
     unlockBranch(t);
-    await t?.stop();
   });
 
   it("every operation × every caller matches the table", async () => {

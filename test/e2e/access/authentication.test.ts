@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { TokenKind } from "../../../entities/enums.js";
 import { expectError } from "../../helpers/assertions.js";
 import { tokenOf } from "../../helpers/demo.js";
@@ -14,22 +14,18 @@ import {
   rollbackInput,
   writeState,
 } from "../../helpers/operations.js";
-import { startTestServer, type TestServer } from "../../helpers/server.js";
+import { useTestServer } from "../../helpers/server.js";
 import { closeCode, subscribe } from "../../helpers/subscriptions.js";
 
 /** Who is calling: bearer tokens over HTTP and WebSocket, stored only as hashes; no token, no answer. */
 describe("authentication", () => {
-  let t: TestServer;
+  const t = useTestServer();
   let jane: string;
   let staging: DeploymentView[];
 
   beforeAll(async () => {
-    t = await startTestServer();
     jane = tokenOf(t, "jane");
     staging = await fullHistory(t, jane, "acme", "staging");
-  });
-  afterAll(async () => {
-    await t?.stop();
   });
 
   const full = (extra: Record<string, unknown> = {}) => ({ ...rollbackInput({ environment: "staging", targetSha: staging[5]!.revision, justification: "api-gateway returns 500s since the last promotion" }), ...extra });

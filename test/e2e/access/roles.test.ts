@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { expectError, expectNoInternals } from "../../helpers/assertions.js";
 import { tokensOf } from "../../helpers/demo.js";
 import {
@@ -13,7 +13,7 @@ import {
   rollbackInput,
   writeState,
 } from "../../helpers/operations.js";
-import { startTestServer, type TestServer } from "../../helpers/server.js";
+import { useTestServer } from "../../helpers/server.js";
 import { subscribe } from "../../helpers/subscriptions.js";
 
 /**
@@ -21,19 +21,15 @@ import { subscribe } from "../../helpers/subscriptions.js";
  * not exist for them (NOT_FOUND, never FORBIDDEN). Refused writes leave Git and the database as they were.
  */
 describe("roles and organizations", () => {
-  let t: TestServer;
+  const t = useTestServer();
   let jane: string;
   let victor: string;
   let mallory: string;
   let staging: DeploymentView[];
 
   beforeAll(async () => {
-    t = await startTestServer();
     [jane, victor, mallory] = tokensOf(t, "jane", "victor", "mallory");
     staging = await fullHistory(t, jane, "acme", "staging");
-  });
-  afterAll(async () => {
-    await t?.stop();
   });
 
   const full = (extra: Record<string, unknown> = {}) => ({ ...rollbackInput({ environment: "staging", targetSha: staging[5]!.revision, justification: "api-gateway returns 500s since the last promotion" }), ...extra });

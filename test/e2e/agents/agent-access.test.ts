@@ -1,15 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { tokenOf } from "../../helpers/demo.js";
 import { agentToken, projectId } from "../../helpers/fixtures.js";
 import { DEPLOYMENT_RECORDED, recentDeployments, REPORT_SYNC, rollbackToPrevious, SYNC_STATUS_CHANGED } from "../../helpers/operations.js";
-import { startTestServer, type TestServer } from "../../helpers/server.js";
+import { useTestServer } from "../../helpers/server.js";
 
 /**
  * An agent token can read its project's repository and call
  * reportSyncStatus, nothing else; reportSyncStatus validates what it records.
  */
 describe("agent tokens and reportSyncStatus", () => {
-  let t: TestServer;
+  const t = useTestServer();
   let agent: string;
   let alice: string;
   let jane: string;
@@ -18,7 +18,6 @@ describe("agent tokens and reportSyncStatus", () => {
   let demoId: string;
 
   beforeAll(async () => {
-    t = await startTestServer();
     agent = await agentToken(t, "demo");
     alice = tokenOf(t, "alice");
     jane = tokenOf(t, "jane");
@@ -26,9 +25,6 @@ describe("agent tokens and reportSyncStatus", () => {
     const opened = await t.ok<{ openBreakGlassSession: { id: string } }>(jane, `mutation { openBreakGlassSession(project:"demo", justification:"incident 42", durationMinutes: 30){ id } }`);
     sessionId = opened.openBreakGlassSession.id;
     demoId = await projectId(t, "demo");
-  });
-  afterAll(async () => {
-    await t?.stop();
   });
 
   describe("an agent token is refused everywhere but reportSyncStatus (FORBIDDEN 403)", () => {

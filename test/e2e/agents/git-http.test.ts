@@ -6,11 +6,11 @@ import { tokenOf } from "../../helpers/demo.js";
 import { agentToken } from "../../helpers/fixtures.js";
 import { basic, rawRequest, repoUrl } from "../../helpers/http.js";
 import { CLI_MAIN, git, removeScratch, run, scratchDir } from "../../helpers/processes.js";
-import { startTestServer, type TestServer } from "../../helpers/server.js";
+import { startTestServer, type TestServer, useTestServer } from "../../helpers/server.js";
 
 /** The hosted repository over Git smart HTTP, read-only, for Argo CD and agents. */
 describe("the hosted repository over Git smart HTTP", () => {
-  let t: TestServer;
+  const t = useTestServer();
   let jane: string;
   let mallory: string;
   let victor: string;
@@ -19,7 +19,6 @@ describe("the hosted repository over Git smart HTTP", () => {
   let head: string;
 
   beforeAll(async () => {
-    t = await startTestServer();
     jane = tokenOf(t, "jane");
     mallory = tokenOf(t, "mallory");
     victor = tokenOf(t, "victor");
@@ -28,7 +27,6 @@ describe("the hosted repository over Git smart HTTP", () => {
     head = t.git("demo", "rev-parse", "refs/heads/main").trim();
   });
   afterAll(async () => {
-    await t?.stop();
     removeScratch();
   });
 

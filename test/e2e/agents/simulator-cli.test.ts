@@ -6,19 +6,17 @@ import { tokenOf } from "../../helpers/demo.js";
 import { agentToken } from "../../helpers/fixtures.js";
 import { syncOf } from "../../helpers/operations.js";
 import { AGENT_MAIN, gitEnv, removeScratch, run, runAgent, scratchDir } from "../../helpers/processes.js";
-import { startTestServer, type TestServer } from "../../helpers/server.js";
+import { startTestServer, useTestServer } from "../../helpers/server.js";
 
 /** The simulator as an operator runs it: errors in one line, Ctrl-C, --interval. */
 describe("the agent simulator's command line", () => {
-  let t: TestServer;
+  const t = useTestServer();
   let agent: string;
 
   beforeAll(async () => {
-    t = await startTestServer();
     agent = await agentToken(t, "demo");
   });
   afterAll(async () => {
-    await t?.stop();
     removeScratch();
   });
 

@@ -5,7 +5,7 @@ import { tokenOf } from "../../helpers/demo.js";
 import { agentToken } from "../../helpers/fixtures.js";
 import { deploy, recentDeployments, REPORT_SYNC, rollbackToPrevious, syncOf } from "../../helpers/operations.js";
 import { removeScratch, runAgent, scratchDir } from "../../helpers/processes.js";
-import { startTestServer, type TestServer } from "../../helpers/server.js";
+import { useTestServer } from "../../helpers/server.js";
 import { watchDeployments, watchSync } from "../../helpers/subscriptions.js";
 
 /**
@@ -14,21 +14,19 @@ import { watchDeployments, watchSync } from "../../helpers/subscriptions.js";
  * live on syncStatusChanged and deploymentRecorded. Drift and degraded health follow the same path.
  */
 describe("rollback, simulator sync, deployment status and sync status", () => {
-  let t: TestServer;
+  const t = useTestServer();
   let agent: string;
   let jane: string;
   let victor: string;
   let stateDir: string;
 
   beforeAll(async () => {
-    t = await startTestServer();
     agent = await agentToken(t, "demo");
     jane = tokenOf(t, "jane");
     victor = tokenOf(t, "victor");
     stateDir = path.join(scratchDir(), "agent-state");
   });
   afterAll(async () => {
-    await t?.stop();
     removeScratch();
   });
 

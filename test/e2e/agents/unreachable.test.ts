@@ -5,7 +5,7 @@ import { tokenOf } from "../../helpers/demo.js";
 import { agentToken } from "../../helpers/fixtures.js";
 import { recentDeployments, rollbackToPrevious, syncOf } from "../../helpers/operations.js";
 import { removeScratch, runAgent, scratchDir } from "../../helpers/processes.js";
-import { startTestServer, type TestServer } from "../../helpers/server.js";
+import { useTestServer } from "../../helpers/server.js";
 import { watchSync } from "../../helpers/subscriptions.js";
 
 /**
@@ -14,21 +14,19 @@ import { watchSync } from "../../helpers/subscriptions.js";
  * report arrives. Waits poll for the outcome; no timing is asserted.
  */
 describe("unreachable agent", () => {
-  let t: TestServer;
+  const t = useTestServer({ env: { AGENT_UNREACHABLE_AFTER: "1" } });
   let agent: string;
   let jane: string;
   let victor: string;
   let stateDir: string;
 
   beforeAll(async () => {
-    t = await startTestServer({ env: { AGENT_UNREACHABLE_AFTER: "1" } });
     agent = await agentToken(t, "demo");
     jane = tokenOf(t, "jane");
     victor = tokenOf(t, "victor");
     stateDir = path.join(scratchDir(), "agent-state");
   });
   afterAll(async () => {
-    await t?.stop();
     removeScratch();
   });
 

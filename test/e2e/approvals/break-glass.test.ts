@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { expectError } from "../../helpers/assertions.js";
 import { tokenOf } from "../../helpers/demo.js";
 import { commitsOf, head, lockBranch, unlockBranch } from "../../helpers/git.js";
@@ -20,7 +20,7 @@ import {
   rollbackInput,
   SET_POLICY,
 } from "../../helpers/operations.js";
-import { startTestServer, type TestServer } from "../../helpers/server.js";
+import { useTestServer } from "../../helpers/server.js";
 
 /**
  * Break-glass sessions. Open one with a justification, and the owner's rollbacks in that
@@ -38,7 +38,7 @@ function lengthMinutes(s: BreakGlassView): number {
 }
 
 describe("break-glass", () => {
-  let t: TestServer;
+  const t = useTestServer();
   let jane: string, bob: string, alice: string, victor: string, mallory: string;
 
   const activeSession = async (token: string, project = "demo") =>
@@ -53,15 +53,11 @@ describe("break-glass", () => {
   };
 
   beforeAll(async () => {
-    t = await startTestServer();
     [jane, bob, alice, victor, mallory] = (["jane", "bob", "alice", "victor", "mallory"] as const).map((p) => tokenOf(t, p));
   });
   afterEach(async () => {
     unlockBranch(t);
     if (t) await closeOpenSessions();
-  });
-  afterAll(async () => {
-    await t?.stop();
   });
 
   it("open, use, close: a break-glass rollback skips approval, says so in the commit, and is flagged in the audit trail", async () => {
@@ -268,13 +264,7 @@ describe("break-glass", () => {
 });
 
 describe("break-glass duration cap from configuration", () => {
-  let t: TestServer;
-  beforeAll(async () => {
-    t = await startTestServer({ env: { BREAK_GLASS_MAX_MINUTES: "5" } });
-  });
-  afterAll(async () => {
-    await t?.stop();
-  });
+  const t = useTestServer({ env: { BREAK_GLASS_MAX_MINUTES: "5" } });
 
   it("caps longer sessions at BREAK_GLASS_MAX_MINUTES and records both durations", async () => {
     const jane = tokenOf(t, "jane");

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { expectError } from "../../helpers/assertions.js";
 import { tokenOf } from "../../helpers/demo.js";
 import { commitsOf, entryId, fileAt, head } from "../../helpers/git.js";
 import { badRelease, deploy, getRequest, mustRequest, mustReview, review, uniqueTag } from "../../helpers/operations.js";
-import { startTestServer, type TestServer } from "../../helpers/server.js";
+import { useTestServer } from "../../helpers/server.js";
 
 /**
  * Delayed execution: a request remembers its base; if, by the time it is approved, newer commits
@@ -11,16 +11,12 @@ import { startTestServer, type TestServer } from "../../helpers/server.js";
  * block it, and it applies on top of the newest head.
  */
 describe("conflicts on delayed execution", () => {
-  let t: TestServer;
+  const t = useTestServer();
   let jane: string, bob: string;
 
   beforeAll(async () => {
-    t = await startTestServer();
     jane = tokenOf(t, "jane");
     bob = tokenOf(t, "bob");
-  });
-  afterAll(async () => {
-    await t?.stop();
   });
 
   type Mode = "FULL" | "SERVICE" | "FIELD";

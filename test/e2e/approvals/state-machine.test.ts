@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { Role, TokenKind } from "../../../entities/enums.js";
 import { errorOf, expectError } from "../../helpers/assertions.js";
 import { tokenOf } from "../../helpers/demo.js";
@@ -16,7 +16,7 @@ import {
   rollbackInput,
   setPolicy,
 } from "../../helpers/operations.js";
-import { startTestServer, type TestServer } from "../../helpers/server.js";
+import { useTestServer } from "../../helpers/server.js";
 
 /**
  * The approval state machine of rollback requests, driven over HTTP against a real
@@ -30,20 +30,16 @@ const ALREADY_REVIEWED = "you have already reviewed this rollback request";
 const EXECUTION_FAILED = "approval saved but rollback execution failed";
 
 describe("rollback request state machine", () => {
-  let t: TestServer;
+  const t = useTestServer();
   let jane: string, bob: string, carol: string, alice: string, victor: string, mallory: string;
 
   beforeAll(async () => {
-    t = await startTestServer();
     [jane, bob, carol, alice, victor, mallory] = (["jane", "bob", "carol", "alice", "victor", "mallory"] as const).map((p) => tokenOf(t, p));
   });
   afterEach(async () => {
     // Every test leaves production as the seed made it: quorum 1, no self-approval, branch unlocked.
     unlockBranch(t);
     if (t) await setPolicy(t, "production", 1, false);
-  });
-  afterAll(async () => {
-    await t?.stop();
   });
 
   it("a production request is PENDING; one APPROVE executes it in the same call and the commit names the approver", async () => {

@@ -16,7 +16,7 @@ import {
   setPolicy,
 } from "../../helpers/operations.js";
 import { runCli } from "../../helpers/processes.js";
-import { startTestServer, type TestServer } from "../../helpers/server.js";
+import { useTestServer } from "../../helpers/server.js";
 
 /**
  * The append-only, hash-chained audit trail. Every request, review, execution, failure,
@@ -25,7 +25,7 @@ import { startTestServer, type TestServer } from "../../helpers/server.js";
  */
 
 describe("audit trail", () => {
-  let t: TestServer;
+  const t = useTestServer();
   let jane: string, bob: string, carol: string, alice: string, victor: string, mallory: string;
   let demoId: string;
 
@@ -35,13 +35,11 @@ describe("audit trail", () => {
   };
 
   beforeAll(async () => {
-    t = await startTestServer();
     [jane, bob, carol, alice, victor, mallory] = (["jane", "bob", "carol", "alice", "victor", "mallory"] as const).map((p) => tokenOf(t, p));
     demoId = (await t.ok<{ project: { id: string } }>(alice, `{ project(slug: "demo") { id } }`)).project.id;
   });
   afterAll(async () => {
     unlockBranch(t);
-    await t?.stop();
   });
 
   it("every action is an event with actor, time, subject and details, in order", async () => {

@@ -1,19 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { ENVIRONMENTS, SERVICES, TENANTS, tokenOf } from "../../helpers/demo.js";
 import { fullHistory, historyPage } from "../../helpers/operations.js";
-import { startTestServer, type TestServer } from "../../helpers/server.js";
+import { useTestServer } from "../../helpers/server.js";
 
 /** The demo a new user finds on first start: organizations, projects, users, services and weeks of history. */
 describe("the demo seed as a new user sees it", () => {
-  let t: TestServer;
+  const t = useTestServer();
   let jane: string;
 
   beforeAll(async () => {
-    t = await startTestServer();
     jane = tokenOf(t, "jane");
-  });
-  afterAll(async () => {
-    await t?.stop();
   });
 
   it("writes a token for every demo user to DATA_DIR/demo-tokens.json", () => {

@@ -1,21 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { expectError } from "../../helpers/assertions.js";
 import { tokenOf } from "../../helpers/demo.js";
 import { fileAt } from "../../helpers/git.js";
 import { COMPARE, type ComparisonView, type DeploymentView, fullHistory } from "../../helpers/operations.js";
-import { startTestServer, type TestServer } from "../../helpers/server.js";
+import { useTestServer } from "../../helpers/server.js";
 
 /** Revision comparison: what moving a tenant-environment from one revision to another changes. Nothing here writes. */
 describe("compareRevisions", () => {
-  let t: TestServer;
+  const t = useTestServer();
   let jane: string;
 
   beforeAll(async () => {
-    t = await startTestServer();
     jane = tokenOf(t, "jane");
-  });
-  afterAll(async () => {
-    await t?.stop();
   });
 
   let history: DeploymentView[];

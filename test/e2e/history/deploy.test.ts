@@ -3,18 +3,9 @@ import { renderFromFiles } from "../../../src/delivery/renderer.js";
 import { expectError } from "../../helpers/assertions.js";
 import { tokenOf } from "../../helpers/demo.js";
 import { changedPaths, commitCount, commitMessage, entryId, fileAt, head, trailersOf } from "../../helpers/git.js";
-import { DEPLOY, DEPLOYMENT_RECORDED, type DeploymentView, fullHistory, historyPage } from "../../helpers/operations.js";
-import { startTestServer, type TestServer } from "../../helpers/server.js";
+import { DEPLOY, DEPLOYMENT_RECORDED, type DeploymentView, fullHistory, historyPage, type RecordedDeployment } from "../../helpers/operations.js";
+import { type TestServer, useTestServer } from "../../helpers/server.js";
 import { subscribe, type Subscription, warmUp } from "../../helpers/subscriptions.js";
-
-interface RecordedEvent {
-  id: string;
-  revision: string;
-  source: string;
-  status: string;
-  summary: string;
-  author: { email: string };
-}
 
 /** The rendered manifest a commit should hold for a service: rendered from that commit's own source files. */
 function expectedRendered(t: TestServer, revision: string, tenant: string, env: string, service: string): string {
@@ -31,21 +22,19 @@ function expectedRendered(t: TestServer, revision: string, tenant: string, env: 
 
 /** `deploy` writes one commit with trailers, records it and publishes it. */
 describe("deploy", () => {
-  let t: TestServer;
+  const t = useTestServer();
   let jane: string;
-  let recorded: Subscription<RecordedEvent>;
+  let recorded: Subscription<RecordedDeployment>;
 
   const deploy = (token: string, input: Record<string, unknown>) => t.gql<{ deploy: DeploymentView }>(token, DEPLOY, { input });
 
   beforeAll(async () => {
-    t = await startTestServer();
     jane = tokenOf(t, "jane");
     // Subscribed to globex/dev only; proven live by the first RELEASE test's own event.
-    recorded = subscribe<RecordedEvent>(t.ws(jane), DEPLOYMENT_RECORDED, { p: "demo", t: "globex", e: "dev" }, "deploymentRecorded");
+    recorded = subscribe<RecordedDeployment>(t.ws(jane), DEPLOYMENT_RECORDED, { p: "demo", t: "globex", e: "dev" }, "deploymentRecorded");
   });
   afterAll(async () => {
     recorded?.dispose();
-    await t?.stop();
   });
 
   describe("a RELEASE with set", () => {

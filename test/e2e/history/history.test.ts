@@ -1,21 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { expectError } from "../../helpers/assertions.js";
 import { tokenOf } from "../../helpers/demo.js";
 import { fileAt } from "../../helpers/git.js";
 import { type DeploymentView, fullHistory, historyPage } from "../../helpers/operations.js";
-import { startTestServer, type TestServer } from "../../helpers/server.js";
+import { useTestServer } from "../../helpers/server.js";
 
 /** Deployment history with cursors and filters, and the tenant-environment that carries it. Nothing here writes. */
 describe("deployment history", () => {
-  let t: TestServer;
+  const t = useTestServer();
   let jane: string;
 
   beforeAll(async () => {
-    t = await startTestServer();
     jane = tokenOf(t, "jane");
-  });
-  afterAll(async () => {
-    await t?.stop();
   });
 
   describe("deploymentHistory", () => {

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { Deployment } from "../../../entities/deployment.js";
 import { DeploymentStatus } from "../../../entities/enums.js";
 import { Project } from "../../../entities/project.js";
 import { tokenOf } from "../../helpers/demo.js";
 import { createTenant, importFiles } from "../../helpers/fixtures.js";
 import { deploy, type DeploymentView, recentDeployments, rollbackOk } from "../../helpers/operations.js";
-import { startTestServer, type TestServer } from "../../helpers/server.js";
+import { useTestServer } from "../../helpers/server.js";
 import { envYaml, plainService } from "../../helpers/yaml-fixtures.js";
 
 /**
@@ -20,7 +20,7 @@ const P = "demo";
 const SVC = "api-gateway";
 
 describe("history marking of selective rollbacks, and reindex", () => {
-  let t: TestServer;
+  const t = useTestServer();
   let jane: string;
   const tenant = "histtest";
   const where = { project: P, tenant, environment: "dev" };
@@ -34,7 +34,6 @@ describe("history marking of selective rollbacks, and reindex", () => {
   }
 
   beforeAll(async () => {
-    t = await startTestServer();
     jane = tokenOf(t, "jane");
     await createTenant(t, P, tenant, ["dev"]);
     rev.target = await importFiles(t, P, tenant, "dev", { ...envYaml(tenant, "dev"), ...plainService(SVC), ...plainService("auth") });
@@ -51,10 +50,6 @@ describe("history marking of selective rollbacks, and reindex", () => {
       { ...envYaml(tenant, "dev", "us-east-1"), [`services/${SVC}/notes.txt`]: "added with env.yaml\n" },
       "env.yaml and an api-gateway file",
     );
-  });
-
-  afterAll(async () => {
-    await t?.stop();
   });
 
   it("FIELD image.tag marks only the deployment that changed nothing but image.tag", async () => {

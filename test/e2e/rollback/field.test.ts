@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { renderFromFiles } from "../../../src/delivery/renderer.js";
 import { parseYamlRecord } from "../../../src/yaml/values.js";
 import { expectError, expectOnlyTouched } from "../../helpers/assertions.js";
@@ -15,8 +15,8 @@ import {
   rollbackRequestCount,
   TEST_JUSTIFICATION,
 } from "../../helpers/operations.js";
-import { startTestServer, type TestServer } from "../../helpers/server.js";
-import { envYaml, plainService, TRICKY_BINDINGS, TRICKY_VALUES, TRICKY_VARIABLES } from "../../helpers/yaml-fixtures.js";
+import { useTestServer } from "../../helpers/server.js";
+import { envYaml, plainService, TRICKY_VALUES, trickyService } from "../../helpers/yaml-fixtures.js";
 
 /**
  * FIELD mode on a real repository: hand-written YAML with comments and unusual formatting,
@@ -36,7 +36,7 @@ const RENDERED = `${DIR}/rendered/${SVC}.yaml`;
 const WHERE = { project: P, tenant: TENANT, environment: ENV };
 
 describe("FIELD rollback on hand-written YAML", () => {
-  let t: TestServer;
+  const t = useTestServer();
   let jane: string;
   let target: string;
   let headValues: string;
@@ -67,15 +67,12 @@ describe("FIELD rollback on hand-written YAML", () => {
   }
 
   beforeAll(async () => {
-    t = await startTestServer();
     jane = tokenOf(t, "jane");
     await createTenant(t, P, TENANT, [ENV]);
     // The target: hand-written files for api-gateway, a plain second service and env.yaml.
     target = await importFiles(t, P, TENANT, ENV, {
       ...envYaml(TENANT, ENV),
-      [`services/${SVC}/values.yaml`]: TRICKY_VALUES,
-      [`services/${SVC}/bindings.yaml`]: TRICKY_BINDINGS,
-      [`services/${SVC}/variables.yaml`]: TRICKY_VARIABLES,
+      ...trickyService(SVC),
       ...plainService("web"),
     });
     // Deployments over it: scalars in every file, through the API.
@@ -99,10 +96,6 @@ describe("FIELD rollback on hand-written YAML", () => {
     // Another service moves on too; FIELD rollbacks of api-gateway must leave it alone.
     await deploy(t, jane, { ...WHERE, service: "web", set: { replicas: 4 } });
     headValues = fileOrNull(t, head(t, P), VALUES, P)!;
-  });
-
-  afterAll(async () => {
-    await t?.stop();
   });
 
   it("the deployment over the hand-written file changed only the deployed lines", () => {
@@ -232,21 +225,16 @@ describe("FIELD rollback on hand-written YAML", () => {
 });
 
 describe("FIELD rollback errors", () => {
-  let t: TestServer;
+  const t = useTestServer();
   let jane: string;
   let target: string;
   const where = { project: P, tenant: "fielderr", environment: "dev" };
 
   beforeAll(async () => {
-    t = await startTestServer();
     jane = tokenOf(t, "jane");
     await createTenant(t, P, where.tenant, ["dev"]);
     target = await importFiles(t, P, where.tenant, "dev", { ...envYaml(where.tenant, "dev"), ...plainService(SVC) });
     await deploy(t, jane, { ...where, service: SVC, set: { "image.tag": "v9.9.9" } });
-  });
-
-  afterAll(async () => {
-    await t?.stop();
   });
 
   /** The error of preview and of request alike; the request writes nothing. */

@@ -13,8 +13,9 @@ import {
   ROLLBACK_REQUEST_UPDATED,
   rollbackRequestCount,
   type RollbackRequestView,
+type RecordedDeployment
 } from "../../helpers/operations.js";
-import { startTestServer, type TestServer } from "../../helpers/server.js";
+import { useTestServer } from "../../helpers/server.js";
 import { subscribe, type Subscription, warmUp } from "../../helpers/subscriptions.js";
 
 interface UpdateEvent {
@@ -25,15 +26,6 @@ interface UpdateEvent {
   commitSha: string | null;
 }
 
-interface RecordedEvent {
-  id: string;
-  revision: string;
-  source: string;
-  status: string;
-  summary: string;
-  author: { email: string };
-}
-
 const JUSTIFICATION = "Bad promotion of auth: login fails for every tenant user";
 
 /**
@@ -41,7 +33,7 @@ const JUSTIFICATION = "Bad promotion of auth: login fails for every tenant user"
  * request, Git commit, history, statuses and subscription events.
  */
 describe("FULL rollback of acme/staging, ten deployments back", () => {
-  let t: TestServer;
+  const t = useTestServer();
   let jane: string;
   let before: DeploymentView[];
   let target: DeploymentView;
@@ -51,11 +43,10 @@ describe("FULL rollback of acme/staging, ten deployments back", () => {
   let previewed: PreviewView;
   let request: RollbackRequestView;
   let updates: Subscription<UpdateEvent>;
-  let recorded: Subscription<RecordedEvent>;
+  let recorded: Subscription<RecordedDeployment>;
   let after: DeploymentView[];
 
   beforeAll(async () => {
-    t = await startTestServer();
     jane = tokenOf(t, "jane");
     before = await fullHistory(t, jane, "acme", "staging");
     target = before[10]!;
@@ -65,7 +56,7 @@ describe("FULL rollback of acme/staging, ten deployments back", () => {
     // and a deploy to globex/dev.
     const client = t.ws(jane);
     updates = subscribe<UpdateEvent>(client, ROLLBACK_REQUEST_UPDATED, { p: "demo" }, "rollbackRequestUpdated");
-    recorded = subscribe<RecordedEvent>(client, DEPLOYMENT_RECORDED, { p: "demo" }, "deploymentRecorded");
+    recorded = subscribe<RecordedDeployment>(client, DEPLOYMENT_RECORDED, { p: "demo" }, "deploymentRecorded");
     const prod = await fullHistory(t, jane, "acme", "production");
     const warmRequest = await requestRollback(t, jane, {
       project: "demo",
@@ -112,7 +103,6 @@ describe("FULL rollback of acme/staging, ten deployments back", () => {
   afterAll(async () => {
     updates?.dispose();
     recorded?.dispose();
-    await t?.stop();
   });
 
   it("completes the request at once and reports the commit", () => {
@@ -294,15 +284,11 @@ describe("FULL rollback of acme/staging, ten deployments back", () => {
 });
 
 describe("more FULL rollbacks", () => {
-  let t: TestServer;
+  const t = useTestServer();
   let jane: string;
 
   beforeAll(async () => {
-    t = await startTestServer();
     jane = tokenOf(t, "jane");
-  });
-  afterAll(async () => {
-    await t?.stop();
   });
 
   const full = (tenant: string, environment: string, targetSha: string, justification = "restore a known-good state") => ({

@@ -15,7 +15,7 @@ import {
   rollbackOk,
   rollbackRequestCount,
 } from "../../helpers/operations.js";
-import { startTestServer, type TestServer } from "../../helpers/server.js";
+import { useTestServer } from "../../helpers/server.js";
 
 /**
  * The plan and feature gates, row by row on the seeded organizations (acme-corp
@@ -42,17 +42,12 @@ const BLAST: Record<Mode, string> = { FULL: "HIGH", SERVICE: "MEDIUM", FIELD: "M
 const SVC = "api-gateway";
 
 describe("plan and feature gates", () => {
-  let t: TestServer;
+  const t = useTestServer();
   let jane: string;
   let counter = 0;
 
   beforeAll(async () => {
-    t = await startTestServer();
     jane = tokenOf(t, "jane");
-  });
-
-  afterAll(async () => {
-    await t?.stop();
   });
 
   /**

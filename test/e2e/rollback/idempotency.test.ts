@@ -1,14 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { expectError } from "../../helpers/assertions.js";
 import { tokenOf } from "../../helpers/demo.js";
 import { commitsOf, head } from "../../helpers/git.js";
 import { auditEvents, auditOf, badRelease, getRequest, mustRequest, requestRollback, rollbackInput } from "../../helpers/operations.js";
-import { startTestServer, type TestServer } from "../../helpers/server.js";
+import { useTestServer } from "../../helpers/server.js";
 
 /** Idempotent rollback requests: integration partners retry safely, and nothing is written twice. */
 
 describe("idempotent requestRollback", () => {
-  let t: TestServer;
+  const t = useTestServer();
   let jane: string, bob: string, alice: string;
 
   const requestCount = async () =>
@@ -18,11 +18,7 @@ describe("idempotent requestRollback", () => {
   const snapshot = async () => ({ requests: await requestCount(), audit: (await auditEvents(t)).totalCount, head: head(t) });
 
   beforeAll(async () => {
-    t = await startTestServer();
     [jane, bob, alice] = (["jane", "bob", "alice"] as const).map((p) => tokenOf(t, p));
-  });
-  afterAll(async () => {
-    await t?.stop();
   });
 
   it("same key, same input: the same PENDING request, nothing new in the database, the audit trail or Git", async () => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { errorOf, expectError } from "../../helpers/assertions.js";
 import { tokenOf } from "../../helpers/demo.js";
 import {
@@ -11,21 +11,17 @@ import {
   ROLLBACK_REQUEST_UPDATED,
   type RollbackRequestView,
 } from "../../helpers/operations.js";
-import { startTestServer, type TestServer } from "../../helpers/server.js";
+import { useTestServer } from "../../helpers/server.js";
 import { collect } from "../../helpers/subscriptions.js";
 
 /** Notes on rollback requests: post-incident documentation, shown in order, audited and published. */
 
 describe("notes on rollback requests", () => {
-  let t: TestServer;
+  const t = useTestServer();
   let jane: string, bob: string, carol: string, victor: string, mallory: string;
 
   beforeAll(async () => {
-    t = await startTestServer();
     [jane, bob, carol, victor, mallory] = (["jane", "bob", "carol", "victor", "mallory"] as const).map((p) => tokenOf(t, p));
-  });
-  afterAll(async () => {
-    await t?.stop();
   });
 
   it("notes at any time: shown in order in `notes`, audited, published on the subscription", async () => {

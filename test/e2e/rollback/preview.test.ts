@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { expectPreviewEqualsCommit, previewChanges, previewFiles } from "../../helpers/assertions.js";
 import { tokenOf } from "../../helpers/demo.js";
 import { createTenant, importFiles } from "../../helpers/fixtures.js";
@@ -19,8 +19,8 @@ import {
   rollbackOk,
   rollbackRequestCount,
 } from "../../helpers/operations.js";
-import { startTestServer, type TestServer } from "../../helpers/server.js";
-import { envYaml, plainService, TRICKY_BINDINGS, TRICKY_VALUES, TRICKY_VARIABLES } from "../../helpers/yaml-fixtures.js";
+import { useTestServer } from "../../helpers/server.js";
+import { envYaml, plainService, trickyService } from "../../helpers/yaml-fixtures.js";
 
 /**
  * previewRollback shows exactly the commit that executing the same input writes: for each mode,
@@ -29,15 +29,11 @@ import { envYaml, plainService, TRICKY_BINDINGS, TRICKY_VALUES, TRICKY_VARIABLES
  * deployment's field changes must be the preview's. A preview writes nothing.
  */
 describe("previewRollback FULL on the demo", () => {
-  let t: TestServer;
+  const t = useTestServer();
   let jane: string;
 
   beforeAll(async () => {
-    t = await startTestServer();
     jane = tokenOf(t, "jane");
-  });
-  afterAll(async () => {
-    await t?.stop();
   });
 
   let history: DeploymentView[];
@@ -119,7 +115,7 @@ const SVC = "api-gateway";
 const WHERE = { project: P, tenant: TENANT, environment: ENV };
 
 describe("previews equal the commit, in every mode", () => {
-  let t: TestServer;
+  const t = useTestServer();
   let jane: string;
   let target: string;
 
@@ -153,14 +149,11 @@ describe("previews equal the commit, in every mode", () => {
   }
 
   beforeAll(async () => {
-    t = await startTestServer();
     jane = tokenOf(t, "jane");
     await createTenant(t, P, TENANT, [ENV]);
     target = await importFiles(t, P, TENANT, ENV, {
       ...envYaml(TENANT, ENV),
-      [`services/${SVC}/values.yaml`]: TRICKY_VALUES,
-      [`services/${SVC}/bindings.yaml`]: TRICKY_BINDINGS,
-      [`services/${SVC}/variables.yaml`]: TRICKY_VARIABLES,
+      ...trickyService(SVC),
       ...plainService("auth"),
       ...plainService("web"),
     });
@@ -177,10 +170,6 @@ describe("previews equal the commit, in every mode", () => {
       { ...envYaml(TENANT, ENV, "us-east-1"), [`services/${SVC}/values.yaml`]: values, "services/web/extra.txt": "added after the target\n" },
       "Hand edits",
     );
-  });
-
-  afterAll(async () => {
-    await t?.stop();
   });
 
   it("FIELD: only the selected fields appear, blast radius MINIMAL, and the commit is the preview", async () => {
@@ -237,16 +226,11 @@ describe("previews equal the commit, in every mode", () => {
 });
 
 describe("preview equals the commit after approval (the demo's acme/production incident)", () => {
-  let t: TestServer;
+  const t = useTestServer();
   let jane: string;
 
   beforeAll(async () => {
-    t = await startTestServer();
     jane = tokenOf(t, "jane");
-  });
-
-  afterAll(async () => {
-    await t?.stop();
   });
 
   const REVIEW = `mutation($id: ID!) { reviewRollbackRequest(id: $id, decision: APPROVE) { id state commitSha commitMessage } }`;

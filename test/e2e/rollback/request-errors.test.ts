@@ -1,24 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { expectError, expectNoInternals } from "../../helpers/assertions.js";
 import { tokenOf } from "../../helpers/demo.js";
 import { type DeploymentView, fullHistory, previewRollback, requestRollback, rollbackInput, writeState } from "../../helpers/operations.js";
-import { startTestServer, type TestServer } from "../../helpers/server.js";
+import { useTestServer } from "../../helpers/server.js";
 
 /** requestRollback and previewRollback refuse bad input with the spec's codes and exact messages, writing nothing. */
 describe("requestRollback input errors", () => {
-  let t: TestServer;
+  const t = useTestServer();
   let jane: string;
   let staging: DeploymentView[];
   let globexStaging: DeploymentView[];
 
   beforeAll(async () => {
-    t = await startTestServer();
     jane = tokenOf(t, "jane");
     staging = await fullHistory(t, jane, "acme", "staging");
     globexStaging = await fullHistory(t, jane, "globex", "staging");
-  });
-  afterAll(async () => {
-    await t?.stop();
   });
 
   const full = (extra: Record<string, unknown> = {}) => ({ ...rollbackInput({ environment: "staging", targetSha: staging[5]!.revision, justification: "api-gateway returns 500s since the last promotion" }), ...extra });

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { expectError, expectOnlyTouched } from "../../helpers/assertions.js";
 import { tokenOf } from "../../helpers/demo.js";
 import { createTenant, importFiles } from "../../helpers/fixtures.js";
@@ -14,7 +14,7 @@ import {
   rollbackRequestCount,
   TEST_JUSTIFICATION,
 } from "../../helpers/operations.js";
-import { startTestServer, type TestServer } from "../../helpers/server.js";
+import { useTestServer } from "../../helpers/server.js";
 import { envYaml, plainService } from "../../helpers/yaml-fixtures.js";
 
 /**
@@ -27,16 +27,11 @@ const P = "demo";
 const SVC = "api-gateway";
 
 describe("SERVICE rollback", () => {
-  let t: TestServer;
+  const t = useTestServer();
   let jane: string;
 
   beforeAll(async () => {
-    t = await startTestServer();
     jane = tokenOf(t, "jane");
-  });
-
-  afterAll(async () => {
-    await t?.stop();
   });
 
   it("reverts every file of one service (values, bindings, variables, added and removed files) and nothing else", async () => {
@@ -176,21 +171,16 @@ describe("SERVICE rollback", () => {
 });
 
 describe("SERVICE rollback errors", () => {
-  let t: TestServer;
+  const t = useTestServer();
   let jane: string;
   let target: string;
   const where = { project: P, tenant: "svcerr", environment: "dev" };
 
   beforeAll(async () => {
-    t = await startTestServer();
     jane = tokenOf(t, "jane");
     await createTenant(t, P, where.tenant, ["dev"]);
     target = await importFiles(t, P, where.tenant, "dev", { ...envYaml(where.tenant, "dev"), ...plainService(SVC), ...plainService("web") });
     await deploy(t, jane, { ...where, service: SVC, set: { "image.tag": "v9.9.9" } });
-  });
-
-  afterAll(async () => {
-    await t?.stop();
   });
 
   it("unknown service: BAD_USER_INPUT naming it, for preview and request, and nothing is written", async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createClient, type Client } from "graphql-ws";
@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPORT_SYNC, SYNC_STATUS_CHANGED, type SyncEvent } from "../../helpers/operations.js";
 import { dropSchema, PG_URL, postgresAvailable, REDIS_URL, uniqueSchema } from "../../helpers/postgres.js";
 import { AGENT_MAIN, CLI_MAIN, gitEnv, run } from "../../helpers/processes.js";
-import { call, type Replica, startReplica } from "../../helpers/replica.js";
+import { call, type Replica, startDemoReplicas } from "../../helpers/replica.js";
 
 /**
  * The agent loop in scale-out mode: a rollback committed through replica B is served by replica A's
@@ -38,11 +38,8 @@ describe.skipIf(!available)("scale-out: the sync loop across replicas", () => {
   });
 
   beforeAll(async () => {
-    a = await startReplica("a", envFor("a", { SEED: "demo" }));
-    replicas.push(a);
-    b = await startReplica("b", envFor("b", { SEED: "demo" }));
-    replicas.push(b);
-    tokens = JSON.parse(readFileSync(path.join(root, "a", "demo-tokens.json"), "utf8")) as Record<string, string>;
+    ({ a, b, tokens } = await startDemoReplicas(envFor));
+    replicas.push(a, b);
     const cli = await run(process.execPath, [CLI_MAIN, "token", "create", "--agent", "--project", "demo"], {
       env: { ...process.env, ...envFor("cli"), LOG_LEVEL: "silent", REDIS_URL: "", GIT_REMOTE: "" },
     });

@@ -1,12 +1,12 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { createClient } from "graphql-ws";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dropSchema, PG_URL, postgresAvailable, REDIS_URL, uniqueSchema } from "../../helpers/postgres.js";
-import { call, type Replica, startReplica } from "../../helpers/replica.js";
+import { call, type Replica, startReplica, startDemoReplicas } from "../../helpers/replica.js";
 
 /**
  * Scale-out mode: replicas sharing PostgreSQL, Redis and a bare Git remote, each with its own
@@ -51,12 +51,8 @@ describe.skipIf(!available)("scale-out: replicas on PostgreSQL, Redis and a host
       .data!.rollbackRequest;
 
   beforeAll(async () => {
-    // A seeds the demo (pushing it to the remote); B starts on the same database and clones.
-    a = await startReplica("a", envFor("a", { SEED: "demo" }));
-    replicas.push(a);
-    b = await startReplica("b", envFor("b", { SEED: "demo" }));
-    replicas.push(b);
-    tokens = JSON.parse(readFileSync(path.join(root, "a", "demo-tokens.json"), "utf8")) as Record<string, string>;
+    ({ a, b, tokens } = await startDemoReplicas(envFor));
+    replicas.push(a, b);
   }, 240_000);
 
   afterAll(async () => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { expectNoInternals } from "../../helpers/assertions.js";
 import { tokenOf } from "../../helpers/demo.js";
 import { rawGraphql } from "../../helpers/http.js";
@@ -12,21 +12,17 @@ import {
   requestRollback,
   rollbackInput,
 } from "../../helpers/operations.js";
-import { startTestServer, type TestServer } from "../../helpers/server.js";
+import { useTestServer } from "../../helpers/server.js";
 
 /** Every error a client sees carries a code and status from the spec's table, never a stack trace or an internal path. */
 describe("no response carries a stack trace", () => {
-  let t: TestServer;
+  const t = useTestServer();
   let jane: string;
   let staging: DeploymentView[];
 
   beforeAll(async () => {
-    t = await startTestServer();
     jane = tokenOf(t, "jane");
     staging = await fullHistory(t, jane, "acme", "staging");
-  });
-  afterAll(async () => {
-    await t?.stop();
   });
 
   const full = (extra: Record<string, unknown> = {}) => ({ ...rollbackInput({ environment: "staging", targetSha: staging[5]!.revision, justification: "api-gateway returns 500s since the last promotion" }), ...extra });

@@ -1,23 +1,17 @@
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { tokenOf } from "../../helpers/demo.js";
 import { rawGraphql } from "../../helpers/http.js";
 import { DEPLOYMENT_RECORDED } from "../../helpers/operations.js";
 import { REPO_ROOT } from "../../helpers/processes.js";
-import { startTestServer, type TestServer } from "../../helpers/server.js";
+import { useTestServer } from "../../helpers/server.js";
 import { connected, subscribe } from "../../helpers/subscriptions.js";
 
 /** The server process answers health probes, serves GraphQL and graphql-ws on one port, and keeps the API contract. */
 describe("health probes", () => {
-  let t: TestServer;
-  beforeAll(async () => {
-    t = await startTestServer();
-  });
-  afterAll(async () => {
-    await t?.stop();
-  });
+  const t = useTestServer();
 
   it("answers GET /healthz with 200 while the process is up", async () => {
     const res = await fetch(`${t.url}/healthz`);

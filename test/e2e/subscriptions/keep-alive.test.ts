@@ -1,19 +1,13 @@
 import WebSocket from "ws";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { tokenOf } from "../../helpers/demo.js";
 import { ROLLBACK_REQUEST_UPDATED } from "../../helpers/operations.js";
-import { startTestServer, type TestServer } from "../../helpers/server.js";
+import { useTestServer } from "../../helpers/server.js";
 
 /** Long-lived subscriptions are kept alive with pings and closed properly (1001) when the server shuts down. */
 
 describe("long-lived subscriptions: keep-alive and shutdown", () => {
-  let t: TestServer;
-  beforeAll(async () => {
-    t = await startTestServer({ env: { WS_KEEPALIVE_SECONDS: "1" } });
-  });
-  afterAll(async () => {
-    await t?.stop();
-  });
+  const t = useTestServer({ env: { WS_KEEPALIVE_SECONDS: "1" } });
 
   it("the server pings idle subscribers and closes them with 1001 when it shuts down", async () => {
     const socket = new WebSocket(t.wsUrl, "graphql-transport-ws");

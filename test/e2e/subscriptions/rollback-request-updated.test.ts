@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { tokenOf } from "../../helpers/demo.js";
 import { lockBranch, unlockBranch } from "../../helpers/git.js";
 import {
@@ -11,7 +11,7 @@ import {
   type RollbackRequestView,
   setPolicy,
 } from "../../helpers/operations.js";
-import { startTestServer, type TestServer } from "../../helpers/server.js";
+import { useTestServer } from "../../helpers/server.js";
 import { collect, subscribe, type Subscription, warmUp } from "../../helpers/subscriptions.js";
 
 /**
@@ -23,15 +23,11 @@ import { collect, subscribe, type Subscription, warmUp } from "../../helpers/sub
 type Event = { rollbackRequestUpdated: RollbackRequestView };
 
 describe("rollbackRequestUpdated", () => {
-  let t: TestServer;
+  const t = useTestServer();
   let jane: string, bob: string, carol: string, alice: string, victor: string, mallory: string;
 
   beforeAll(async () => {
-    t = await startTestServer();
     [jane, bob, carol, alice, victor, mallory] = (["jane", "bob", "carol", "alice", "victor", "mallory"] as const).map((p) => tokenOf(t, p));
-  });
-  afterAll(async () => {
-    await t?.stop();
   });
 
   it("a dashboard filtered by tenant and environment sees PENDING, APPROVED, EXECUTING, COMPLETED in order, with the review", async () => {
