@@ -72,6 +72,22 @@ export enum BlastRadius {
   MINIMAL = "MINIMAL",
 }
 
+/** Who asked for a rollback: a person, or the server reacting to a Degraded report. */
+export enum RollbackTrigger {
+  MANUAL = "MANUAL",
+  AUTOMATIC = "AUTOMATIC",
+}
+
+/** How a deployment hold ended. */
+export enum HoldReleaseKind {
+  /** releaseDeploymentHold, with a justification. */
+  MANUAL = "MANUAL",
+  /** A deploy with overrideHolds wrote the held value back. */
+  DEPLOY_OVERRIDE = "DEPLOY_OVERRIDE",
+  /** A later rollback went to a revision holding that value. */
+  ROLLBACK = "ROLLBACK",
+}
+
 export enum TokenKind {
   USER = "USER",
   AGENT = "AGENT",
@@ -88,6 +104,8 @@ registerEnumType(ChangeKind, { name: "ChangeKind" });
 registerEnumType(SyncState, { name: "SyncState" });
 registerEnumType(AgentState, { name: "AgentState" });
 registerEnumType(BlastRadius, { name: "BlastRadius" });
+registerEnumType(RollbackTrigger, { name: "RollbackTrigger" });
+registerEnumType(HoldReleaseKind, { name: "HoldReleaseKind" });
 
 const ROLE_RANK: Record<Role, number> = { VIEWER: 0, DEPLOYER: 1, APPROVER: 2, ADMIN: 3 };
 

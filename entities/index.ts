@@ -1,8 +1,12 @@
 import { ApiToken } from "./api-token.js";
 import { ApprovalPolicy } from "./approval-policy.js";
 import { AuditChainHead, AuditEvent } from "./audit-event.js";
+import { AutoRollbackPolicy } from "./auto-rollback-policy.js";
+import { AutoRollbackTrigger } from "./auto-rollback-trigger.js";
 import { BreakGlassSession } from "./break-glass-session.js";
 import { Deployment, DeploymentCount } from "./deployment.js";
+import { DeploymentHold } from "./deployment-hold.js";
+import { FreezeWindow } from "./freeze-window.js";
 import { Membership } from "./membership.js";
 import { Organization } from "./organization.js";
 import { Project } from "./project.js";
@@ -16,9 +20,13 @@ export {
   ApprovalPolicy,
   AuditChainHead,
   AuditEvent,
+  AutoRollbackPolicy,
+  AutoRollbackTrigger,
   BreakGlassSession,
   Deployment,
   DeploymentCount,
+  DeploymentHold,
+  FreezeWindow,
   Membership,
   Organization,
   Project,
@@ -35,9 +43,13 @@ export const ALL_ENTITIES = [
   ApprovalPolicy,
   AuditChainHead,
   AuditEvent,
+  AutoRollbackPolicy,
+  AutoRollbackTrigger,
   BreakGlassSession,
   Deployment,
   DeploymentCount,
+  DeploymentHold,
+  FreezeWindow,
   Membership,
   Organization,
   Project,

@@ -11,6 +11,9 @@ export const ID_PREFIX = {
   RollbackRequest: "rbk-",
   BreakGlassSession: "bgs_",
   AuditEvent: "evt_",
+  DeploymentHold: "hold_",
+  AutoRollbackPolicy: "arp_",
+  FreezeWindow: "frz_",
 } as const;
 
 export type NodeTypeName = keyof typeof ID_PREFIX;

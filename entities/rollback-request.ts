@@ -1,6 +1,6 @@
 import { Field, ID, Int, ObjectType } from "type-graphql";
 import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, OneToMany, PrimaryColumn, UpdateDateColumn, type Relation } from "typeorm";
-import { ReviewDecision, RollbackMode, RollbackRequestState } from "./enums.js";
+import { ReviewDecision, RollbackMode, RollbackRequestState, RollbackTrigger } from "./enums.js";
 import { Node } from "./node.js";
 import { User } from "./user.js";
 
@@ -205,4 +205,13 @@ export class RollbackRequest extends Node {
   /** The server process that claimed the execution. */
   @Column({ type: "varchar", length: 64, nullable: true })
   executorId: string | null;
+
+  @Field(() => RollbackTrigger, { description: "AUTOMATIC when the server requested it because an agent reported the deployment Degraded." })
+  @Column({ type: "varchar", length: 10, default: RollbackTrigger.MANUAL })
+  trigger: RollbackTrigger;
+
+  /** The deployment whose Degraded report triggered an automatic rollback. */
+  @Index()
+  @Column({ type: "varchar", length: 40, nullable: true })
+  triggeredByDeploymentId: string | null;
 }

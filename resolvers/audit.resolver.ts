@@ -3,6 +3,7 @@ import type { Services } from "../src/app.js";
 import type { Actor } from "../src/services/actor.js";
 import { CurrentActor } from "./context.js";
 import { AuditEventConnection, toConnection } from "./types/connections.js";
+import { AuditChainVerification } from "./types/console-views.js";
 
 @Resolver()
 export class AuditResolver {
@@ -17,5 +18,12 @@ export class AuditResolver {
     @CurrentActor() actor: Actor,
   ): Promise<AuditEventConnection> {
     return toConnection(await this.services.audit.events(actor, project, { first, after, breakGlassOnly }));
+  }
+
+  @Query(() => AuditChainVerification, { description: "Walks the project's audit hash chain from its first event, as `cli audit verify` does." })
+  async auditChainVerification(@Arg("project") project: string, @CurrentActor() actor: Actor): Promise<AuditChainVerification> {
+    const access = await this.services.access.project(actor, project);
+    const result = await this.services.audit.verify(access.project.id);
+    return { intact: result.ok, checked: result.checked, firstBreak: result.firstBreak && { ...result.firstBreak, eventId: result.firstBreak.eventId || null } };
   }
 }

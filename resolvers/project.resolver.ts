@@ -7,12 +7,19 @@ import { Project } from "../entities/project.js";
 import { Tenant } from "../entities/tenant.js";
 import { TenantEnvironment } from "../entities/tenant-environment.js";
 import type { Services } from "../src/app.js";
+import { modeAvailability } from "../src/rollback/gates.js";
 import type { Actor } from "../src/services/actor.js";
 import { CurrentActor } from "./context.js";
+import { RollbackModeAvailability } from "./types/console-views.js";
 
 @Resolver(() => Project)
 export class ProjectResolver {
   constructor(private readonly services: Services) {}
+
+  @Query(() => [Project], { description: "Projects the caller has a role in, by slug." })
+  projects(@CurrentActor() actor: Actor): Promise<Project[]> {
+    return this.services.access.projectsOf(this.services.access.requireUser(actor));
+  }
 
   @Query(() => Project, { nullable: true })
   async project(@Arg("slug") slug: string, @CurrentActor() actor: Actor): Promise<Project | null> {
@@ -38,6 +45,11 @@ export class ProjectResolver {
   async activeBreakGlassSession(@Root() project: Project, @CurrentActor() actor: Actor): Promise<BreakGlassSession | null> {
     const user = this.services.access.requireUser(actor);
     return this.services.approvals.activeSession(project.id, user.id);
+  }
+
+  @FieldResolver(() => [RollbackModeAvailability], { description: "Every rollback mode with whether the organization's plan and feature flags allow it, and why not." })
+  async rollbackModes(@Root() project: Project): Promise<RollbackModeAvailability[]> {
+    return modeAvailability(await this.services.catalog.organization(project.organizationId));
   }
 
   @FieldResolver(() => Role, { description: "Role of the caller in this project." })

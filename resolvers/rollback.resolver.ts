@@ -1,10 +1,12 @@
-import { Arg, ID, Int, Mutation, Query, Resolver, Root, Subscription } from "type-graphql";
+import { Arg, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from "type-graphql";
+import { Deployment } from "../entities/deployment.js";
 import { ReviewDecision, RollbackRequestState } from "../entities/enums.js";
 import { RollbackRequest } from "../entities/rollback-request.js";
 import type { Services } from "../src/app.js";
 import type { Actor } from "../src/services/actor.js";
 import { CurrentActor, subscribeToProject } from "./context.js";
 import { RollbackPreview } from "./types/comparison.js";
+import { ReviewEligibility } from "./types/console-views.js";
 import { RollbackRequestConnection, toConnection } from "./types/connections.js";
 import { RollbackInput } from "./types/rollback-input.js";
 
@@ -33,6 +35,18 @@ export class RollbackResolver {
     @CurrentActor() actor: Actor,
   ): Promise<RollbackRequestConnection> {
     return toConnection(await this.services.rollbackQueries.list(actor, { project, tenant, environment, state, first, after }));
+  }
+
+  @FieldResolver(() => ReviewEligibility, { description: "Whether the caller may approve or reject this request now, and why not." })
+  viewerCanReview(@Root() request: RollbackRequest, @CurrentActor() actor: Actor): Promise<ReviewEligibility> {
+    return this.services.rollbacks.reviewEligibility(actor, request);
+  }
+
+  @FieldResolver(() => Deployment, { nullable: true, description: "The ROLLBACK deployment its execution recorded, once COMPLETED; its status follows the agent's reports." })
+  async deployment(@Root() request: RollbackRequest): Promise<Deployment | null> {
+    if (!request.commitSha) return null;
+    const te = await this.services.catalog.tenantEnvironmentById(request.tenantEnvironmentId);
+    return te ? this.services.deploymentQueries.findByRevision(te, request.commitSha) : null;
   }
 
   @Mutation(() => RollbackRequest, {

@@ -1,5 +1,6 @@
 import { Arg, Args, FieldResolver, Query, Resolver, Root } from "type-graphql";
 import { ApprovalPolicy } from "../entities/approval-policy.js";
+import { Deployment } from "../entities/deployment.js";
 import { Tenant } from "../entities/tenant.js";
 import { TenantEnvironment } from "../entities/tenant-environment.js";
 import type { Services } from "../src/app.js";
@@ -42,6 +43,11 @@ export class TenantEnvironmentResolver {
   @FieldResolver(() => DeploymentConnection)
   async history(@Root() te: TenantEnvironment, @Args() args: HistoryArgs): Promise<DeploymentConnection> {
     return toConnection(await this.services.deploymentQueries.historyOf(te, args));
+  }
+
+  @FieldResolver(() => Deployment, { nullable: true, description: "The newest deployment of this tenant-environment (its status shows whether the cluster runs it); null before the first." })
+  latestDeployment(@Root() te: TenantEnvironment): Promise<Deployment | null> {
+    return te.currentRevision ? this.services.deploymentQueries.findByRevision(te, te.currentRevision) : Promise.resolve(null);
   }
 
   @FieldResolver(() => ApprovalPolicy)

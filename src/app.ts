@@ -2,6 +2,10 @@ import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "pino";
 import { ApprovalService } from "./approvals/approval-service.js";
+import { AutoRollbackService } from "./automation/auto-rollback.js";
+import { FreezeService } from "./automation/freeze-windows.js";
+import { SafetyGuards } from "./automation/guards.js";
+import { HoldService } from "./automation/holds.js";
 import type { Config } from "./config.js";
 import { Database } from "./db/database.js";
 import type { GitStore } from "./git/git-store.js";
@@ -12,6 +16,7 @@ import { DeploymentQueries } from "./history/queries.js";
 import { DeploymentRecorder } from "./history/recorder.js";
 import { RevisionReader } from "./history/revisions.js";
 import { Reindexer } from "./history/reindex.js";
+import { traceDatabase, traceGitStore } from "./observability/instrument.js";
 import { RollbackExecutor } from "./rollback/executor.js";
 import { RollbackPreparer } from "./rollback/preparation.js";
 import { RollbackQueries } from "./rollback/queries.js";
@@ -52,6 +57,9 @@ export interface Services {
   reconciler: ExecutionReconciler;
   sync: SyncService;
   nodes: NodeFinder;
+  holds: HoldService;
+  freezes: FreezeService;
+  autoRollback: AutoRollbackService;
 }
 
 export interface App extends Services {
@@ -62,11 +70,13 @@ export interface App extends Services {
 
 export async function createApp(config: Config, logger: Logger): Promise<App> {
   await mkdir(config.dataDir, { recursive: true });
-  const db = await Database.open({
-    url: config.databaseUrl,
-    sqliteFile: path.join(config.dataDir, "rollback.sqlite"),
-    schema: config.pgSchema ?? undefined,
-  });
+  const db = traceDatabase(
+    await Database.open({
+      url: config.databaseUrl,
+      sqliteFile: path.join(config.dataDir, "rollback.sqlite"),
+      schema: config.pgSchema ?? undefined,
+    }),
+  );
   let redis: RedisBus | null = null;
   try {
     redis = config.redisUrl ? await createRedisBus(config.redisUrl, logger) : null;
@@ -76,25 +86,35 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   }
   const events = new Events(redis ? createEventBus(redis.eventTarget) : createEventBus());
   const remote = config.gitRemote ? new GitCliRemoteSync(config.gitRemote, logger) : undefined;
-  const git = new NodegitStore({ root: path.join(config.dataDir, "repos"), remote });
+  const git = traceGitStore(new NodegitStore({ root: path.join(config.dataDir, "repos"), remote }));
   const access = new AccessService(db);
   const audit = new AuditTrail(db, access);
   const auth = new AuthService(db, audit);
   const catalog = new Catalog(db);
+  const approvals = new ApprovalService(db, access, audit, config.breakGlassMaxMinutes);
+  // Safety automation: freeze windows and holds guard deploys and rollbacks; Degraded reports trigger rollbacks.
+  const holds = new HoldService(db, access, audit, logger.child({ component: "holds" }));
+  const freezes = new FreezeService(db, access, approvals, audit);
+  const guards = new SafetyGuards(freezes, holds);
   const deploymentRecorder = new DeploymentRecorder(db, audit, events);
   const deploymentQueries = new DeploymentQueries(db, access, catalog);
-  const deployments = new DeployService(db, git, access, catalog, deploymentRecorder);
+  const deployments = new DeployService(db, git, access, catalog, deploymentRecorder, guards);
   const revisions = new RevisionReader(git, access, catalog, deploymentQueries);
   const reindexer = new Reindexer(db, git, catalog, auth, deploymentRecorder);
-  const approvals = new ApprovalService(db, access, audit, config.breakGlassMaxMinutes);
   const rollbackLogger = logger.child({ component: "rollback" });
   const preparer = new RollbackPreparer(git, access, catalog, deploymentQueries);
   const rollbackQueries = new RollbackQueries(db, access, approvals, preparer);
-  const executor = new RollbackExecutor(db, git, catalog, deploymentQueries, deploymentRecorder, audit, events, rollbackQueries, { logger: rollbackLogger, pause: config.executionPause });
+  const executor = new RollbackExecutor(db, git, catalog, deploymentQueries, deploymentRecorder, audit, events, rollbackQueries, {
+    logger: rollbackLogger,
+    pause: config.executionPause,
+    guard: guards,
+  });
   const reconciler = new ExecutionReconciler(db, git, catalog, deploymentQueries, events, rollbackQueries, executor, rollbackLogger);
-  const rollbacks = new RollbackRequests(db, access, approvals, audit, events, preparer, rollbackQueries, executor);
-  const nodes = new NodeFinder(db, access, deploymentQueries, rollbackQueries, approvals);
+  const rollbacks = new RollbackRequests(db, access, approvals, audit, events, preparer, rollbackQueries, executor, guards);
   const sync = new SyncService(db, git, access, catalog, deploymentQueries, deploymentRecorder, audit, events, config.agentUnreachableAfterSeconds);
+  const autoRollback = new AutoRollbackService(db, access, rollbacks, audit, logger.child({ component: "auto-rollback" }));
+  sync.onReport((report) => autoRollback.onSyncReport(report));
+  const nodes = new NodeFinder(db, access, deploymentQueries, rollbackQueries, approvals, holds, autoRollback, freezes);
 
   const readinessChecks: App["readinessChecks"] = [];
   if (redis) readinessChecks.push({ name: "redis", probe: () => redis.ping() });
@@ -130,6 +150,9 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     reconciler,
     sync,
     nodes,
+    holds,
+    freezes,
+    autoRollback,
     async close() {
       await redis?.close();
       await db.close();

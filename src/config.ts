@@ -27,8 +27,16 @@ export interface Config {
   reconcileIntervalSeconds: number;
   /** PostgreSQL schema to use instead of public (tests give each run its own). */
   pgSchema: string | null;
+  /** Whether the schema answers introspection (the explorer's docs and completion need it); default off when NODE_ENV=production. */
+  introspection: boolean;
   /** Test hook: pause every rollback execution at this point, to kill a server mid-execution. */
   executionPause: { at: "before-commit" | "after-commit"; ms: number } | null;
+  /** Exact origins (scheme://host[:port]) whose pages may call /graphql; empty: same-origin only. */
+  corsOrigins: string[];
+  /** Bearer token /metrics requires; null: /metrics is open (protect it at the network level). */
+  metricsToken: string | null;
+  /** Where OTLP/HTTP traces go (from OTEL_EXPORTER_OTLP_ENDPOINT); null: tracing is off and the SDK is not loaded. */
+  otelTracesUrl: string | null;
 }
 
 export class ConfigError extends Error {
@@ -117,8 +125,59 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     keepAliveSeconds: readInt(env, "WS_KEEPALIVE_SECONDS", 12, 1, 3600),
     reconcileIntervalSeconds: readInt(env, "RECONCILE_INTERVAL_SECONDS", 30, 1, 3600),
     pgSchema: readSchema(env),
+    introspection: readBoolean(env, "INTROSPECTION", env.NODE_ENV?.trim() !== "production"),
     executionPause: readPause(env),
+    corsOrigins: readOrigins(env),
+    metricsToken: readToken(env, "METRICS_TOKEN"),
+    otelTracesUrl: readOtelTracesUrl(env),
   };
+}
+
+function readOrigins(env: Env): string[] {
+  const raw = env.CORS_ORIGINS?.trim();
+  if (!raw) return [];
+  return raw.split(",").map((entry) => {
+    const origin = entry.trim();
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      throw new ConfigError("CORS_ORIGINS", `each entry must be an exact origin such as https://console.example.com, got "${origin}"`);
+    }
+    if ((url.protocol !== "http:" && url.protocol !== "https:") || url.origin !== origin) {
+      throw new ConfigError("CORS_ORIGINS", `each entry must be an exact origin such as https://console.example.com (scheme, host, optional port; no path or trailing slash), got "${origin}"`);
+    }
+    return origin;
+  });
+}
+
+function readToken(env: Env, name: string): string | null {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return null;
+  if (raw.length < 16 || raw.length > 512 || /[^\x21-\x7e]/.test(raw)) throw new ConfigError(name, "must be 16 to 512 printable characters without spaces");
+  return raw;
+}
+
+/**
+ * The standard OpenTelemetry variables, read as the OTLP exporters do: OTEL_SDK_DISABLED=true
+ * or OTEL_TRACES_EXPORTER=none turn tracing off; OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is the full
+ * URL; OTEL_EXPORTER_OTLP_ENDPOINT is a base URL that traces go to at /v1/traces.
+ */
+function readOtelTracesUrl(env: Env): string | null {
+  if (env.OTEL_SDK_DISABLED?.trim().toLowerCase() === "true") return null;
+  if (env.OTEL_TRACES_EXPORTER?.trim().toLowerCase() === "none") return null;
+  const traces = readUrl(env, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", ["http:", "https:"]);
+  if (traces) return traces;
+  const base = readUrl(env, "OTEL_EXPORTER_OTLP_ENDPOINT", ["http:", "https:"]);
+  return base ? `${base.replace(/\/+$/, "")}/v1/traces` : null;
+}
+
+function readBoolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return fallback;
+  if (raw === "true" || raw === "1") return true;
+  if (raw === "false" || raw === "0") return false;
+  throw new ConfigError(name, `must be true or false, got "${env[name]}"`);
 }
 
 function readSchema(env: Env): string | null {

@@ -1,14 +1,46 @@
 import "reflect-metadata";
 process.env.TZ ??= "UTC";
+import { parseOptions, UsageError } from "./cli/args.js";
 import { createApp } from "./app.js";
 import { loadConfigOrExit } from "./config.js";
 import { createLogger } from "./logger.js";
+import { startTracing, type Tracing } from "./observability/tracing.js";
 import { seedDemoIfEmpty } from "./seed/demo.js";
 import { startServer, type RunningServer } from "./server.js";
+import { VERSION } from "./version.js";
+
+const USAGE = `rollback-server ${VERSION}: the GraphQL API, the graphql-ws endpoint, the Git endpoint, /metrics and the probes, on one port
+
+usage: rollback-server        (npm start builds first; npm run serve runs the build)
+
+Configured by environment variables (PORT, HOST, DATA_DIR, DATABASE_URL, CORS_ORIGINS,
+METRICS_TOKEN, OTEL_EXPORTER_OTLP_ENDPOINT, ...): see the README's Configuration section.
+`;
+
+/** The server takes no arguments besides --help and --version: everything else is configuration. */
+function handleArguments(argv: string[]): void {
+  try {
+    const values = parseOptions(argv, { help: { type: "boolean", short: "h" }, version: { type: "boolean", short: "V" } }, "rollback-server");
+    if (values.help) {
+      process.stdout.write(USAGE);
+      process.exit(0);
+    }
+    if (values.version) {
+      process.stdout.write(`rollback-server ${VERSION}\n`);
+      process.exit(0);
+    }
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`error: ${err.message} (the server is configured by environment variables; rollback-server --help)`);
+    process.exit(2);
+  }
+}
 
 async function main(): Promise<void> {
+  handleArguments(process.argv.slice(2));
   const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel);
+  let tracing: Tracing | null = null;
 
   // Signals are handled from the first moment: a SIGTERM during start-up (an orchestrator giving
   // up, or arriving just as the server starts listening) stops the server once it is up, drained
@@ -22,16 +54,19 @@ async function main(): Promise<void> {
       process.exit(1);
     }, (config.shutdownGraceSeconds + 5) * 1000);
     force.unref();
-    running.stop().then(
-      () => {
-        logger.info("stopped");
-        process.exit(0);
-      },
-      (err) => {
-        logger.error({ err }, "error while stopping");
-        process.exit(1);
-      },
-    );
+    running
+      .stop()
+      .then(() => tracing?.shutdown())
+      .then(
+        () => {
+          logger.info("stopped");
+          process.exit(0);
+        },
+        (err) => {
+          logger.error({ err }, "error while stopping");
+          process.exit(1);
+        },
+      );
   };
   const shutdown = (signal: string) => {
     if (stopSignal) {
@@ -45,6 +80,8 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
 
+  // Before the app: the Git and database wrappers are installed only when tracing is on.
+  tracing = await startTracing({ tracesUrl: config.otelTracesUrl, logger });
   let app;
   try {
     app = await createApp(config, logger);
@@ -56,9 +93,9 @@ async function main(): Promise<void> {
   if (config.seed === "demo") {
     const seeded = await seedDemoIfEmpty(app);
     if (seeded) {
-      console.log(`\nDemo data seeded. Tokens (also in ${seeded.tokensFile}):`);
-      for (const [email, token] of Object.entries(seeded.tokens)) console.log(`  ${email.padEnd(22)} ${token}`);
-      console.log("");
+      // For the person at the terminal, as plain text on stderr: stdout is the JSON log stream.
+      const lines = Object.entries(seeded.tokens).map(([email, token]) => `  ${email.padEnd(22)} ${token}`);
+      process.stderr.write(`\nDemo data seeded. Tokens (also in ${seeded.tokensFile}):\n${lines.join("\n")}\n\n`);
     }
   }
   server = await startServer(app);

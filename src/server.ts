@@ -1,17 +1,26 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { ApolloServer, HeaderMap, type ApolloServerPlugin, type BaseContext } from "@apollo/server";
+import { ApolloServer, HeaderMap } from "@apollo/server";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import type { GraphQLSchema } from "graphql";
-import { useServer } from "graphql-ws/use/ws";
-import type { Logger } from "pino";
 import { WebSocketServer } from "ws";
 import type { RequestContext } from "../resolvers/context.js";
 import type { App } from "./app.js";
 import { formatError } from "./errors.js";
+import { refuseCredentials } from "./http/auth-challenge.js";
 import { GitHttpBackend } from "./http/git-http.js";
+import { callerContext } from "./http/caller.js";
+import { serveGraphqlWs } from "./http/graphql-ws.js";
+import { sendJson } from "./http/handler.js";
+import { metricsEndpoint } from "./http/metrics-endpoint.js";
+import { httpPipeline } from "./http/pipeline.js";
+import { observabilityPlugin } from "./observability/graphql-plugin.js";
+import { traceServices } from "./observability/instrument.js";
+import { Metrics } from "./observability/metrics.js";
+import { actorLabel, currentRequest } from "./observability/request-context.js";
+import { EXPLORER_PATH, StaticFiles } from "./http/static-files.js";
 import { buildAppSchema } from "./schema/build-schema.js";
-import { sharedSubscribe } from "./schema/shared-subscriptions.js";
 import { AuthService } from "./services/auth.js";
 import { Maintenance } from "./maintenance.js";
 
@@ -28,41 +37,22 @@ const MAX_BODY_BYTES = 1024 * 1024;
 /** Apollo Server on /graphql, graphql-ws on the same path and port, health probes and the Git endpoint. */
 export async function startServer(app: App): Promise<RunningServer> {
   const { config, logger } = app;
-  const schema = await buildAppSchema(app);
+  const schema = await buildAppSchema(traceServices(app));
   const httpServer = http.createServer();
   const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql" });
   const log = (err: unknown) => logger.error({ err }, "unexpected error in a resolver");
-
-  const wsCleanup = useServer<Record<string, unknown>, { actorContext?: RequestContext }>(
-    {
-      schema,
-      // Authenticated once, at connection time: connectionParams.authorization = "Bearer <token>".
-      onConnect: async (ctx) => {
-        const header = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
-        const context = await contextFor(app, typeof header === "string" ? header : undefined);
-        if (!context.actor) {
-          ctx.extra.socket.close(4401, "Unauthorized: send connectionParams.authorization = \"Bearer <token>\"");
-          return false;
-        }
-        ctx.extra.actorContext = context;
-        return true;
-      },
-      context: (ctx) => ctx.extra.actorContext!,
-      // Subscribers of one caller with the same operation share each event's execution.
-      subscribe: sharedSubscribe((context) => callerKey((context as RequestContext).actor)),
-      onNext: (_ctx, _id, _payload, _args, result) => {
-        if (!("errors" in result) || !result.errors) return result;
-        return { ...result, errors: result.errors.map((e) => formatError(e.toJSON?.() ?? e, e, log)) };
-      },
-      onError: (_ctx, _id, _payload, errors) => errors.map((e) => formatError(e.toJSON?.() ?? e, e, log)),
-    },
-    wsServer,
-    config.keepAliveSeconds * 1000,
-  );
+  const git = new GitHttpBackend({ git: app.git, auth: app.auth, access: app.access, catalog: app.catalog, logger, maxProcesses: config.gitHttpMaxProcesses });
+  const metrics = new Metrics({ db: app.db, gitHttpSlots: () => git.slotUsage(), websocketConnections: () => wsServer.clients.size });
+  const wsCleanup = serveGraphqlWs(app, schema, wsServer, metrics);
 
   const apollo = new ApolloServer<RequestContext>({
     schema,
     includeStacktraceInErrorResponses: false,
+    // A request carrying a bearer token cannot be a simple cross-site request (browsers preflight
+    // it), so it needs no CSRF header: urql's and graphql-request's GET queries pass. Cookie-less
+    // simple requests without one of these headers are still refused.
+    csrfPrevention: { requestHeaders: ["authorization", "apollo-require-preflight", "x-apollo-operation-name"] },
+    introspection: config.introspection,
     formatError: (formatted, original) => formatError(formatted, original, log),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceSeconds * 1000 }),
@@ -75,14 +65,18 @@ export async function startServer(app: App): Promise<RunningServer> {
           };
         },
       },
-      requestLogger(logger),
+      observabilityPlugin(metrics),
+      // Apollo's landing page loads Sandbox from a CDN; browsers go to the bundled explorer instead.
+      ApolloServerPluginLandingPageDisabled(),
     ],
   });
   await apollo.start();
 
-  const git = new GitHttpBackend({ git: app.git, auth: app.auth, access: app.access, catalog: app.catalog, logger, maxProcesses: config.gitHttpMaxProcesses });
+  const web = new StaticFiles();
+  const serveMetrics = metricsEndpoint(metrics, config.metricsToken);
+  const handle = httpPipeline({ logger, metrics, corsOrigins: config.corsOrigins }, (req, res) => route(app, apollo, { git, metrics: serveMetrics, web }, req, res));
   httpServer.on("request", (req, res) => {
-    route(app, apollo, git, req, res).catch((err) => {
+    handle(req, res).catch((err) => {
       logger.error({ err }, "request failed");
       if (!res.headersSent) sendJson(res, 500, { error: "internal server error" });
       else res.end();
@@ -116,20 +110,32 @@ export async function startServer(app: App): Promise<RunningServer> {
   };
 }
 
-async function contextFor(app: App, authorization: string | undefined): Promise<RequestContext> {
-  const token = AuthService.parseAuthorization(authorization);
-  if (authorization && !token) return { actor: null, authError: "malformed Authorization header: use \"Bearer <token>\"", services: app };
-  if (!token) return { actor: null, authError: null, services: app };
-  const actor = await app.auth.authenticate(token);
-  return { actor, authError: actor ? null : "invalid, expired or revoked token", services: app };
+interface Routes {
+  git: GitHttpBackend;
+  metrics: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
+  web: StaticFiles;
 }
 
-async function route(app: App, apollo: ApolloServer<RequestContext>, git: GitHttpBackend, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function route(app: App, apollo: ApolloServer<RequestContext>, routes: Routes, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? "/", "http://localhost");
   if (url.pathname === "/healthz") return sendJson(res, 200, { status: "ok" });
   if (url.pathname === "/readyz") return readiness(app, res);
-  if (url.pathname.startsWith("/git/")) return git.handle(req, res, url);
-  if (url.pathname !== "/graphql") return sendJson(res, 404, { error: "not found: the API is at /graphql" });
+  if (url.pathname === "/metrics") return routes.metrics(req, res);
+  if (url.pathname.startsWith("/git/")) return routes.git.handle(req, res, url);
+  if (url.pathname === "/graphql" && StaticFiles.wantsExplorer(req, url)) return void res.writeHead(302, { location: EXPLORER_PATH }).end();
+  if (url.pathname !== "/graphql") {
+    if (await routes.web.handle(req, res, url)) return;
+    return sendJson(res, 404, { error: "not found: the API is at /graphql" });
+  }
+
+  // Credentials that are sent but refused fail the whole request, before anything runs.
+  const context = await callerContext(app, req.headers.authorization);
+  const request = currentRequest();
+  if (request) request.actor = actorLabel(context.actor);
+  if (context.authError) {
+    if (request) request.errors = ["UNAUTHENTICATED"];
+    return refuseCredentials(req, res, context.authError, AuthService.parseAuthorization(req.headers.authorization) === null);
+  }
 
   let body: unknown = undefined;
   if (req.method === "POST") {
@@ -149,14 +155,17 @@ async function route(app: App, apollo: ApolloServer<RequestContext>, git: GitHtt
   }
   const result = await apollo.executeHTTPGraphQLRequest({
     httpGraphQLRequest: { method: req.method ?? "GET", headers, search: url.search, body },
-    context: () => contextFor(app, req.headers.authorization),
+    context: async () => context,
   });
   for (const [key, value] of result.headers) res.setHeader(key, value);
   res.statusCode = result.status ?? 200;
   if (result.body.kind === "complete") {
     res.end(result.body.string);
   } else {
-    for await (const chunk of result.body.asyncIterator) res.write(chunk);
+    for await (const chunk of result.body.asyncIterator) {
+      res.write(chunk);
+      (res as { flush?: () => void }).flush?.(); // each part now, not when the compressor's buffer fills
+    }
     res.end();
   }
 }
@@ -194,31 +203,3 @@ function readBody(req: IncomingMessage): Promise<Buffer | null> {
   });
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  res.statusCode = status;
-  res.setHeader("content-type", "application/json; charset=utf-8");
-  res.end(JSON.stringify(body));
-}
-
-/** One structured log line per GraphQL operation. */
-function requestLogger(logger: Logger): ApolloServerPlugin<BaseContext> {
-  return {
-    async requestDidStart({ request }) {
-      const started = process.hrtime.bigint();
-      return {
-        async willSendResponse({ errors, operationName }) {
-          const ms = Number(process.hrtime.bigint() - started) / 1e6;
-          const codes = (errors ?? []).map((e) => (e.extensions?.code as string | undefined) ?? "INTERNAL_SERVER_ERROR");
-          logger.info({ operation: operationName ?? request.operationName ?? null, ms: Math.round(ms * 10) / 10, errors: codes.length ? codes : undefined }, "graphql");
-        },
-      };
-    },
-  };
-}
-
-/** Who a subscription's results may depend on: resolvers see the user (or agent) behind a token. */
-function callerKey(actor: RequestContext["actor"]): string {
-  if (!actor) return "anonymous";
-  if (actor.kind === "agent") return `agent:${actor.tokenId}`;
-  return `${actor.kind}:${actor.user?.id ?? ""}`;
-}

@@ -27,4 +27,14 @@ export class DeployInput {
 
   @Field(() => String, { nullable: true })
   summary?: string | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    defaultValue: false,
+    description: "Deploy even though it re-introduces held values; requires holdOverrideJustification. Recorded in the audit trail.",
+  })
+  overrideHolds?: boolean | null;
+
+  @Field(() => String, { nullable: true })
+  holdOverrideJustification?: string | null;
 }

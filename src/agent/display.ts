@@ -8,6 +8,8 @@ export interface EnvironmentLine {
   revision: string | null;
   at: Date;
   drift: DriftItem[];
+  /** The failing workload that made it Degraded (--degraded-service), e.g. "Deployment api-gateway (…:v2.1.0)". */
+  degraded?: string | null;
   error: string | null;
 }
 
@@ -26,7 +28,8 @@ export function formatLine(line: EnvironmentLine, nameWidth: number): string {
   ];
   let text = cols.join("  ");
   if (line.error) text += `  ${line.error}`;
-  else if (line.drift.length > 0) {
+  else if (line.degraded) text += `  degraded: ${line.degraded}`;
+  if (!line.error && line.drift.length > 0) {
     const first = line.drift[0]!;
     const what = `${first.kind} ${first.name}${first.field ? ` ${first.field}` : ""} ${show(first.desired)} → ${show(first.actual)}`;
     text += `  drift: ${line.drift.length} (${what}${line.drift.length > 1 ? ", ..." : ""})`;

@@ -2,11 +2,12 @@ import path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { StatusBoard, type EnvironmentLine } from "./display.js";
 import { AgentError } from "./errors.js";
-import { computeDrift, desiredState, discoverEnvironments, simulateDrift } from "./manifests.js";
+import { computeDrift, desiredState, discoverEnvironments, failingWorkload, simulateDrift } from "./manifests.js";
 import { parseOptions, UsageError, USAGE, type AgentOptions } from "./options.js";
 import { pullRepository } from "./repo.js";
 import { ServerClient } from "./server.js";
 import { loadState, saveState } from "./state.js";
+import { VERSION } from "../version.js";
 
 /**
  * The cluster agent simulator. Each round it does what Argo CD and its cluster would:
@@ -16,7 +17,8 @@ import { loadState, saveState } from "./state.js";
  *     from what Git says);
  *  3. with --drift, change the live state afterwards (as `kubectl scale` would);
  *  4. compare desired (Git) with live and report each tenant-environment with reportSyncStatus:
- *     SYNCED, or OUT_OF_SYNC with the drift items; health Healthy, or Degraded with --degraded.
+ *     SYNCED, or OUT_OF_SYNC with the drift items; health Healthy, or Degraded with --degraded (or
+ *     with --degraded-service, where that service runs, optionally only on --degraded-tag).
  */
 
 interface RoundResult {
@@ -49,13 +51,15 @@ async function syncRound(opts: AgentOptions, client: ServerClient, signal?: Abor
   for (const te of environments) {
     const name = `${te.tenant}/${te.environment}`;
     const drift = computeDrift(desired.get(name)!, state.environments[name]!.resources);
-    const health = opts.degraded ? "Degraded" : "Healthy";
+    const failing = opts.degradedService ? failingWorkload(state.environments[name]!.resources, opts.degradedService, opts.degradedTag) : null;
+    const health = opts.degraded || failing ? "Degraded" : "Healthy";
+    const degraded = failing ? `Deployment ${failing.name} (${failing.image})` : null;
     try {
       const status = await client.report(
         { project: opts.project, tenant: te.tenant, environment: te.environment, revision: head, state: drift.length > 0 ? "OUT_OF_SYNC" : "SYNCED", health, drift },
         signal,
       );
-      lines.push({ name, state: status.state, health: status.health, revision: status.revision, at: new Date(), drift, error: null });
+      lines.push({ name, state: status.state, health: status.health, revision: status.revision, at: new Date(), drift, degraded, error: null });
     } catch (err) {
       if (!(err instanceof AgentError)) throw err;
       if (err.fatal) throw err;
@@ -72,13 +76,17 @@ async function main(argv: string[]): Promise<number> {
     opts = parseOptions(argv);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`error: ${err.message} (npm run agent -- --help for usage)\n`);
+      process.stderr.write(`error: ${err.message} (rollback-agent --help)\n`);
       return 2;
     }
     throw err;
   }
   if (opts.help) {
     process.stdout.write(USAGE);
+    return 0;
+  }
+  if (opts.version) {
+    process.stdout.write(`rollback-agent ${VERSION}\n`);
     return 0;
   }
 

@@ -91,6 +91,22 @@ export function simulateDrift(desired: Resources, live: Resources): void {
   spec.replicas = replicas + 1;
 }
 
+/**
+ * The simulated failing workload: the Deployment of `service` in the applied state, when it runs
+ * image tag `tag` (any tag when null), as a bad release crash-looping would. Null when healthy.
+ */
+export function failingWorkload(live: Resources, service: string, tag: string | null): { name: string; image: string } | null {
+  for (const key of Object.keys(live).sort()) {
+    const r = live[key]!;
+    if (r.kind !== "Deployment" || r.name !== service) continue;
+    const template = isRecord(r.manifest.spec) && isRecord(r.manifest.spec.template) ? r.manifest.spec.template : {};
+    const containers = isRecord(template.spec) && Array.isArray(template.spec.containers) ? template.spec.containers : [];
+    const image = containers.map((c) => (isRecord(c) && typeof c.image === "string" ? c.image : "")).find(Boolean) ?? "";
+    if (tag === null || image.endsWith(`:${tag}`)) return { name: r.name, image };
+  }
+  return null;
+}
+
 /** Differences between desired (Git) and live (the applied state), one item per field, missing or extra object. */
 export function computeDrift(desired: Resources, live: Resources): DriftItem[] {
   const items: DriftItem[] = [];

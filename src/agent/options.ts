@@ -1,12 +1,15 @@
 import path from "node:path";
-import { parseArgs } from "node:util";
+import { parseOptions as parseCommandLine, UsageError } from "../cli/args.js";
 import { isSlug } from "../git/layout.js";
+
+export { UsageError };
 
 export const USAGE = `cluster agent simulator: pulls the hosted repository like Argo CD, "applies" the rendered
 manifests into a local state file and reports sync status, health and drift to the rollback server.
 
-  npm run agent -- --server URL --token T --project P [--tenant T] [--environment E]
-                   [--interval S] [--drift] [--degraded] [--state-dir DIR]
+  rollback-agent --server URL --token T --project P [--tenant T] [--environment E]     (npm run agent -- …)
+                   [--interval S] [--drift] [--degraded] [--degraded-service SVC [--degraded-tag TAG]]
+                   [--state-dir DIR]
 
   --server URL       the rollback server, e.g. http://127.0.0.1:4000 (env AGENT_SERVER)
   --token T          an agent token of the project: npm run cli -- token create --agent --project P
@@ -18,10 +21,14 @@ manifests into a local state file and reports sync status, health and drift to t
   --drift            after applying, change the live state (one Deployment gets one more replica)
                      and report OUT_OF_SYNC with the drift items
   --degraded         report health "Degraded" instead of "Healthy"
+  --degraded-service SVC
+                     report "Degraded" only for tenant-environments where service SVC runs (one bad
+                     service makes its application Degraded), "Healthy" elsewhere
+  --degraded-tag TAG with --degraded-service: only while SVC runs image tag TAG (a bad release
+                     crash-looping): after a rollback to another tag it reports "Healthy" again
   --state-dir DIR    where the clone and the applied state live (default ./agent-state/<project>)
+  --version          print the version
 `;
-
-export class UsageError extends Error {}
 
 export interface AgentOptions {
   /** Base URL of the server, without a trailing slash or /graphql. */
@@ -34,36 +41,37 @@ export interface AgentOptions {
   interval: number | null;
   drift: boolean;
   degraded: boolean;
+  /** Only this service's workload is failing (and only while it runs `degradedTag`, when set). */
+  degradedService: string | null;
+  degradedTag: string | null;
   stateDir: string;
   help: boolean;
+  version: boolean;
 }
 
 
 export function parseOptions(argv: string[], env: Record<string, string | undefined> = process.env, cwd = process.cwd()): AgentOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      allowPositionals: false,
-      strict: true,
-      options: {
-        server: { type: "string" },
-        token: { type: "string" },
-        project: { type: "string" },
-        tenant: { type: "string" },
-        environment: { type: "string" },
-        interval: { type: "string" },
-        drift: { type: "boolean", default: false },
-        degraded: { type: "boolean", default: false },
-        "state-dir": { type: "string" },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  if (values.help) {
-    return { server: "", token: "", project: "", tenant: null, environment: null, interval: null, drift: false, degraded: false, stateDir: "", help: true };
+  const values = parseCommandLine(
+    argv,
+    {
+      server: { type: "string" },
+      token: { type: "string" },
+      project: { type: "string" },
+      tenant: { type: "string" },
+      environment: { type: "string" },
+      interval: { type: "string" },
+      drift: { type: "boolean", default: false },
+      degraded: { type: "boolean", default: false },
+      "degraded-service": { type: "string" },
+      "degraded-tag": { type: "string" },
+      "state-dir": { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+      version: { type: "boolean", short: "V", default: false },
+    },
+    "rollback-agent",
+  );
+  if (values.help || values.version) {
+    return { server: "", token: "", project: "", tenant: null, environment: null, interval: null, drift: false, degraded: false, degradedService: null, degradedTag: null, stateDir: "", help: values.help ?? false, version: !values.help };
   }
 
   const serverRaw = (values.server ?? env.AGENT_SERVER ?? "").trim();
@@ -96,6 +104,13 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
     if (!Number.isFinite(interval) || interval <= 0 || interval > 86_400) throw new UsageError(`--interval must be a number of seconds above 0, got "${values.interval}"`);
   }
 
+  const degradedService = values["degraded-service"]?.trim() || null;
+  if (degradedService && !isSlug(degradedService)) throw new UsageError(`--degraded-service is not a service name: "${degradedService}"`);
+  if (degradedService && values.degraded) throw new UsageError("--degraded and --degraded-service exclude each other: --degraded makes every tenant-environment Degraded");
+  const degradedTag = values["degraded-tag"]?.trim() || null;
+  if (degradedTag && !degradedService) throw new UsageError("--degraded-tag needs --degraded-service (the service whose image tag fails)");
+  if (degradedTag && !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(degradedTag)) throw new UsageError(`--degraded-tag is not an image tag: "${degradedTag}"`);
+
   return {
     server: base,
     token,
@@ -105,7 +120,10 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
     interval,
     drift: values.drift ?? false,
     degraded: values.degraded ?? false,
+    degradedService,
+    degradedTag,
     stateDir: path.resolve(cwd, values["state-dir"] ?? path.join("agent-state", project)),
     help: false,
+    version: false,
   };
 }

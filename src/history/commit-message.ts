@@ -14,6 +14,8 @@ export interface DeployMessage {
   source: DeploymentSource.RELEASE | DeploymentSource.PROMOTION;
   author: string;
   fromEnvironment?: string | null;
+  /** Further `Key: Value` trailers, e.g. Hold-Override. */
+  trailers?: string[];
 }
 
 export interface RollbackMessage {
@@ -27,6 +29,8 @@ export interface RollbackMessage {
   author: string;
   approval: string;
   requestId: string;
+  /** Set for rollbacks the server requested itself: `Trigger: automatic`. */
+  automatic?: boolean;
 }
 
 /** Trailer values are one line; newlines in free text fold into spaces. */
@@ -42,6 +46,7 @@ export function deployMessage(m: DeployMessage): string {
     `Source: ${m.source.toLowerCase()}`,
     ...(m.fromEnvironment ? [`Promoted-From: ${m.fromEnvironment}`] : []),
     `Author: ${m.author}`,
+    ...(m.trailers ?? []).map(oneLine),
   ];
   return `${oneLine(m.summary)}\n\n${trailers.join("\n")}\n`;
 }
@@ -55,6 +60,7 @@ export function rollbackMessage(m: RollbackMessage): string {
     `Justification: ${oneLine(m.justification)}`,
     `Author: ${m.author}`,
     `Approval: ${m.approval}`,
+    ...(m.automatic ? ["Trigger: automatic"] : []),
     `Rollback Request ID: ${m.requestId}`,
   ];
   return `${rollbackSubject(m.tenant, m.environment, m.targetSha)}\n\n${lines.join("\n")}\n`;

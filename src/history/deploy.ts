@@ -16,6 +16,7 @@ import { setYamlFields } from "../yaml/patch.js";
 import { FieldSelectorError, parseFieldSelector } from "../yaml/selectors.js";
 import { lookup, parseYamlRecord } from "../yaml/values.js";
 import { deployMessage } from "./commit-message.js";
+import { NO_DEPLOY_GUARD, type DeployGuard } from "./deploy-guard.js";
 import type { DeploymentRecorder } from "./recorder.js";
 
 export interface DeployInput {
@@ -27,6 +28,9 @@ export interface DeployInput {
   set?: Record<string, unknown> | null;
   fromEnvironment?: string | null;
   summary?: string | null;
+  /** Deploy even though it writes back values held after a rollback (needs holdOverrideJustification). */
+  overrideHolds?: boolean | null;
+  holdOverrideJustification?: string | null;
 }
 
 const SOURCE_FILES = ["values.yaml", "bindings.yaml", "variables.yaml"] as const;
@@ -43,6 +47,7 @@ export class DeployService {
     private readonly access: AccessService,
     private readonly catalog: Catalog,
     private readonly recorder: DeploymentRecorder,
+    private readonly guard: DeployGuard = NO_DEPLOY_GUARD,
   ) {}
 
   async deploy(actor: Actor, input: DeployInput): Promise<Deployment> {
@@ -76,6 +81,19 @@ export class DeployService {
           source === DeploymentSource.PROMOTION
             ? await this.promotionWrites(repo, project, te, head, input)
             : await this.releaseWrites(repo, te, head, input);
+        // Freeze windows and holds may refuse it, or add trailers and records of an override.
+        const admission = await this.guard.admitDeploy({
+          actor,
+          project,
+          te,
+          repo,
+          head,
+          service: input.service,
+          source,
+          writes,
+          overrideHolds: input.overrideHolds ?? false,
+          holdOverrideJustification: input.holdOverrideJustification ?? null,
+        });
         const message = deployMessage({
           summary: input.summary?.trim() || summary,
           tenant: te.tenantSlug,
@@ -84,6 +102,7 @@ export class DeployService {
           source,
           author: author.email,
           fromEnvironment: input.fromEnvironment,
+          trailers: admission.trailers,
         });
         try {
           const commit = await repo.commit({
@@ -94,14 +113,19 @@ export class DeployService {
             date: options.date,
             guardPaths: [owned.dir, owned.rendered],
           });
-          return await this.recorder.recordCommit(repo, actor, {
-            te,
-            revision: commit.sha,
-            author,
-            source,
-            summary: message.split("\n")[0]!,
-            status: options.status,
-          });
+          return await this.recorder.recordCommit(
+            repo,
+            actor,
+            {
+              te,
+              revision: commit.sha,
+              author,
+              source,
+              summary: message.split("\n")[0]!,
+              status: options.status,
+            },
+            admission.record,
+          );
         } catch (err) {
           if (err instanceof NothingToCommitError) throw badInput(`the deployment changes nothing: ${input.service} already has these values`);
           // Someone changed this service meanwhile: compute the change again on their commit.

@@ -1,13 +1,18 @@
 import type { Deployment } from "../../entities/deployment.js";
 import { DeploymentStatus, RollbackMode } from "../../entities/enums.js";
 import { ownedBy, renderedFile, serviceDir } from "../git/layout.js";
-import { parseFieldSelector } from "../yaml/selectors.js";
+import { parseFieldSelector, type FieldSelector } from "../yaml/selectors.js";
 
 /** What a rollback restored: everything (FULL), one service, or some of its fields. */
 export interface RollbackScope {
   mode: RollbackMode;
   service: string | null;
   selectedFields: string[];
+}
+
+/** Whether a field (file name and dotted path inside a service) is one of the selected fields or inside one of them. */
+export function selectionCovers(selected: FieldSelector[], file: string, path: string): boolean {
+  return selected.some((s) => s.fileName === file && (path === s.segments.join(".") || path.startsWith(`${s.segments.join(".")}.`)));
 }
 
 /**
@@ -26,13 +31,11 @@ export function rolledBackBy(newer: Deployment[], scope: RollbackScope): Deploym
   }
   const selected = scope.selectedFields.map((f) => parseFieldSelector(f));
   const files = new Set(selected.map((s) => `${serviceDir(svc)}/${s.fileName}`));
-  const covers = (file: string, path: string) =>
-    selected.some((s) => s.fileName === file && (path === s.segments.join(".") || path.startsWith(`${s.segments.join(".")}.`)));
   return candidates.filter(
     (d) =>
       d.files.length > 0 &&
       d.files.every((f) => files.has(f) || f === rendered) &&
       d.changes.length > 0 &&
-      d.changes.every((c) => c.service === svc && covers(c.file, c.path)),
+      d.changes.every((c) => c.service === svc && selectionCovers(selected, c.file, c.path)),
   );
 }

@@ -60,6 +60,11 @@ export class GitHttpBackend {
     this.backends = new Semaphore(options.maxProcesses);
   }
 
+  /** git http-backend slots in use, requests waiting for one, and the limit: read by the metrics. */
+  slotUsage(): { inUse: number; queued: number; capacity: number } {
+    return { ...this.backends.usage(), capacity: this.options.maxProcesses };
+  }
+
   async handle(req: IncomingMessage, res: ServerResponse, _url: URL): Promise<void> {
     // Work on the raw request target, not the URL the router normalized: `..` and `%2e%2e`
     // segments are already resolved there, and we want to refuse them, not interpret them.

@@ -113,8 +113,13 @@ export class Semaphore {
   private available: number;
   private readonly waiting: (() => void)[] = [];
 
-  constructor(size: number) {
+  constructor(private readonly size: number) {
     this.available = size;
+  }
+
+  /** Holders now and callers waiting for a turn. */
+  usage(): { inUse: number; queued: number } {
+    return { inUse: this.size - this.available, queued: this.waiting.length };
   }
 
   async run<T>(fn: () => Promise<T>): Promise<T> {

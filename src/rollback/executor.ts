@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { EntityManager } from "typeorm";
 import type { Logger } from "pino";
 import type { Deployment } from "../../entities/deployment.js";
-import { DeploymentSource, DeploymentStatus, ReviewDecision, RollbackMode, RollbackRequestState } from "../../entities/enums.js";
+import { DeploymentSource, DeploymentStatus, ReviewDecision, RollbackMode, RollbackRequestState, RollbackTrigger } from "../../entities/enums.js";
 import { RollbackRequest } from "../../entities/rollback-request.js";
 import type { TenantEnvironment } from "../../entities/tenant-environment.js";
 import type { Database } from "../db/database.js";
@@ -18,6 +18,7 @@ import type { Actor } from "../services/actor.js";
 import type { AuditTrail } from "../services/audit.js";
 import type { Catalog } from "../services/catalog.js";
 import type { Events } from "../services/events.js";
+import { NO_ROLLBACK_GUARD, type RollbackGuard } from "./guard.js";
 import { findConflicts, parseFieldSelection, planRollback, type RollbackPlan } from "./planner.js";
 import type { RollbackQueries } from "./queries.js";
 
@@ -29,6 +30,8 @@ export interface ExecutorOptions {
   /** Identifies this server process in `executorId`. */
   executorId?: string;
   pause?: { at: ExecutionPausePoint; ms: number } | null;
+  /** Freeze windows and holds (safety automation). */
+  guard?: RollbackGuard;
 }
 
 const MAX_EXECUTION_ATTEMPTS = 5;
@@ -40,6 +43,7 @@ const MAX_EXECUTION_ATTEMPTS = 5;
  */
 export class RollbackExecutor {
   readonly executorId: string;
+  private readonly guard: RollbackGuard;
 
   constructor(
     private readonly db: Database,
@@ -53,6 +57,7 @@ export class RollbackExecutor {
     private readonly options: ExecutorOptions,
   ) {
     this.executorId = options.executorId ?? `srv-${process.pid}-${randomBytes(4).toString("hex")}`;
+    this.guard = options.guard ?? NO_ROLLBACK_GUARD;
   }
 
   /**
@@ -87,6 +92,7 @@ export class RollbackExecutor {
           .execute();
         if (!res.affected) return false;
         if (trigger === "retry") {
+          await this.guard.admitRollback(tx, actor, initial);
           // Like every other event of a break-glass request, its retry is flagged too.
           await this.audit.append(tx, {
             projectId: initial.projectId,
@@ -126,11 +132,11 @@ export class RollbackExecutor {
       } catch (err) {
         if (committed) {
           // Git has the commit but recording it failed: leave it EXECUTING for reconciliation.
-          this.options.logger.error({ err, requestId: id, commit: committed }, "rollback committed but not recorded; reconciliation will finish it");
+          this.options.logger.error({ err, rollbackRequestId: id, commit: committed }, "rollback committed but not recorded; reconciliation will finish it");
           throw new AppError("EXECUTION_FAILED", `rollback committed as ${committed} but recording it failed; it will be reconciled`, { requestId: id });
         }
         const failure = toFailure(err);
-        if (!(err instanceof AppError)) this.options.logger.error({ err, requestId: id }, "rollback execution failed");
+        if (!(err instanceof AppError)) this.options.logger.error({ err, rollbackRequestId: id }, "rollback execution failed");
         await this.fail(id, actor, failure.code, failure.message);
         if (trigger === "review" && failure.code === "EXECUTION_FAILED") {
           throw new AppError("EXECUTION_FAILED", Messages.executionFailedAfterApproval, { requestId: id, reason: failure.message });
@@ -176,6 +182,7 @@ export class RollbackExecutor {
         author: request.requestedBy.email,
         approval: approvalLine(request),
         requestId: request.id,
+        automatic: request.trigger === RollbackTrigger.AUTOMATIC,
       });
       await this.pause("before-commit");
       let sha: string;
@@ -215,6 +222,7 @@ export class RollbackExecutor {
     actor: Actor | null,
     known?: { parent: string | null; files: FileChangeSet[] },
   ): Promise<void> {
+    const placeHolds = await this.guard.prepareCompletion({ repo, request, te, target, sha });
     await this.recorder.recordCommit(
       repo,
       actor,
@@ -236,6 +244,7 @@ export class RollbackExecutor {
             ...(request.breakGlassSessionId ? { breakGlassSessionId: request.breakGlassSessionId } : {}),
           },
         });
+        await placeHolds(tx, actor);
       },
     );
   }
@@ -274,6 +283,9 @@ export class RollbackExecutor {
 }
 
 function approvalLine(request: RollbackRequest): string {
+  if (request.trigger === RollbackTrigger.AUTOMATIC && request.breakGlass && !request.breakGlassSessionId && request.approvals < request.requiredApprovals) {
+    return `Bypassed by the auto-rollback policy of ${request.environment}`;
+  }
   if (request.breakGlassSessionId && request.requiredApprovals > 0 && request.approvals < request.requiredApprovals) {
     return `Bypassed by break-glass session ${request.breakGlassSessionId}`;
   }

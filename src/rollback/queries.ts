@@ -7,6 +7,7 @@ import { notFound } from "../errors.js";
 import { createdKey, keysetPage, type Page } from "../services/paging.js";
 import type { AccessService } from "../services/access.js";
 import type { Actor } from "../services/actor.js";
+import { BLAST_RADIUS } from "./gates.js";
 import { planPrepared, type RollbackInputData, type RollbackPreparer } from "./preparation.js";
 
 export interface PreviewResult extends ChangeSummary {
@@ -30,11 +31,6 @@ export interface RequestFilter {
   after?: string | null;
 }
 
-const BLAST_RADIUS: Record<RollbackMode, BlastRadius> = {
-  [RollbackMode.FULL]: BlastRadius.HIGH,
-  [RollbackMode.SERVICE]: BlastRadius.MEDIUM,
-  [RollbackMode.FIELD]: BlastRadius.MINIMAL,
-};
 
 /** A request with who asked, its reviews and its notes, in the order they came. */
 export const REQUEST_RELATIONS = { requestedBy: true, reviews: { reviewer: true }, notes: { author: true } } as const;

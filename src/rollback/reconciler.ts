@@ -46,11 +46,11 @@ export class ExecutionReconciler {
           if (sha && te && target) {
             const info = await repo.commitInfo(sha);
             await this.executor.recordExecution(repo, request, te, target, sha, info.message, null);
-            this.logger.warn({ requestId: request.id, commit: sha }, "reconciled an interrupted execution: the commit exists, request COMPLETED");
+            this.logger.warn({ rollbackRequestId: request.id, commit: sha }, "reconciled an interrupted execution: the commit exists, request COMPLETED");
             completed.push(request.id);
           } else {
             await this.executor.fail(request.id, null, "EXECUTION_FAILED", "execution was interrupted before its commit was written; retry it");
-            this.logger.warn({ requestId: request.id }, "reconciled an interrupted execution: no commit, request FAILED");
+            this.logger.warn({ rollbackRequestId: request.id }, "reconciled an interrupted execution: no commit, request FAILED");
             failed.push(request.id);
           }
           this.events.rollbackRequestUpdated(await this.queries.load(request.id));

@@ -1,19 +1,23 @@
 import type { EntityManager } from "typeorm";
-import { ReviewDecision, Role, RollbackMode, RollbackRequestState, roleAtLeast } from "../../entities/enums.js";
+import { ReviewDecision, Role, RollbackMode, RollbackRequestState, RollbackTrigger, roleAtLeast } from "../../entities/enums.js";
 import { Review, RollbackNote, RollbackRequest } from "../../entities/rollback-request.js";
 import type { ApprovalService } from "../approvals/approval-service.js";
 import type { Database } from "../db/database.js";
-import { badInput, conflict, forbidden, Messages, notFound } from "../errors.js";
+import { badInput, forbidden, notFound } from "../errors.js";
 import { tenantDir } from "../git/layout.js";
 import { newId } from "../../entities/ids.js";
 import { sha256 } from "../lib/ids.js";
-import type { AccessService } from "../services/access.js";
+import { roleRefusal, type AccessService } from "../services/access.js";
 import type { Actor } from "../services/actor.js";
 import { canonicalJson, type AuditTrail } from "../services/audit.js";
 import type { Events } from "../services/events.js";
 import type { RollbackExecutor } from "./executor.js";
+import { NO_ROLLBACK_GUARD, type RequestOrigin, type RollbackGuard } from "./guard.js";
 import { planPrepared, type RollbackInputData, type RollbackPreparer } from "./preparation.js";
 import type { RollbackQueries } from "./queries.js";
+import { reviewRefusal } from "./review-rules.js";
+
+const MANUAL: RequestOrigin = { trigger: RollbackTrigger.MANUAL, triggeredByDeploymentId: null, bypassApproval: false };
 
 /**
  * The request state machine: requestRollback (with idempotency keys), reviews up to the quorum,
@@ -22,7 +26,7 @@ import type { RollbackQueries } from "./queries.js";
  *
  *   PENDING --review(REJECT)--> REJECTED
  *   PENDING --quorum of APPROVE--> APPROVED --executor--> EXECUTING --> COMPLETED | FAILED
- *   (no approval needed, or a break-glass session) --> APPROVED at once
+ *   (no approval needed, a break-glass session, or an auto-rollback policy that bypasses it) --> APPROVED at once
  *   FAILED --retry--> EXECUTING
  */
 export class RollbackRequests {
@@ -35,9 +39,11 @@ export class RollbackRequests {
     private readonly preparer: RollbackPreparer,
     private readonly queries: RollbackQueries,
     private readonly executor: RollbackExecutor,
+    /** Freeze windows and holds (safety automation). */
+    private readonly guard: RollbackGuard = NO_ROLLBACK_GUARD,
   ) {}
 
-  async request(actor: Actor, input: RollbackInputData, idempotencyKey?: string | null): Promise<RollbackRequest> {
+  async request(actor: Actor, input: RollbackInputData, idempotencyKey?: string | null, origin: RequestOrigin = MANUAL): Promise<RollbackRequest> {
     const user = this.access.requireUser(actor);
     const key = idempotencyKey?.trim() || null;
     if (key !== null && key.length > 200) throw badInput("idempotencyKey must be at most 200 characters");
@@ -58,7 +64,8 @@ export class RollbackRequests {
     const { project, organization } = prepared.access;
     const decision = await this.approvals.decide(organization, project, prepared.te.environment, user);
     const session = decision.breakGlassSession;
-    const bypass = decision.approvalRequired && session !== null;
+    const policyBypass = decision.approvalRequired && session === null && origin.bypassApproval;
+    const bypass = decision.approvalRequired && (session !== null || policyBypass);
     const state = decision.approvalRequired && !bypass ? RollbackRequestState.PENDING : RollbackRequestState.APPROVED;
 
     let request: RollbackRequest;
@@ -82,7 +89,7 @@ export class RollbackRequests {
           requestedById: user.id,
           approvals: 0,
           requiredApprovals: decision.requiredApprovals,
-          breakGlass: session !== null,
+          breakGlass: session !== null || policyBypass,
           breakGlassSessionId: session?.id ?? null,
           commitSha: null,
           commitMessage: null,
@@ -93,6 +100,8 @@ export class RollbackRequests {
           executionAttempts: 0,
           executionStartedAt: null,
           executorId: null,
+          trigger: origin.trigger,
+          triggeredByDeploymentId: origin.triggeredByDeploymentId,
         });
         await tx.insert(RollbackRequest, row);
         await this.audit.append(tx, {
@@ -113,9 +122,19 @@ export class RollbackRequests {
             approvalRequired: decision.approvalRequired,
             requiredApprovals: decision.requiredApprovals,
             ...(session ? { breakGlassSessionId: session.id } : {}),
+            ...(origin.trigger === RollbackTrigger.AUTOMATIC ? { trigger: origin.trigger, triggeredByDeploymentId: origin.triggeredByDeploymentId } : {}),
           },
         });
-        if (bypass) {
+        if (policyBypass) {
+          await this.audit.append(tx, {
+            projectId: project.id,
+            actor,
+            action: "autorollback.approval_bypassed",
+            subjectId: row.id,
+            breakGlass: true,
+            details: { bypassed: "approval", by: "auto-rollback policy", environment: row.environment, requiredApprovals: decision.requiredApprovals },
+          });
+        } else if (bypass) {
           await this.audit.append(tx, {
             projectId: project.id,
             actor,
@@ -125,6 +144,8 @@ export class RollbackRequests {
             details: { breakGlassSessionId: session!.id, bypassed: "approval", requiredApprovals: decision.requiredApprovals },
           });
         }
+        // A freeze window may refuse it (rolling all of this back) or let it through, on the record.
+        await this.guard.admitRollback(tx, actor, row);
         return row;
       });
     } catch (err) {
@@ -157,9 +178,9 @@ export class RollbackRequests {
     const policy = await this.approvals.policy(access.project.id, found.environment);
     const outcome = await this.db.transaction(async (tx) => {
       const request = await this.lockRequest(tx, id);
-      if (request.state !== RollbackRequestState.PENDING) throw badInput(Messages.notPendingApproval, { state: request.state });
-      if (request.requestedById === user.id && !policy.allowSelfApproval) throw forbidden(Messages.selfReview);
-      if (await tx.findOneBy(Review, { requestId: id, reviewerId: user.id })) throw conflict(Messages.alreadyReviewed);
+      const alreadyReviewed = (await tx.findOneBy(Review, { requestId: id, reviewerId: user.id })) !== null;
+      const refusal = reviewRefusal(request, user.id, policy.allowSelfApproval, alreadyReviewed);
+      if (refusal) throw refusal;
       await tx.insert(Review, {
         id: newId("Review"),
         requestId: id,
@@ -172,6 +193,8 @@ export class RollbackRequests {
       let state: RollbackRequestState = RollbackRequestState.PENDING;
       if (decision === ReviewDecision.REJECT) state = RollbackRequestState.REJECTED;
       else if (approvals >= request.requiredApprovals) state = RollbackRequestState.APPROVED;
+      // The approval that executes it passes the same freeze check as a new request.
+      if (state === RollbackRequestState.APPROVED) await this.guard.admitRollback(tx, actor, request);
       await tx.update(RollbackRequest, { id }, { state, approvals, updatedAt: new Date() });
       await this.audit.append(tx, {
         projectId: request.projectId,
@@ -205,6 +228,16 @@ export class RollbackRequests {
     // Quorum reached: execute now, in this call.
     if (outcome === RollbackRequestState.APPROVED) return this.executor.execute(id, actor, "review");
     return updated;
+  }
+
+  /** Whether the caller may review the request now, and if not the error reviewing it would give. */
+  async reviewEligibility(actor: Actor, request: RollbackRequest): Promise<{ allowed: boolean; reason: string | null }> {
+    const user = this.access.requireUser(actor);
+    const access = await this.access.project(actor, request.projectSlug);
+    const policy = await this.approvals.policy(access.project.id, request.environment);
+    const alreadyReviewed = request.reviews.some((r) => r.reviewerId === user.id);
+    const reason = roleRefusal(access, Role.APPROVER) ?? reviewRefusal(request, user.id, policy.allowSelfApproval, alreadyReviewed)?.message ?? null;
+    return { allowed: reason === null, reason };
   }
 
   async retry(actor: Actor, id: string): Promise<RollbackRequest> {

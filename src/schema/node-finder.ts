@@ -7,6 +7,9 @@ import { Tenant } from "../../entities/tenant.js";
 import { TenantEnvironment } from "../../entities/tenant-environment.js";
 import { User } from "../../entities/user.js";
 import type { ApprovalService } from "../approvals/approval-service.js";
+import type { AutoRollbackService } from "../automation/auto-rollback.js";
+import type { FreezeService } from "../automation/freeze-windows.js";
+import type { HoldService } from "../automation/holds.js";
 import type { Database } from "../db/database.js";
 import type { DeploymentQueries } from "../history/queries.js";
 import type { RollbackQueries } from "../rollback/queries.js";
@@ -21,6 +24,9 @@ export class NodeFinder {
     private readonly deployments: DeploymentQueries,
     private readonly rollbacks: RollbackQueries,
     private readonly approvals: ApprovalService,
+    private readonly holds: HoldService,
+    private readonly autoRollback: AutoRollbackService,
+    private readonly freezes: FreezeService,
   ) {}
 
   /** The object when the caller may see it; null otherwise, the same answer as for an id that does not exist. */
@@ -69,6 +75,12 @@ export class NodeFinder {
         const event = await m.findOne(AuditEvent, { where: { id }, relations: { actor: true } });
         return event && (await visibleProject(event.projectId)) ? event : null;
       }
+      case "DeploymentHold":
+        return this.holds.find(actor, id);
+      case "AutoRollbackPolicy":
+        return this.autoRollback.find(actor, id);
+      case "FreezeWindow":
+        return this.freezes.find(actor, id);
       default:
         return null;
     }

@@ -23,6 +23,12 @@ const ACTION_BY_ROLE: Record<Role, string> = {
   ADMIN: "administer",
 };
 
+/** Why the caller's role is too low for `minimum` in the project (the FORBIDDEN message), or null. */
+export function roleRefusal(access: ProjectAccess, minimum: Role): string | null {
+  if (roleAtLeast(access.role, minimum)) return null;
+  return `role ${access.role} cannot ${ACTION_BY_ROLE[minimum]} in project "${access.project.slug}": ${minimum} or higher is required`;
+}
+
 /**
  * Decides who may see and do what in a project. A project the caller has no role in does not
  * exist for them: NOT_FOUND, never FORBIDDEN, so other organizations' projects do not leak.
@@ -40,9 +46,8 @@ export class AccessService {
   async project(actor: Actor | null, slug: string, minimum: Role = Role.VIEWER): Promise<ProjectAccess> {
     const access = await this.findProject(actor, slug);
     if (!access) throw notFound(`project "${slug}" not found`);
-    if (!roleAtLeast(access.role, minimum)) {
-      throw forbidden(`role ${access.role} cannot ${ACTION_BY_ROLE[minimum]} in project "${slug}": ${minimum} or higher is required`);
-    }
+    const refusal = roleRefusal(access, minimum);
+    if (refusal) throw forbidden(refusal);
     return access;
   }
 

@@ -82,7 +82,7 @@ export class AuditTrail {
     const details = {
       ...(input.details ?? {}),
       ...(actor?.kind === "agent" ? { agentTokenId: actor.tokenId } : {}),
-      ...(actor?.kind === "system" ? { via: "operator" } : {}),
+      ...(actor?.kind === "system" ? { via: actor.via ?? "operator" } : {}),
     };
     const event = tx.create(AuditEvent, {
       id: newId("AuditEvent"),

@@ -9,6 +9,7 @@ import type { Database } from "../db/database.js";
 import { badInput, notFound } from "../errors.js";
 import { newId } from "../../entities/ids.js";
 import { sha256 } from "../lib/ids.js";
+import { ensureSystemUser, isSystemIdentity, refuseSystemIdentity } from "./system-identity.js";
 import type { Actor } from "./actor.js";
 import type { AuditTrail } from "./audit.js";
 
@@ -51,6 +52,8 @@ export class AuthService {
   /** Creates the user, or returns the existing one with that email. */
   async ensureUser(email: string, name?: string | null, organizationId?: string | null, tx?: EntityManager): Promise<User> {
     const normalized = email.trim().toLowerCase();
+    // The server's own identities author commits too, so a reindex must find them.
+    if (isSystemIdentity(normalized)) return tx ? ensureSystemUser(tx, normalized) : this.db.transaction((m) => ensureSystemUser(m, normalized));
     if (!EMAIL.test(normalized)) throw badInput(`invalid email "${email}"`);
     const run = async (m: EntityManager) => {
       const existing = await m.findOneBy(User, { email: normalized });
@@ -67,6 +70,7 @@ export class AuthService {
   }
 
   async grant(user: User, project: Project, role: Role, tx?: EntityManager): Promise<Membership> {
+    refuseSystemIdentity(user.email);
     const run = async (m: EntityManager) => {
       const existing = await m.findOneBy(Membership, { userId: user.id, projectId: project.id });
       if (existing) {
@@ -95,6 +99,7 @@ export class AuthService {
       let userId: string | null = null;
       if (options.kind === TokenKind.USER) {
         if (!options.email) throw badInput("--email is required for a user token");
+        refuseSystemIdentity(options.email);
         const user = await this.ensureUser(options.email, null, project.organizationId, tx);
         if (options.role) await this.grant(user, project, options.role, tx);
         else if (!(await tx.findOneBy(Membership, { userId: user.id, projectId: project.id }))) {

@@ -35,6 +35,21 @@ export interface SyncStatusView {
   environment: string;
 }
 
+/** A report as recorded, for what reacts to reports (automatic rollback). */
+export interface AcceptedSyncReport {
+  project: Project;
+  te: TenantEnvironment;
+  /** The newest deployment of the tenant-environment that the reported revision contains. */
+  deployment: Deployment | null;
+  revision: string;
+  state: SyncState;
+  health: string | null;
+  /** Health says the workload is failing (Degraded, Unhealthy, Failed, Error), whatever the sync state. */
+  degraded: boolean;
+}
+
+export type SyncReportListener = (report: AcceptedSyncReport) => Promise<void>;
+
 const HEALTHY = new Set(["healthy", "ok"]);
 const DEGRADED = new Set(["degraded", "unhealthy", "failed", "error"]);
 /** How far back a report's revision is matched to a deployment of the tenant-environment. */
@@ -60,6 +75,8 @@ const MAX_DRIFT_ITEMS = 1000;
  * Deployments newer than the reported one stay PENDING until a report contains them.
  */
 export class SyncService {
+  private readonly listeners: SyncReportListener[] = [];
+
   constructor(
     private readonly db: Database,
     private readonly git: GitStore,
@@ -71,6 +88,11 @@ export class SyncService {
     private readonly events: Events,
     private readonly unreachableAfterSeconds: number,
   ) {}
+
+  /** Runs `listener` after every accepted report; listeners handle their own failures (a report is never refused for them). */
+  onReport(listener: SyncReportListener): void {
+    this.listeners.push(listener);
+  }
 
   status(te: TenantEnvironment, now = new Date()): SyncStatusView {
     let agent = AgentState.NEVER_SEEN;
@@ -158,6 +180,8 @@ export class SyncService {
     }
     const view = this.status(updated);
     this.events.syncStatusChanged(this.snapshot(project.id, view));
+    const degraded = health !== null && DEGRADED.has(health.toLowerCase());
+    for (const listener of this.listeners) await listener({ project, te: updated, deployment, revision, state: input.state, health, degraded });
     return view;
   }
 

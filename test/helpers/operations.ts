@@ -297,6 +297,11 @@ export async function recentDeployments(t: TestServer, token: string, tenant: st
   return (await historyPage(t, token, tenant, environment, { first, project })).edges.map((e) => e.node);
 }
 
+/** The revisions of the newest `first` deployments of a tenant-environment, newest first. */
+export async function historyRevisions(t: TestServer, token: string, project: string, tenant: string, environment: string, first = 50): Promise<string[]> {
+  return (await recentDeployments(t, token, tenant, environment, first, project)).map((d) => d.revision);
+}
+
 export async function currentRevision(t: TestServer, tenant: string, environment: string, project = "demo"): Promise<string> {
   const data = await t.ok<{ tenantEnvironment: { currentRevision: string } }>(
     tokenOf(t, "alice"),
@@ -318,6 +323,9 @@ export interface DeployVars {
   /** PROMOTION: the environment to copy the service from. */
   fromEnvironment?: string;
   summary?: string;
+  /** Deploy over a hold (DEPLOYER or above), with the justification the audit trail records. */
+  overrideHolds?: boolean;
+  holdOverrideJustification?: string;
 }
 
 /** A RELEASE (set) or PROMOTION (fromEnvironment) that must succeed. */

@@ -84,7 +84,7 @@ describe("break-glass", () => {
     await t.ok(jane, `mutation($id: ID!) { addRollbackNote(id: $id, text: "rolled back under break-glass, RCA follows") { id } }`, { id: done.id });
 
     const events = await auditOf(t, done.id);
-    expect(events.map((e) => e.action)).toEqual(["rollback.requested", "breakglass.used", "rollback.executed", "rollback.note_added"]);
+    expect(events.map((e) => e.action)).toEqual(["rollback.requested", "breakglass.used", "rollback.executed", "hold.created", "rollback.note_added"]);
     for (const e of events) {
       expect(e, e.action).toMatchObject({ breakGlass: true, actor: { email: "jane@example.com" } });
     }
@@ -107,7 +107,7 @@ describe("break-glass", () => {
     const bySession = flagged.nodes.filter((e) => e.subjectId === session.id).map((e) => e.action);
     expect(bySession.sort()).toEqual(["breakglass.closed", "breakglass.opened"]);
     const ofRequest = flagged.nodes.filter((e) => e.subjectId === done.id).map((e) => e.action);
-    expect(ofRequest.sort()).toEqual(["breakglass.used", "rollback.executed", "rollback.note_added", "rollback.requested"]);
+    expect(ofRequest.sort()).toEqual(["breakglass.used", "hold.created", "rollback.executed", "rollback.note_added", "rollback.requested"]);
     const opened = flagged.nodes.find((e) => e.subjectId === session.id && e.action === "breakglass.opened")!;
     expect(opened).toMatchObject({ actor: { email: "jane@example.com" }, details: expect.objectContaining({ justification: "INC-4711: checkout down, no approver reachable", grantedMinutes: 30 }) });
 
@@ -245,7 +245,7 @@ describe("break-glass", () => {
     expect(done).toMatchObject({ state: "COMPLETED", breakGlass: true });
     expect(done.commitMessage).toContain(`Approval: Bypassed by break-glass session ${session.id}`);
     const events = await auditOf(t, id);
-    expect(events.map((e) => e.action)).toEqual(["rollback.requested", "breakglass.used", "rollback.failed", "rollback.retried", "rollback.executed"]);
+    expect(events.map((e) => e.action)).toEqual(["rollback.requested", "breakglass.used", "rollback.failed", "rollback.retried", "rollback.executed", "hold.created"]);
     for (const e of events) expect(e.breakGlass, e.action).toBe(true);
   });
 

@@ -218,6 +218,7 @@ describe("rollback request state machine", () => {
       "rollback.failed",
       "rollback.retried",
       "rollback.executed",
+      "hold.created",
     ]);
   });
 

@@ -93,6 +93,7 @@ describe("audit trail", () => {
       ["rollback.failed", "bob@example.com", failing.id, false],
       ["rollback.retried", "jane@example.com", failing.id, false],
       ["rollback.executed", "jane@example.com", failing.id, false],
+      ["hold.created", "jane@example.com", failing.id, false],
       ["deployment.created", "jane@example.com", expect.any(String), false],
       ["rollback.requested", "jane@example.com", rejected.id, false],
       ["rollback.reviewed", "carol@example.com", rejected.id, false],
@@ -102,6 +103,7 @@ describe("audit trail", () => {
       ["rollback.requested", "jane@example.com", emergency.id, true],
       ["breakglass.used", "jane@example.com", emergency.id, true],
       ["rollback.executed", "jane@example.com", emergency.id, true],
+      ["hold.created", "jane@example.com", emergency.id, true],
       ["breakglass.closed", "jane@example.com", session.id, true],
     ]);
 

@@ -240,8 +240,8 @@ describe("preview equals the commit after approval (the demo's acme/production i
       const where = { project: P, tenant: "acme", environment: "production" };
       const history = await recentDeployments(t, jane, "acme", "production", 5, P);
       if (mode === "FIELD") {
-        // The SERVICE case rolled the bad tag back already: deploy it again.
-        await deploy(t, jane, { ...where, service: SVC, set: { "image.tag": "v2.1.0" } });
+        // The SERVICE case rolled the bad tag back already (and holds it): deploy it again, overriding the hold.
+        await deploy(t, jane, { ...where, service: SVC, set: { "image.tag": "v2.1.0" }, overrideHolds: true, holdOverrideJustification: "replaying the incident" });
       }
       const current = (await recentDeployments(t, jane, "acme", "production", 2, P))[0]!;
       expect(current.changes.some((c) => c.service === SVC && c.path === "image.tag" && c.after === "v2.1.0")).toBe(true);
