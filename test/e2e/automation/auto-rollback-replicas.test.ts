@@ -1,12 +1,12 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPORT_SYNC } from "../../helpers/operations.js";
-import { AGENT_MAIN, CLI_MAIN, gitEnv, run } from "../../helpers/processes.js";
+import { AGENT_MAIN, gitEnv, run } from "../../helpers/processes.js";
 import { dropSchema, PG_URL, postgresAvailable, REDIS_URL, uniqueSchema } from "../../helpers/postgres.js";
-import { call, startReplica, type Replica } from "../../helpers/replica.js";
+import { agentTokenByCli, call, type Replica, startDemoReplicas } from "../../helpers/replica.js";
 import { AUTOMATIC_FIELDS, POLICY_FIELDS, type AutomaticRequest } from "../../helpers/automation.js";
 
 /**
@@ -41,16 +41,9 @@ describe.skipIf(!available)("automatic rollback across replicas", () => {
   };
 
   beforeAll(async () => {
-    a = await startReplica("a", envFor("a"));
-    replicas.push(a);
-    b = await startReplica("b", envFor("b"));
-    replicas.push(b);
-    tokens = JSON.parse(readFileSync(path.join(root, "a", "demo-tokens.json"), "utf8"));
-    const cli = await run(process.execPath, [CLI_MAIN, "token", "create", "--agent", "--project", "demo"], {
-      env: { ...process.env, ...envFor("cli"), LOG_LEVEL: "silent", REDIS_URL: "", GIT_REMOTE: "" },
-    });
-    expect(cli.code, cli.stderr).toBe(0);
-    agent = cli.stdout.trim();
+    ({ a, b, tokens } = await startDemoReplicas(envFor));
+    replicas.push(a, b);
+    agent = await agentTokenByCli(envFor("cli"));
   }, 300_000);
 
   afterAll(async () => {

@@ -6,8 +6,8 @@ import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPORT_SYNC, SYNC_STATUS_CHANGED, type SyncEvent } from "../../helpers/operations.js";
 import { dropSchema, PG_URL, postgresAvailable, REDIS_URL, uniqueSchema } from "../../helpers/postgres.js";
-import { AGENT_MAIN, CLI_MAIN, gitEnv, run } from "../../helpers/processes.js";
-import { call, type Replica, startDemoReplicas } from "../../helpers/replica.js";
+import { AGENT_MAIN, gitEnv, run } from "../../helpers/processes.js";
+import { agentTokenByCli, call, type Replica, startDemoReplicas } from "../../helpers/replica.js";
 
 /**
  * The agent loop in scale-out mode: a rollback committed through replica B is served by replica A's
@@ -17,8 +17,8 @@ import { call, type Replica, startDemoReplicas } from "../../helpers/replica.js"
 const available = await postgresAvailable();
 
 describe.skipIf(!available)("scale-out: the sync loop across replicas", () => {
-  const schema = uniqueSchema("i5");
-  const root = mkdtempSync(path.join(tmpdir(), "rbs-i5-scale-"));
+  const schema = uniqueSchema("sync");
+  const root = mkdtempSync(path.join(tmpdir(), "rbs-sync-scale-"));
   const replicas: Replica[] = [];
   const clients: Client[] = [];
   let a: Replica;
@@ -40,11 +40,7 @@ describe.skipIf(!available)("scale-out: the sync loop across replicas", () => {
   beforeAll(async () => {
     ({ a, b, tokens } = await startDemoReplicas(envFor));
     replicas.push(a, b);
-    const cli = await run(process.execPath, [CLI_MAIN, "token", "create", "--agent", "--project", "demo"], {
-      env: { ...process.env, ...envFor("cli"), LOG_LEVEL: "silent", REDIS_URL: "", GIT_REMOTE: "" },
-    });
-    expect(cli.code, cli.stderr).toBe(0);
-    agent = cli.stdout.trim();
+    agent = await agentTokenByCli(envFor("cli"));
   }, 300_000);
 
   afterAll(async () => {
