@@ -8,13 +8,21 @@ export default defineConfig({
   // files, and two copies of graphql cannot share a schema. Point both at the same file.
   resolve: { alias: [{ find: /^graphql$/, replacement: "graphql/index.js" }] },
   test: {
-    include: ["test/**/*.test.ts"],
-    globalSetup: ["test/global-setup.ts"],
     env: { TZ: "UTC" },
-    testTimeout: 60_000,
-    hookTimeout: 120_000,
     pool: "forks",
     fileParallelism: true,
     reporters: ["default"],
+    projects: [
+      {
+        extends: true,
+        // Pure functions and in-memory pieces: no server, no demo seed, seconds for the whole tier.
+        test: { name: "unit", include: ["test/unit/**/*.test.ts"], testTimeout: 10_000 },
+      },
+      {
+        extends: true,
+        // Real servers, repositories and databases; every server starts from a copy of one demo seed.
+        test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], globalSetup: ["test/global-setup.ts"], testTimeout: 60_000, hookTimeout: 120_000 },
+      },
+    ],
   },
 });

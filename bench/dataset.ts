@@ -1,13 +1,12 @@
 import { createHash } from "node:crypto";
-import path from "node:path";
 import { Deployment } from "../entities/deployment.js";
 import { ChangeKind, DeploymentSource, DeploymentStatus, Plan, Role, TokenKind } from "../entities/enums.js";
 import type { Project } from "../entities/project.js";
 import { TenantEnvironment } from "../entities/tenant-environment.js";
 import type { User } from "../entities/user.js";
-import { reposDir, type App } from "../src/app.js";
-import { tenantDir } from "../src/services/catalog.js";
-import { stableId } from "../src/lib/ids.js";
+import type { App } from "../src/app.js";
+import { renderedFile, serviceDir, tenantDir } from "../src/git/layout.js";
+import { stableId } from "../entities/ids.js";
 import type { Actor } from "../src/services/actor.js";
 import type { BenchOptions } from "./options.js";
 import { bindingsYaml, valuesYaml } from "../src/seed/demo.js";
@@ -92,9 +91,9 @@ function tenantFiles(tenant: string, env: string, services: string[]): Map<strin
   const files = new Map<string, string>();
   files.set("env.yaml", envYaml(tenant, env));
   services.forEach((svc, i) => {
-    files.set(`services/${svc}/values.yaml`, valuesYaml("bench", svc, "v1.0.0", env === "production" ? 3 : env === "staging" ? 2 : 1, 8000 + i));
-    files.set(`services/${svc}/bindings.yaml`, bindingsYaml(svc));
-    files.set(`services/${svc}/variables.yaml`, VARIABLES_YAML);
+    files.set(`${serviceDir(svc)}/values.yaml`, valuesYaml("bench", svc, "v1.0.0", env === "production" ? 3 : env === "staging" ? 2 : 1, 8000 + i));
+    files.set(`${serviceDir(svc)}/bindings.yaml`, bindingsYaml(svc));
+    files.set(`${serviceDir(svc)}/variables.yaml`, VARIABLES_YAML);
   });
   return files;
 }
@@ -236,7 +235,7 @@ export async function generate(app: App, options: BenchOptions, log: (line: stri
 
   return {
     dataDir: app.config.dataDir,
-    repoPath: path.join(reposDir(app.config), `${PROJECT}.git`),
+    repoPath: app.git.repositoryPath(PROJECT),
     token,
     fanout,
     ...fixtures,
@@ -291,7 +290,7 @@ async function insertSyntheticHistory(app: App, te: TenantEnvironment, author: U
           changes: [
             { service: svc, file: "values.yaml", path: "image.tag", kind: ChangeKind.MODIFIED, before: `v2.${seq - 1}.0`, after: `v2.${seq}.0`, selector: "image.tag" },
           ],
-          files: [`rendered/${svc}.yaml`, `services/${svc}/values.yaml`],
+          files: [renderedFile(svc), `${serviceDir(svc)}/values.yaml`],
           source: DeploymentSource.RELEASE,
           status,
           rollbackRequestId: null,

@@ -64,7 +64,7 @@ async function main(): Promise<void> {
 
   process.on("message", (message: FanoutMessage) => {
     if (message.cmd === "close") {
-      void Promise.all(clients.map((c) => c.dispose())).then(() => {
+      void Promise.all(clients.map(async (c) => c.dispose())).then(() => {
         send({ kind: "closed" });
         process.exit(0);
       });

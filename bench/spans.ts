@@ -44,8 +44,11 @@ export async function installSpans(app: App) {
   };
 
   const services: [string, object, string[]][] = [
-    ["rollbacks", app.rollbacks, ["request", "prepare", "plan", "execute", "commitRollback", "recordExecution", "undoneDeployments", "load", "replay"]],
-    ["deployments", app.deployments, ["findByRevision", "recordCommit", "describeCommit", "record", "setStatus", "newerThan"]],
+    ["rollbacks", app.rollbacks, ["request", "replay"]],
+    ["executor", app.executor, ["execute", "commitRollback", "recordExecution", "rolledBackDeployments"]],
+    ["rollbackQueries", app.rollbackQueries, ["load"]],
+    ["deploymentQueries", app.deploymentQueries, ["findByRevision", "newerThan"]],
+    ["deploymentRecorder", app.deploymentRecorder, ["recordCommit", "describeCommit", "record", "setStatus"]],
     ["approvals", app.approvals, ["decide", "policy", "activeSession"]],
     ["access", app.access, ["project", "findProject"]],
     ["catalog", app.catalog, ["tenantEnvironment", "tenantEnvironmentById", "findTenantEnvironment"]],
@@ -78,7 +81,7 @@ export async function installSpans(app: App) {
 export async function cpuProfile<T>(file: string, work: () => Promise<T>): Promise<T> {
   const { Session } = await import("node:inspector");
   const { mkdirSync, writeFileSync } = await import("node:fs");
-  const { dirname } = await import("node:path");
+  const path = await import("node:path");
   const session = new Session();
   session.connect();
   const post = (method: string, params?: object) =>
@@ -90,7 +93,7 @@ export async function cpuProfile<T>(file: string, work: () => Promise<T>): Promi
     return await work();
   } finally {
     const { profile } = (await post("Profiler.stop")) as { profile: unknown };
-    mkdirSync(dirname(file), { recursive: true });
+    mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, JSON.stringify(profile));
     session.disconnect();
   }

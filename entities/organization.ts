@@ -3,6 +3,14 @@ import { Column, CreateDateColumn, Entity, PrimaryColumn } from "typeorm";
 import { Plan } from "./enums.js";
 import { Node } from "./node.js";
 
+/** The feature flags an organization's plan comes with (its `features`). */
+export const Feature = {
+  BASIC_ROLLBACK: "basic_rollback",
+  ROLLBACK: "rollback",
+  SELECTIVE_ROLLBACK: "selective_rollback",
+  ROLLBACK_APPROVAL: "rollback_approval",
+} as const;
+
 @ObjectType({ implements: Node })
 @Entity("organization")
 export class Organization extends Node {

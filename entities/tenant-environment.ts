@@ -2,6 +2,7 @@ import { Field, ObjectType } from "type-graphql";
 import { Column, Entity, Index, PrimaryColumn } from "typeorm";
 import { SyncState } from "./enums.js";
 import { Node } from "./node.js";
+import { tenantDir } from "../src/git/layout.js";
 
 export interface DriftRecord {
   kind: string;
@@ -62,6 +63,6 @@ export class TenantEnvironment extends Node {
 
   @Field(() => String)
   get path(): string {
-    return `tenants/${this.tenantSlug}/${this.environment}/`;
+    return `${tenantDir(this.tenantSlug, this.environment)}/`;
   }
 }

@@ -1,8 +1,9 @@
-import { Arg, Ctx, ID, Int, Mutation, Resolver } from "type-graphql";
+import { Arg, ID, Int, Mutation, Resolver } from "type-graphql";
 import { ApprovalPolicy } from "../entities/approval-policy.js";
 import { BreakGlassSession } from "../entities/break-glass-session.js";
 import type { Services } from "../src/app.js";
-import { requireActor, type RequestContext } from "./context.js";
+import type { Actor } from "../src/services/actor.js";
+import { CurrentActor } from "./context.js";
 
 @Resolver()
 export class ApprovalResolver {
@@ -14,9 +15,9 @@ export class ApprovalResolver {
     @Arg("environment") environment: string,
     @Arg("requiredApprovals", () => Int) requiredApprovals: number,
     @Arg("allowSelfApproval") allowSelfApproval: boolean,
-    @Ctx() ctx: RequestContext,
+    @CurrentActor() actor: Actor,
   ): Promise<ApprovalPolicy> {
-    return this.services.approvals.setPolicy(requireActor(ctx), project, environment, requiredApprovals, allowSelfApproval);
+    return this.services.approvals.setPolicy(actor, project, environment, requiredApprovals, allowSelfApproval);
   }
 
   @Mutation(() => BreakGlassSession)
@@ -24,13 +25,13 @@ export class ApprovalResolver {
     @Arg("project") project: string,
     @Arg("justification") justification: string,
     @Arg("durationMinutes", () => Int, { nullable: true, defaultValue: 60 }) durationMinutes: number,
-    @Ctx() ctx: RequestContext,
+    @CurrentActor() actor: Actor,
   ): Promise<BreakGlassSession> {
-    return this.services.approvals.openBreakGlass(requireActor(ctx), project, justification, durationMinutes);
+    return this.services.approvals.openBreakGlass(actor, project, justification, durationMinutes);
   }
 
   @Mutation(() => BreakGlassSession)
-  closeBreakGlassSession(@Arg("id", () => ID) id: string, @Ctx() ctx: RequestContext): Promise<BreakGlassSession> {
-    return this.services.approvals.closeBreakGlass(requireActor(ctx), id);
+  closeBreakGlassSession(@Arg("id", () => ID) id: string, @CurrentActor() actor: Actor): Promise<BreakGlassSession> {
+    return this.services.approvals.closeBreakGlass(actor, id);
   }
 }

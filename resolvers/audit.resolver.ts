@@ -1,7 +1,7 @@
-import { Arg, Ctx, Int, Query, Resolver } from "type-graphql";
+import { Arg, Int, Query, Resolver } from "type-graphql";
 import type { Services } from "../src/app.js";
-import { pageSize } from "../src/lib/paging.js";
-import { requireActor, type RequestContext } from "./context.js";
+import type { Actor } from "../src/services/actor.js";
+import { CurrentActor } from "./context.js";
 import { AuditEventConnection, toConnection } from "./types/connections.js";
 import { AuditChainVerification } from "./types/console-views.js";
 
@@ -15,15 +15,14 @@ export class AuditResolver {
     @Arg("first", () => Int, { nullable: true, defaultValue: 50 }) first: number,
     @Arg("after", () => String, { nullable: true }) after: string | null,
     @Arg("breakGlassOnly", () => Boolean, { nullable: true, defaultValue: false }) breakGlassOnly: boolean,
-    @Ctx() ctx: RequestContext,
+    @CurrentActor() actor: Actor,
   ): Promise<AuditEventConnection> {
-    const access = await this.services.access.project(requireActor(ctx), project);
-    return toConnection(await this.services.audit.page(access.project.id, pageSize(first, 50), after, breakGlassOnly ?? false));
+    return toConnection(await this.services.audit.events(actor, project, { first, after, breakGlassOnly }));
   }
 
   @Query(() => AuditChainVerification, { description: "Walks the project's audit hash chain from its first event, as `cli audit verify` does." })
-  async auditChainVerification(@Arg("project") project: string, @Ctx() ctx: RequestContext): Promise<AuditChainVerification> {
-    const access = await this.services.access.project(requireActor(ctx), project);
+  async auditChainVerification(@Arg("project") project: string, @CurrentActor() actor: Actor): Promise<AuditChainVerification> {
+    const access = await this.services.access.project(actor, project);
     const result = await this.services.audit.verify(access.project.id);
     return { intact: result.ok, checked: result.checked, firstBreak: result.firstBreak && { ...result.firstBreak, eventId: result.firstBreak.eventId || null } };
   }

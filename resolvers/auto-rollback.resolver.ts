@@ -1,7 +1,8 @@
-import { Args, Ctx, Mutation, Resolver } from "type-graphql";
+import { Args, Mutation, Resolver } from "type-graphql";
 import { AutoRollbackPolicy } from "../entities/auto-rollback-policy.js";
 import type { Services } from "../src/app.js";
-import { requireActor, type RequestContext } from "./context.js";
+import type { Actor } from "../src/services/actor.js";
+import { CurrentActor } from "./context.js";
 import { AutoRollbackPolicyArgs } from "./types/automation-args.js";
 
 @Resolver(() => AutoRollbackPolicy)
@@ -9,7 +10,7 @@ export class AutoRollbackPolicyResolver {
   constructor(private readonly services: Services) {}
 
   @Mutation(() => AutoRollbackPolicy)
-  setAutoRollbackPolicy(@Args() args: AutoRollbackPolicyArgs, @Ctx() ctx: RequestContext): Promise<AutoRollbackPolicy> {
-    return this.services.autoRollback.setPolicy(requireActor(ctx), args);
+  setAutoRollbackPolicy(@Args() args: AutoRollbackPolicyArgs, @CurrentActor() actor: Actor): Promise<AutoRollbackPolicy> {
+    return this.services.autoRollback.setPolicy(actor, args);
   }
 }

@@ -47,7 +47,7 @@ export class RollbackRequestAutomationResolver {
 
   @FieldResolver(() => Deployment, { nullable: true, description: "The deployment whose Degraded report triggered an automatic rollback." })
   async triggeredBy(@Root() request: RollbackRequest): Promise<Deployment | null> {
-    return request.triggeredByDeploymentId ? this.services.deployments.byId(request.triggeredByDeploymentId) : null;
+    return request.triggeredByDeploymentId ? this.services.deploymentQueries.byId(request.triggeredByDeploymentId) : null;
   }
 
   @FieldResolver(() => [DeploymentHold], { description: "Holds this rollback placed on the values it undid." })

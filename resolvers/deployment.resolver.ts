@@ -1,13 +1,14 @@
-import { Arg, Args, Ctx, FieldResolver, Mutation, Query, Resolver, Root, Subscription } from "type-graphql";
+import { Arg, Args, FieldResolver, Mutation, Query, Resolver, Root, Subscription } from "type-graphql";
 import { Deployment } from "../entities/deployment.js";
 import { RollbackRequest } from "../entities/rollback-request.js";
 import type { Services } from "../src/app.js";
+import type { Actor } from "../src/services/actor.js";
 import type { DeploymentEvent } from "../src/services/events.js";
-import { requireActor, type RequestContext } from "./context.js";
-import { HistoryArgs } from "./tenant-environment.resolver.js";
+import { CurrentActor, subscribeToProject } from "./context.js";
 import { RevisionComparison } from "./types/comparison.js";
 import { DeploymentConnection, toConnection } from "./types/connections.js";
 import { DeployInput } from "./types/deploy-input.js";
+import { HistoryArgs } from "./types/history-args.js";
 
 @Resolver(() => Deployment)
 export class DeploymentResolver {
@@ -19,9 +20,9 @@ export class DeploymentResolver {
     @Arg("tenant") tenant: string,
     @Arg("environment") environment: string,
     @Args() args: HistoryArgs,
-    @Ctx() ctx: RequestContext,
+    @CurrentActor() actor: Actor,
   ): Promise<DeploymentConnection> {
-    return toConnection(await this.services.deployments.history(requireActor(ctx), project, tenant, environment, args));
+    return toConnection(await this.services.deploymentQueries.history(actor, project, tenant, environment, args));
   }
 
   @Query(() => RevisionComparison, { description: "base defaults to the current revision." })
@@ -31,14 +32,14 @@ export class DeploymentResolver {
     @Arg("environment") environment: string,
     @Arg("target") target: string,
     @Arg("base", () => String, { nullable: true }) base: string | null,
-    @Ctx() ctx: RequestContext,
+    @CurrentActor() actor: Actor,
   ): Promise<RevisionComparison> {
-    return this.services.deployments.compare(requireActor(ctx), project, tenant, environment, target, base);
+    return this.services.revisions.compare(actor, project, tenant, environment, target, base);
   }
 
   @Mutation(() => Deployment)
-  deploy(@Arg("input", () => DeployInput) input: DeployInput, @Ctx() ctx: RequestContext): Promise<Deployment> {
-    return this.services.deployments.deploy(requireActor(ctx), input);
+  deploy(@Arg("input", () => DeployInput) input: DeployInput, @CurrentActor() actor: Actor): Promise<Deployment> {
+    return this.services.deployments.deploy(actor, input);
   }
 
   @FieldResolver(() => String)
@@ -47,23 +48,12 @@ export class DeploymentResolver {
   }
 
   @FieldResolver(() => RollbackRequest, { nullable: true, description: "Set when source is ROLLBACK." })
-  async rollbackRequest(@Root() deployment: Deployment, @Ctx() ctx: RequestContext): Promise<RollbackRequest | null> {
+  async rollbackRequest(@Root() deployment: Deployment, @CurrentActor() actor: Actor): Promise<RollbackRequest | null> {
     if (!deployment.rollbackRequestId) return null;
-    return this.services.rollbacks.find(requireActor(ctx), deployment.rollbackRequestId);
+    return this.services.rollbackQueries.find(actor, deployment.rollbackRequestId);
   }
 
-  @Subscription(() => Deployment, {
-    subscribe: async ({ args, context }) => {
-      const ctx = context as RequestContext;
-      const project = await ctx.services.access.projectForEvents(requireActor(ctx), args.project as string);
-      const tenant = args.tenant as string | null | undefined;
-      const environment = args.environment as string | null | undefined;
-      return ctx.services.events.subscribe<DeploymentEvent>(
-        `deploymentRecorded:${project.id}`,
-        (e) => (!tenant || e.tenant === tenant) && (!environment || e.environment === environment),
-      );
-    },
-  })
+  @Subscription(() => Deployment, { subscribe: subscribeToProject<DeploymentEvent>("deploymentRecorded", { agentsOfTheProject: true }) })
   deploymentRecorded(
     @Root() event: DeploymentEvent,
     @Arg("project") _project: string,

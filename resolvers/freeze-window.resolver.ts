@@ -1,7 +1,8 @@
-import { Arg, Args, Ctx, FieldResolver, ID, Mutation, Resolver, Root } from "type-graphql";
+import { Arg, Args, FieldResolver, ID, Mutation, Resolver, Root } from "type-graphql";
 import { FreezeWindow } from "../entities/freeze-window.js";
 import type { Services } from "../src/app.js";
-import { requireActor, type RequestContext } from "./context.js";
+import type { Actor } from "../src/services/actor.js";
+import { CurrentActor } from "./context.js";
 import { FreezeWindowArgs } from "./types/automation-args.js";
 
 @Resolver(() => FreezeWindow)
@@ -9,13 +10,13 @@ export class FreezeWindowResolver {
   constructor(private readonly services: Services) {}
 
   @Mutation(() => FreezeWindow)
-  createFreezeWindow(@Args() args: FreezeWindowArgs, @Ctx() ctx: RequestContext): Promise<FreezeWindow> {
-    return this.services.freezes.create(requireActor(ctx), args);
+  createFreezeWindow(@Args() args: FreezeWindowArgs, @CurrentActor() actor: Actor): Promise<FreezeWindow> {
+    return this.services.freezes.create(actor, args);
   }
 
   @Mutation(() => FreezeWindow)
-  deleteFreezeWindow(@Arg("id", () => ID) id: string, @Ctx() ctx: RequestContext): Promise<FreezeWindow> {
-    return this.services.freezes.delete(requireActor(ctx), id);
+  deleteFreezeWindow(@Arg("id", () => ID) id: string, @CurrentActor() actor: Actor): Promise<FreezeWindow> {
+    return this.services.freezes.delete(actor, id);
   }
 
   @FieldResolver(() => Boolean, { description: "True while the window is open (startsAt <= now < endsAt)." })

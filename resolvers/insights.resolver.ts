@@ -1,6 +1,7 @@
-import { Arg, Ctx, Query, Resolver } from "type-graphql";
+import { Arg, Query, Resolver } from "type-graphql";
 import type { Services } from "../src/app.js";
-import { requireActor, type RequestContext } from "./context.js";
+import type { Actor } from "../src/services/actor.js";
+import { CurrentActor } from "./context.js";
 import { DeliveryMetrics } from "./types/delivery-metrics.js";
 
 @Resolver()
@@ -14,8 +15,8 @@ export class InsightsResolver {
     @Arg("environment", () => String, { nullable: true }) environment: string | null,
     @Arg("since", () => Date, { nullable: true }) since: Date | null,
     @Arg("until", () => Date, { nullable: true }) until: Date | null,
-    @Ctx() ctx: RequestContext,
+    @CurrentActor() actor: Actor,
   ): Promise<DeliveryMetrics[]> {
-    return this.services.deliveryMetrics.metrics(requireActor(ctx), { project, tenant, environment, since, until });
+    return this.services.deliveryMetrics.metrics(actor, { project, tenant, environment, since, until });
   }
 }

@@ -1,4 +1,4 @@
-import { Arg, Ctx, FieldResolver, Query, Resolver, Root } from "type-graphql";
+import { Arg, FieldResolver, Query, Resolver, Root } from "type-graphql";
 import { ApprovalPolicy } from "../entities/approval-policy.js";
 import { BreakGlassSession } from "../entities/break-glass-session.js";
 import { Role } from "../entities/enums.js";
@@ -8,7 +8,8 @@ import { Tenant } from "../entities/tenant.js";
 import { TenantEnvironment } from "../entities/tenant-environment.js";
 import type { Services } from "../src/app.js";
 import { modeAvailability } from "../src/rollback/gates.js";
-import { requireActor, type RequestContext } from "./context.js";
+import type { Actor } from "../src/services/actor.js";
+import { CurrentActor } from "./context.js";
 import { RollbackModeAvailability } from "./types/console-views.js";
 
 @Resolver(() => Project)
@@ -16,13 +17,13 @@ export class ProjectResolver {
   constructor(private readonly services: Services) {}
 
   @Query(() => [Project], { description: "Projects the caller has a role in, by slug." })
-  projects(@Ctx() ctx: RequestContext): Promise<Project[]> {
-    return this.services.access.projectsOf(this.services.access.requireUser(requireActor(ctx)));
+  projects(@CurrentActor() actor: Actor): Promise<Project[]> {
+    return this.services.access.projectsOf(this.services.access.requireUser(actor));
   }
 
   @Query(() => Project, { nullable: true })
-  async project(@Arg("slug") slug: string, @Ctx() ctx: RequestContext): Promise<Project | null> {
-    return (await this.services.access.findProject(requireActor(ctx), slug))?.project ?? null;
+  async project(@Arg("slug") slug: string, @CurrentActor() actor: Actor): Promise<Project | null> {
+    return (await this.services.access.findProject(actor, slug))?.project ?? null;
   }
 
   @FieldResolver(() => Organization)
@@ -41,8 +42,8 @@ export class ProjectResolver {
   }
 
   @FieldResolver(() => BreakGlassSession, { nullable: true, description: "The caller's open break-glass session in this project, if any." })
-  async activeBreakGlassSession(@Root() project: Project, @Ctx() ctx: RequestContext): Promise<BreakGlassSession | null> {
-    const user = this.services.access.requireUser(requireActor(ctx));
+  async activeBreakGlassSession(@Root() project: Project, @CurrentActor() actor: Actor): Promise<BreakGlassSession | null> {
+    const user = this.services.access.requireUser(actor);
     return this.services.approvals.activeSession(project.id, user.id);
   }
 
@@ -52,8 +53,8 @@ export class ProjectResolver {
   }
 
   @FieldResolver(() => Role, { description: "Role of the caller in this project." })
-  async viewerRole(@Root() project: Project, @Ctx() ctx: RequestContext): Promise<Role> {
-    return (await this.services.access.project(requireActor(ctx), project.slug)).role;
+  async viewerRole(@Root() project: Project, @CurrentActor() actor: Actor): Promise<Role> {
+    return (await this.services.access.project(actor, project.slug)).role;
   }
 }
 

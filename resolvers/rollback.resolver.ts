@@ -1,9 +1,10 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from "type-graphql";
+import { Arg, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from "type-graphql";
 import { Deployment } from "../entities/deployment.js";
 import { ReviewDecision, RollbackRequestState } from "../entities/enums.js";
 import { RollbackRequest } from "../entities/rollback-request.js";
 import type { Services } from "../src/app.js";
-import { requireActor, type RequestContext } from "./context.js";
+import type { Actor } from "../src/services/actor.js";
+import { CurrentActor, subscribeToProject } from "./context.js";
 import { RollbackPreview } from "./types/comparison.js";
 import { ReviewEligibility } from "./types/console-views.js";
 import { RollbackRequestConnection, toConnection } from "./types/connections.js";
@@ -14,13 +15,13 @@ export class RollbackResolver {
   constructor(private readonly services: Services) {}
 
   @Query(() => RollbackPreview)
-  previewRollback(@Arg("input", () => RollbackInput) input: RollbackInput, @Ctx() ctx: RequestContext): Promise<RollbackPreview> {
-    return this.services.rollbacks.preview(requireActor(ctx), input);
+  previewRollback(@Arg("input", () => RollbackInput) input: RollbackInput, @CurrentActor() actor: Actor): Promise<RollbackPreview> {
+    return this.services.rollbackQueries.preview(actor, input);
   }
 
   @Query(() => RollbackRequest, { nullable: true })
-  rollbackRequest(@Arg("id", () => ID) id: string, @Ctx() ctx: RequestContext): Promise<RollbackRequest | null> {
-    return this.services.rollbacks.find(requireActor(ctx), id);
+  rollbackRequest(@Arg("id", () => ID) id: string, @CurrentActor() actor: Actor): Promise<RollbackRequest | null> {
+    return this.services.rollbackQueries.find(actor, id);
   }
 
   @Query(() => RollbackRequestConnection)
@@ -31,21 +32,21 @@ export class RollbackResolver {
     @Arg("state", () => RollbackRequestState, { nullable: true }) state: RollbackRequestState | null,
     @Arg("first", () => Int, { nullable: true, defaultValue: 20 }) first: number,
     @Arg("after", () => String, { nullable: true }) after: string | null,
-    @Ctx() ctx: RequestContext,
+    @CurrentActor() actor: Actor,
   ): Promise<RollbackRequestConnection> {
-    return toConnection(await this.services.rollbacks.list(requireActor(ctx), { project, tenant, environment, state, first, after }));
+    return toConnection(await this.services.rollbackQueries.list(actor, { project, tenant, environment, state, first, after }));
   }
 
   @FieldResolver(() => ReviewEligibility, { description: "Whether the caller may approve or reject this request now, and why not." })
-  viewerCanReview(@Root() request: RollbackRequest, @Ctx() ctx: RequestContext): Promise<ReviewEligibility> {
-    return this.services.rollbacks.reviewEligibility(requireActor(ctx), request);
+  viewerCanReview(@Root() request: RollbackRequest, @CurrentActor() actor: Actor): Promise<ReviewEligibility> {
+    return this.services.rollbacks.reviewEligibility(actor, request);
   }
 
   @FieldResolver(() => Deployment, { nullable: true, description: "The ROLLBACK deployment its execution recorded, once COMPLETED; its status follows the agent's reports." })
   async deployment(@Root() request: RollbackRequest): Promise<Deployment | null> {
     if (!request.commitSha) return null;
     const te = await this.services.catalog.tenantEnvironmentById(request.tenantEnvironmentId);
-    return te ? this.services.deployments.findByRevision(te, request.commitSha) : null;
+    return te ? this.services.deploymentQueries.findByRevision(te, request.commitSha) : null;
   }
 
   @Mutation(() => RollbackRequest, {
@@ -54,9 +55,9 @@ export class RollbackResolver {
   requestRollback(
     @Arg("input", () => RollbackInput) input: RollbackInput,
     @Arg("idempotencyKey", () => String, { nullable: true }) idempotencyKey: string | null,
-    @Ctx() ctx: RequestContext,
+    @CurrentActor() actor: Actor,
   ): Promise<RollbackRequest> {
-    return this.services.rollbacks.request(requireActor(ctx), input, idempotencyKey);
+    return this.services.rollbacks.request(actor, input, idempotencyKey);
   }
 
   @Mutation(() => RollbackRequest)
@@ -64,32 +65,24 @@ export class RollbackResolver {
     @Arg("id", () => ID) id: string,
     @Arg("decision", () => ReviewDecision) decision: ReviewDecision,
     @Arg("comment", () => String, { nullable: true }) comment: string | null,
-    @Ctx() ctx: RequestContext,
+    @CurrentActor() actor: Actor,
   ): Promise<RollbackRequest> {
-    return this.services.rollbacks.review(requireActor(ctx), id, decision, comment);
+    return this.services.rollbacks.review(actor, id, decision, comment);
   }
 
   @Mutation(() => RollbackRequest)
-  retryRollbackExecution(@Arg("id", () => ID) id: string, @Ctx() ctx: RequestContext): Promise<RollbackRequest> {
-    return this.services.rollbacks.retry(requireActor(ctx), id);
+  retryRollbackExecution(@Arg("id", () => ID) id: string, @CurrentActor() actor: Actor): Promise<RollbackRequest> {
+    return this.services.rollbacks.retry(actor, id);
   }
 
   @Mutation(() => RollbackRequest)
-  addRollbackNote(@Arg("id", () => ID) id: string, @Arg("text") text: string, @Ctx() ctx: RequestContext): Promise<RollbackRequest> {
-    return this.services.rollbacks.addNote(requireActor(ctx), id, text);
+  addRollbackNote(@Arg("id", () => ID) id: string, @Arg("text") text: string, @CurrentActor() actor: Actor): Promise<RollbackRequest> {
+    return this.services.rollbacks.addNote(actor, id, text);
   }
 
   @Subscription(() => RollbackRequest, {
     description: "Every state change, review and note of matching rollback requests.",
-    subscribe: async ({ args, context }) => {
-      const ctx = context as RequestContext;
-      const { project } = await ctx.services.access.project(requireActor(ctx), args.project as string);
-      const { tenant, environment, id } = args as { tenant?: string | null; environment?: string | null; id?: string | null };
-      return ctx.services.events.subscribe<RollbackRequest>(
-        `rollbackRequestUpdated:${project.id}`,
-        (r) => (!tenant || r.tenant === tenant) && (!environment || r.environment === environment) && (!id || r.id === id),
-      );
-    },
+    subscribe: subscribeToProject<RollbackRequest>("rollbackRequestUpdated"),
   })
   rollbackRequestUpdated(
     @Root() request: RollbackRequest,

@@ -1,76 +1,62 @@
-import { Arg, Args, ArgsType, Ctx, Field, FieldResolver, Int, Query, Resolver, Root } from "type-graphql";
+import { Arg, Args, FieldResolver, Query, Resolver, Root } from "type-graphql";
 import { ApprovalPolicy } from "../entities/approval-policy.js";
 import { Deployment } from "../entities/deployment.js";
-import { DeploymentSource, DeploymentStatus } from "../entities/enums.js";
 import { Tenant } from "../entities/tenant.js";
 import { TenantEnvironment } from "../entities/tenant-environment.js";
 import type { Services } from "../src/app.js";
 import { notFound } from "../src/errors.js";
-import { requireActor, type RequestContext } from "./context.js";
+import type { Actor } from "../src/services/actor.js";
+import { CurrentActor } from "./context.js";
 import { DeploymentConnection, toConnection } from "./types/connections.js";
+import { HistoryArgs } from "./types/history-args.js";
 import { ServiceState } from "./types/service-state.js";
 import { SyncStatus } from "./types/sync-status.js";
 
-@ArgsType()
-export class HistoryArgs {
-  @Field(() => Int, { nullable: true, defaultValue: 20 })
-  first?: number;
-
-  @Field(() => String, { nullable: true })
-  after?: string | null;
-
-  @Field(() => DeploymentSource, { nullable: true })
-  source?: DeploymentSource | null;
-
-  @Field(() => DeploymentStatus, { nullable: true })
-  status?: DeploymentStatus | null;
-}
-
 @Resolver(() => TenantEnvironment)
 export class TenantEnvironmentResolver {
-  constructor(private readonly app: Services) {}
+  constructor(private readonly services: Services) {}
 
   @Query(() => TenantEnvironment, { nullable: true })
   async tenantEnvironment(
     @Arg("project") project: string,
     @Arg("tenant") tenant: string,
     @Arg("environment") environment: string,
-    @Ctx() ctx: RequestContext,
+    @CurrentActor() actor: Actor,
   ): Promise<TenantEnvironment | null> {
-    const access = await this.app.access.findProject(requireActor(ctx), project);
+    const access = await this.services.access.findProject(actor, project);
     if (!access) return null;
-    return this.app.catalog.findTenantEnvironment(access.project, tenant, environment);
+    return this.services.catalog.findTenantEnvironment(access.project, tenant, environment);
   }
 
   @FieldResolver(() => Tenant)
   async tenant(@Root() te: TenantEnvironment): Promise<Tenant> {
-    const tenant = await this.app.catalog.tenant(te.tenantId);
+    const tenant = await this.services.catalog.tenant(te.tenantId);
     if (!tenant) throw notFound(`tenant of ${te.path} not found`);
     return tenant;
   }
 
-  @FieldResolver(() => [ServiceState])
-  services(@Root() te: TenantEnvironment): Promise<ServiceState[]> {
-    return this.app.deployments.currentServices(te);
+  @FieldResolver(() => [ServiceState], { name: "services" })
+  serviceStates(@Root() te: TenantEnvironment): Promise<ServiceState[]> {
+    return this.services.revisions.currentServices(te);
   }
 
   @FieldResolver(() => DeploymentConnection)
   async history(@Root() te: TenantEnvironment, @Args() args: HistoryArgs): Promise<DeploymentConnection> {
-    return toConnection(await this.app.deployments.historyOf(te, args));
+    return toConnection(await this.services.deploymentQueries.historyOf(te, args));
   }
 
   @FieldResolver(() => Deployment, { nullable: true, description: "The newest deployment of this tenant-environment (its status shows whether the cluster runs it); null before the first." })
   latestDeployment(@Root() te: TenantEnvironment): Promise<Deployment | null> {
-    return te.currentRevision ? this.app.deployments.findByRevision(te, te.currentRevision) : Promise.resolve(null);
+    return te.currentRevision ? this.services.deploymentQueries.findByRevision(te, te.currentRevision) : Promise.resolve(null);
   }
 
   @FieldResolver(() => ApprovalPolicy)
   approvalPolicy(@Root() te: TenantEnvironment): Promise<ApprovalPolicy> {
-    return this.app.approvals.policy(te.projectId, te.environment);
+    return this.services.approvals.policy(te.projectId, te.environment);
   }
 
   @FieldResolver(() => SyncStatus)
   sync(@Root() te: TenantEnvironment): Promise<SyncStatus> {
-    return this.app.sync.current(te);
+    return this.services.sync.current(te);
   }
 }

@@ -1,10 +1,10 @@
-import { Arg, Ctx, FieldResolver, ID, Int, Mutation, Resolver, Root } from "type-graphql";
+import { Arg, FieldResolver, ID, Int, Mutation, Resolver, Root } from "type-graphql";
 import { Project } from "../entities/project.js";
 import { Webhook, WebhookDelivery, WebhookEvent, WebhookFormat } from "../entities/webhook.js";
 import type { Services } from "../src/app.js";
-import { requireActor, type RequestContext } from "./context.js";
-import { toConnection } from "./types/connections.js";
-import { WebhookDeliveryConnection } from "./types/webhook-connection.js";
+import type { Actor } from "../src/services/actor.js";
+import { CurrentActor } from "./context.js";
+import { toConnection, WebhookDeliveryConnection } from "./types/connections.js";
 
 @Resolver(() => Webhook)
 export class WebhookResolver {
@@ -17,19 +17,19 @@ export class WebhookResolver {
     @Arg("events", () => [WebhookEvent]) events: WebhookEvent[],
     @Arg("format", () => WebhookFormat, { nullable: true, defaultValue: WebhookFormat.JSON }) format: WebhookFormat,
     @Arg("secret") secret: string,
-    @Ctx() ctx: RequestContext,
+    @CurrentActor() actor: Actor,
   ): Promise<Webhook> {
-    return this.services.webhooks.create(requireActor(ctx), { project, url, events, format, secret });
+    return this.services.webhooks.create(actor, { project, url, events, format, secret });
   }
 
   @Mutation(() => Webhook, { description: "ADMIN only. Removes the webhook and its deliveries; nothing more is sent to it." })
-  deleteWebhook(@Arg("id", () => ID) id: string, @Ctx() ctx: RequestContext): Promise<Webhook> {
-    return this.services.webhooks.delete(requireActor(ctx), id);
+  deleteWebhook(@Arg("id", () => ID) id: string, @CurrentActor() actor: Actor): Promise<Webhook> {
+    return this.services.webhooks.delete(actor, id);
   }
 
   @Mutation(() => WebhookDelivery, { description: "Sends a test delivery now and returns it." })
-  pingWebhook(@Arg("id", () => ID) id: string, @Ctx() ctx: RequestContext): Promise<WebhookDelivery> {
-    return this.services.webhooks.ping(requireActor(ctx), id);
+  pingWebhook(@Arg("id", () => ID) id: string, @CurrentActor() actor: Actor): Promise<WebhookDelivery> {
+    return this.services.webhooks.ping(actor, id);
   }
 
   @FieldResolver(() => WebhookDeliveryConnection, { description: "Newest first." })
@@ -47,7 +47,7 @@ export class ProjectWebhooksResolver {
   constructor(private readonly services: Services) {}
 
   @FieldResolver(() => [Webhook], { description: "ADMIN only." })
-  webhooks(@Root() project: Project, @Ctx() ctx: RequestContext): Promise<Webhook[]> {
-    return this.services.webhooks.list(requireActor(ctx), project);
+  webhooks(@Root() project: Project, @CurrentActor() actor: Actor): Promise<Webhook[]> {
+    return this.services.webhooks.list(actor, project);
   }
 }

@@ -11,7 +11,10 @@ import { Database } from "./db/database.js";
 import type { GitStore } from "./git/git-store.js";
 import { NodegitStore } from "./git/nodegit-store.js";
 import { GitCliRemoteSync } from "./git/remote-sync-cli.js";
-import { DeploymentService } from "./history/deployments.js";
+import { DeployService } from "./history/deploy.js";
+import { DeploymentQueries } from "./history/queries.js";
+import { DeploymentRecorder } from "./history/recorder.js";
+import { RevisionReader } from "./history/revisions.js";
 import { Reindexer } from "./history/reindex.js";
 import { traceDatabase, traceGitStore } from "./observability/instrument.js";
 import { DeliveryMetricsService } from "./insights/delivery-metrics.js";
@@ -21,13 +24,18 @@ import { WebhookOutbox } from "./notifications/outbox.js";
 import { PublicUrl } from "./notifications/public-url.js";
 import { SecretBox } from "./notifications/secret-box.js";
 import { WebhookService } from "./notifications/webhook-service.js";
-import { RollbackService } from "./rollback/rollback-service.js";
+import { RollbackExecutor } from "./rollback/executor.js";
+import { RollbackPreparer } from "./rollback/preparation.js";
+import { RollbackQueries } from "./rollback/queries.js";
+import { ExecutionReconciler } from "./rollback/reconciler.js";
+import { RollbackRequests } from "./rollback/requests.js";
 import { AccessService } from "./services/access.js";
 import { AuditTrail } from "./services/audit.js";
 import { AuthService } from "./services/auth.js";
 import { Catalog } from "./services/catalog.js";
 import { createEventBus, Events } from "./services/events.js";
 import { createRedisBus, type RedisBus } from "./services/redis-bus.js";
+import { NodeFinder } from "./schema/node-finder.js";
 import { SyncService } from "./sync/sync-service.js";
 
 /** Every service of the server, wired once. Resolvers, the CLI and the seed all use these. */
@@ -41,11 +49,21 @@ export interface Services {
   auth: AuthService;
   audit: AuditTrail;
   catalog: Catalog;
-  deployments: DeploymentService;
+  /** RELEASE and PROMOTION writes, imports. */
+  deployments: DeployService;
+  deploymentRecorder: DeploymentRecorder;
+  deploymentQueries: DeploymentQueries;
+  revisions: RevisionReader;
   reindexer: Reindexer;
   approvals: ApprovalService;
-  rollbacks: RollbackService;
+  /** The request state machine: request, review, retry, notes. */
+  rollbacks: RollbackRequests;
+  /** Previews and reads of rollback requests. */
+  rollbackQueries: RollbackQueries;
+  executor: RollbackExecutor;
+  reconciler: ExecutionReconciler;
   sync: SyncService;
+  nodes: NodeFinder;
   holds: HoldService;
   freezes: FreezeService;
   autoRollback: AutoRollbackService;
@@ -59,10 +77,6 @@ export interface App extends Services {
   /** Extra readiness probes of the scale-out parts (Redis, the Git remote). */
   readinessChecks: { name: string; probe: () => Promise<unknown> }[];
   close(): Promise<void>;
-}
-
-export function reposDir(config: Config): string {
-  return path.join(config.dataDir, "repos");
 }
 
 export async function createApp(config: Config, logger: Logger): Promise<App> {
@@ -83,9 +97,9 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   }
   const events = new Events(redis ? createEventBus(redis.eventTarget) : createEventBus());
   const remote = config.gitRemote ? new GitCliRemoteSync(config.gitRemote, logger) : undefined;
-  const git = traceGitStore(new NodegitStore({ root: reposDir(config), remote }));
-  const audit = new AuditTrail(db);
+  const git = traceGitStore(new NodegitStore({ root: path.join(config.dataDir, "repos"), remote }));
   const access = new AccessService(db);
+  const audit = new AuditTrail(db, access);
   const auth = new AuthService(db, audit);
   const catalog = new Catalog(db);
   const approvals = new ApprovalService(db, access, audit, config.breakGlassMaxMinutes);
@@ -93,14 +107,22 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const holds = new HoldService(db, access, audit, logger.child({ component: "holds" }));
   const freezes = new FreezeService(db, access, approvals, audit);
   const guards = new SafetyGuards(freezes, holds);
-  const deployments = new DeploymentService(db, git, access, catalog, audit, events, guards);
-  const reindexer = new Reindexer(db, git, catalog, auth, deployments);
-  const rollbacks = new RollbackService(db, git, access, catalog, deployments, approvals, audit, events, {
-    logger: logger.child({ component: "rollback" }),
+  const deploymentRecorder = new DeploymentRecorder(db, audit, events);
+  const deploymentQueries = new DeploymentQueries(db, access, catalog);
+  const deployments = new DeployService(db, git, access, catalog, deploymentRecorder, guards);
+  const revisions = new RevisionReader(git, access, catalog, deploymentQueries);
+  const reindexer = new Reindexer(db, git, catalog, auth, deploymentRecorder);
+  const rollbackLogger = logger.child({ component: "rollback" });
+  const preparer = new RollbackPreparer(git, access, catalog, deploymentQueries);
+  const rollbackQueries = new RollbackQueries(db, access, approvals, preparer);
+  const executor = new RollbackExecutor(db, git, catalog, deploymentQueries, deploymentRecorder, audit, events, rollbackQueries, {
+    logger: rollbackLogger,
     pause: config.executionPause,
     guard: guards,
   });
-  const sync = new SyncService(db, git, access, catalog, deployments, audit, events, config.agentUnreachableAfterSeconds);
+  const reconciler = new ExecutionReconciler(db, git, catalog, deploymentQueries, events, rollbackQueries, executor, rollbackLogger);
+  const rollbacks = new RollbackRequests(db, access, approvals, audit, events, preparer, rollbackQueries, executor, guards);
+  const sync = new SyncService(db, git, access, catalog, deploymentQueries, deploymentRecorder, audit, events, config.agentUnreachableAfterSeconds);
   const autoRollback = new AutoRollbackService(db, access, rollbacks, audit, logger.child({ component: "auto-rollback" }));
   sync.onReport((report) => autoRollback.onSyncReport(report));
   const publicUrl = new PublicUrl(config);
@@ -114,6 +136,7 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   if (db.dialect === "postgres" && !config.webhooks.secretKey) {
     logger.warn(`webhook secrets are encrypted with ${secrets.source}: replicas sharing this database must share one key, set WEBHOOK_SECRET_KEY`);
   }
+  const nodes = new NodeFinder(db, access, deploymentQueries, rollbackQueries, approvals, holds, autoRollback, freezes, webhooks);
 
   const readinessChecks: App["readinessChecks"] = [];
   if (redis) readinessChecks.push({ name: "redis", probe: () => redis.ping() });
@@ -138,10 +161,17 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     audit,
     catalog,
     deployments,
+    deploymentRecorder,
+    deploymentQueries,
+    revisions,
     reindexer,
     approvals,
     rollbacks,
+    rollbackQueries,
+    executor,
+    reconciler,
     sync,
+    nodes,
     holds,
     freezes,
     autoRollback,

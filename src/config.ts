@@ -1,4 +1,5 @@
 import path from "node:path";
+import type { DeliverySettings } from "./notifications/dispatcher.js";
 
 /** Everything the server reads from its environment, validated once at start. */
 export interface Config {
@@ -43,21 +44,9 @@ export interface Config {
 }
 
 /** Outbound webhook delivery (src/notifications/). */
-export interface WebhookConfig {
+export interface WebhookConfig extends DeliverySettings {
   /** 32-byte key that encrypts webhook secrets at rest; null: DATA_DIR/webhook-secret.key, created on first use. */
   secretKey: Buffer | null;
-  /** One attempt's time limit (connect, send, response). */
-  timeoutMs: number;
-  /** Attempts per delivery before it is FAILED. */
-  maxAttempts: number;
-  /** Delay after the first failed attempt; each further one doubles it (with jitter). */
-  retryBaseMs: number;
-  /** How often the dispatcher looks for due deliveries (it is also woken by local events). */
-  pollMs: number;
-  /** Deliveries in flight at once per server (at most one per webhook). */
-  concurrency: number;
-  /** Settled deliveries are kept this long. */
-  retentionDays: number;
 }
 
 export class ConfigError extends Error {

@@ -15,7 +15,7 @@ export class Maintenance {
     await this.reconcile();
     this.every(30, () => this.app.approvals.expireSessions());
     this.every(this.app.config.reconcileIntervalSeconds, () => this.reconcile());
-    // Issue 5: publish syncStatusChanged when an agent turns UNREACHABLE (checked at twice the
+    // Publish syncStatusChanged when an agent turns UNREACHABLE (checked at twice the
     // rate of AGENT_UNREACHABLE_AFTER, at most every 30 s), so live dashboards see it without a report.
     const after = this.app.config.agentUnreachableAfterSeconds;
     this.every(Math.min(30, Math.max(1, Math.ceil(after / 2))), () => this.app.sync.announceUnreachable());
@@ -27,7 +27,7 @@ export class Maintenance {
   }
 
   private async reconcile(): Promise<void> {
-    const result = await this.app.rollbacks.reconcile();
+    const result = await this.app.reconciler.reconcile();
     if (result.completed.length || result.failed.length) this.app.logger.warn(result, "reconciled interrupted rollback executions");
   }
 

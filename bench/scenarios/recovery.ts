@@ -50,10 +50,9 @@ export async function runRecovery(ctx: BenchContext): Promise<void> {
   });
   await new Promise<void>((resolve) => receiver.listen(0, "127.0.0.1", resolve));
   const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/api/webhook`;
-  await ctx.client.request(
-    `mutation($u:String!){ createWebhook(project:"bench", url:$u, events:[GIT_PUSH], format:GITHUB_PUSH, secret:"bench-secret"){ id } }`,
-    { u: receiverUrl },
-  );
+  await ctx.client.request(`mutation($u:String!){ createWebhook(project:"bench", url:$u, events:[GIT_PUSH], format:GITHUB_PUSH, secret:"bench-secret"){ id } }`, {
+    u: receiverUrl,
+  });
 
   const synced = new Waiters();
   const ws = ctx.client.ws();
@@ -72,7 +71,23 @@ export async function runRecovery(ctx: BenchContext): Promise<void> {
   const stateDir = mkdtempSync(path.join(tmpdir(), "rbs-bench-agent-"));
   const agent = spawn(
     process.execPath,
-    [fileURLToPath(new URL("../../src/agent/main.js", import.meta.url)), "--server", base, "--token", agentToken, "--project", "bench", "--tenant", f.te.tenant, "--environment", f.te.environment, "--interval", String(ARGO_CD_POLL_SECONDS), "--state-dir", stateDir],
+    [
+      fileURLToPath(new URL("../../src/agent/main.js", import.meta.url)),
+      "--server",
+      base,
+      "--token",
+      agentToken,
+      "--project",
+      "bench",
+      "--tenant",
+      f.te.tenant,
+      "--environment",
+      f.te.environment,
+      "--interval",
+      String(ARGO_CD_POLL_SECONDS),
+      "--state-dir",
+      stateDir,
+    ],
     { stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, GIT_TERMINAL_PROMPT: "0" } },
   );
   try {

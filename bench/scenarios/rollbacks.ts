@@ -3,6 +3,7 @@ import { REQUEST_ROLLBACK } from "../client.js";
 import type { RollbackFixture } from "../dataset.js";
 import { atMost, fasterBy } from "../report.js";
 import { measureInterleaved } from "../stats.js";
+import { renderedFile, serviceDir } from "../../src/git/layout.js";
 
 /**
  * A (full) and B (service, field): one rollback through the GraphQL mutation, from request to
@@ -44,14 +45,14 @@ export async function runRollbacks(ctx: BenchContext, kind: Kind): Promise<void>
   const fieldFiles = async (f: RollbackFixture) =>
     Promise.all(
       f.revisions.map(async (rev) => [
-        { path: `${f.te.dir}/services/${f.service}/values.yaml`, content: await raw.readFile(rev, `${f.te.dir}/services/${f.service}/values.yaml`) },
-        { path: `${f.te.dir}/rendered/${f.service}.yaml`, content: await raw.readFile(rev, `${f.te.dir}/rendered/${f.service}.yaml`) },
+        { path: `${f.te.dir}/${serviceDir(f.service)}/values.yaml`, content: await raw.readFile(rev, `${f.te.dir}/${serviceDir(f.service)}/values.yaml`) },
+        { path: `${f.te.dir}/${renderedFile(f.service)}`, content: await raw.readFile(rev, `${f.te.dir}/${renderedFile(f.service)}`) },
       ]),
     );
   const rawFiles = kind === "field" ? await fieldFiles(fixtures.nodegit) : [];
   const cliFiles = kind === "field" ? await fieldFiles(fixtures.cli) : [];
 
-  const servicePaths = (f: RollbackFixture) => [`${f.te.dir}/services/${f.service}`, `${f.te.dir}/rendered/${f.service}.yaml`];
+  const servicePaths = (f: RollbackFixture) => [`${f.te.dir}/${serviceDir(f.service)}`, `${f.te.dir}/${renderedFile(f.service)}`];
   const targetOf = (f: RollbackFixture, i: number) => f.revisions[i % 2]!;
 
   const ops = {

@@ -1,8 +1,8 @@
 import { Field, Int, ObjectType } from "type-graphql";
 import { BlastRadius, ChangeKind, RollbackMode } from "../../entities/enums.js";
 import { FieldChange } from "../../entities/field-change.js";
-import type { ComparisonResult, FileDiffResult, ImpactResult, ServiceDiffResult } from "../../src/diff/comparison.js";
-import type { PreviewResult } from "../../src/rollback/rollback-service.js";
+import type { ChangeSummary as ChangeSummaryResult, FileDiffResult, ImpactResult, ServiceDiffResult } from "../../src/diff/comparison.js";
+import type { PreviewResult } from "../../src/rollback/queries.js";
 
 @ObjectType()
 export class FileDiff implements FileDiffResult {
@@ -46,20 +46,9 @@ export class ImpactSummary implements ImpactResult {
   files: number;
 }
 
-@ObjectType({ description: "Side-by-side difference between two revisions of one tenant-environment: what moving from base to target changes." })
-export class RevisionComparison implements ComparisonResult {
-  @Field()
-  tenant: string;
-
-  @Field()
-  environment: string;
-
-  @Field()
-  base: string;
-
-  @Field()
-  target: string;
-
+/** What a change does to one tenant-environment, service by service: shared by comparisons and previews. */
+@ObjectType()
+abstract class ChangeSummary implements ChangeSummaryResult {
   @Field(() => [ServiceDiff])
   services: ServiceDiff[];
 
@@ -73,8 +62,23 @@ export class RevisionComparison implements ComparisonResult {
   impact: ImpactSummary;
 }
 
+@ObjectType({ description: "Side-by-side difference between two revisions of one tenant-environment: what moving from base to target changes." })
+export class RevisionComparison extends ChangeSummary {
+  @Field()
+  tenant: string;
+
+  @Field()
+  environment: string;
+
+  @Field()
+  base: string;
+
+  @Field()
+  target: string;
+}
+
 @ObjectType()
-export class RollbackPreview implements PreviewResult {
+export class RollbackPreview extends ChangeSummary implements PreviewResult {
   @Field(() => RollbackMode)
   mode: RollbackMode;
 
@@ -86,18 +90,6 @@ export class RollbackPreview implements PreviewResult {
 
   @Field({ description: "The branch head the rollback would be committed on top of." })
   headSha: string;
-
-  @Field(() => [ServiceDiff])
-  services: ServiceDiff[];
-
-  @Field(() => [FieldChange])
-  environmentChanges: FieldChange[];
-
-  @Field(() => [FileDiff], { description: "Diffs of files outside any service folder (env.yaml, ...)." })
-  environmentFiles: FileDiff[];
-
-  @Field(() => ImpactSummary)
-  impact: ImpactSummary;
 
   @Field(() => BlastRadius)
   blastRadius: BlastRadius;

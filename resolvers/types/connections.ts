@@ -1,8 +1,9 @@
-import { Field, Int, ObjectType } from "type-graphql";
+import { Field, Int, ObjectType, type ClassType } from "type-graphql";
 import { AuditEvent } from "../../entities/audit-event.js";
 import { Deployment } from "../../entities/deployment.js";
 import { RollbackRequest } from "../../entities/rollback-request.js";
-import type { Page } from "../../src/lib/paging.js";
+import { WebhookDelivery } from "../../entities/webhook.js";
+import type { Page } from "../../src/services/paging.js";
 
 @ObjectType()
 export class PageInfo {
@@ -19,80 +20,48 @@ export class PageInfo {
   endCursor: string | null;
 }
 
-@ObjectType()
-export class DeploymentEdge {
-  @Field()
-  cursor: string;
+/** A Relay connection of `NodeClass` (`<Node>Connection` with `<Node>Edge`), as type-graphql's examples/generic-types build one. */
+export function Connection<TNode extends object>(NodeClass: ClassType<TNode>) {
+  @ObjectType(`${NodeClass.name}Edge`)
+  abstract class Edge {
+    @Field()
+    cursor: string;
 
-  @Field(() => Deployment)
-  node: Deployment;
+    @Field(() => NodeClass)
+    node: TNode;
+  }
+
+  @ObjectType()
+  abstract class NodeConnection {
+    @Field(() => [Edge])
+    edges: Edge[];
+
+    @Field(() => [NodeClass])
+    nodes: TNode[];
+
+    @Field(() => PageInfo)
+    pageInfo: PageInfo;
+
+    @Field(() => Int)
+    totalCount: number;
+  }
+  return NodeConnection;
 }
 
 @ObjectType()
-export class DeploymentConnection {
-  @Field(() => [DeploymentEdge])
-  edges: DeploymentEdge[];
-
-  @Field(() => [Deployment])
-  nodes: Deployment[];
-
-  @Field(() => PageInfo)
-  pageInfo: PageInfo;
-
-  @Field(() => Int)
-  totalCount: number;
-}
+export class DeploymentConnection extends Connection(Deployment) {}
 
 @ObjectType()
-export class RollbackRequestEdge {
-  @Field()
-  cursor: string;
-
-  @Field(() => RollbackRequest)
-  node: RollbackRequest;
-}
+export class RollbackRequestConnection extends Connection(RollbackRequest) {}
 
 @ObjectType()
-export class RollbackRequestConnection {
-  @Field(() => [RollbackRequestEdge])
-  edges: RollbackRequestEdge[];
-
-  @Field(() => [RollbackRequest])
-  nodes: RollbackRequest[];
-
-  @Field(() => PageInfo)
-  pageInfo: PageInfo;
-
-  @Field(() => Int)
-  totalCount: number;
-}
+export class AuditEventConnection extends Connection(AuditEvent) {}
 
 @ObjectType()
-export class AuditEventEdge {
-  @Field()
-  cursor: string;
-
-  @Field(() => AuditEvent)
-  node: AuditEvent;
-}
-
-@ObjectType()
-export class AuditEventConnection {
-  @Field(() => [AuditEventEdge])
-  edges: AuditEventEdge[];
-
-  @Field(() => [AuditEvent])
-  nodes: AuditEvent[];
-
-  @Field(() => PageInfo)
-  pageInfo: PageInfo;
-
-  @Field(() => Int)
-  totalCount: number;
-}
+export class WebhookDeliveryConnection extends Connection(WebhookDelivery) {}
 
 /** A service page as a Relay connection. */
-export function toConnection<T>(page: Page<T>): { edges: { cursor: string; node: T }[]; nodes: T[]; pageInfo: PageInfo; totalCount: number } {
+export function toConnection<T extends object>(page: Page<T>): { edges: { cursor: string; node: T }[]; nodes: T[]; pageInfo: PageInfo; totalCount: number } {
   const edges = page.items.map((node) => ({ cursor: page.cursorOf(node), node }));
   return {
     edges,

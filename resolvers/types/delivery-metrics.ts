@@ -43,8 +43,7 @@ export class DeliveryMetrics {
 
   @Field(() => Float, {
     nullable: true,
-    description:
-      "Mean seconds from a failed deployment to the deployment that restored service (the next ROLLBACK or SUCCESS deployment); null when none recovered.",
+    description: "Mean seconds from a failed deployment to the deployment that restored service (the next ROLLBACK or SUCCESS deployment); null when none recovered.",
   })
   meanTimeToRecoverySeconds: number | null;
 

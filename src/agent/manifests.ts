@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { parseAllDocuments } from "yaml";
+import { isSlug, tenantDir } from "../git/layout.js";
 import { AgentError } from "./errors.js";
 
 /** One Kubernetes object, keyed `<kind>/<namespace>/<name>`. */
@@ -30,7 +31,6 @@ export interface DriftItem {
 /** At most this many drift items per tenant-environment go into a report. */
 export const MAX_DRIFT_ITEMS = 100;
 
-const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 
 /** The tenant-environments of the working copy: tenants/<t>/<e>/ directories with rendered manifests. */
 export async function discoverEnvironments(worktree: string, filter: { tenant: string | null; environment: string | null }): Promise<TenantEnvironmentRef[]> {
@@ -38,10 +38,10 @@ export async function discoverEnvironments(worktree: string, filter: { tenant: s
   if (!existsSync(tenantsDir)) throw new AgentError("the repository has no tenants/ directory: nothing to apply", true);
   const out: TenantEnvironmentRef[] = [];
   for (const tenant of (await readdir(tenantsDir)).sort()) {
-    if (!SLUG.test(tenant) || (filter.tenant && tenant !== filter.tenant)) continue;
+    if (!isSlug(tenant) || (filter.tenant && tenant !== filter.tenant)) continue;
     const tenantDir = path.join(tenantsDir, tenant);
     for (const environment of (await readdir(tenantDir)).sort()) {
-      if (!SLUG.test(environment) || (filter.environment && environment !== filter.environment)) continue;
+      if (!isSlug(environment) || (filter.environment && environment !== filter.environment)) continue;
       if (existsSync(path.join(tenantDir, environment, "rendered"))) out.push({ tenant, environment });
     }
   }
@@ -54,7 +54,7 @@ export async function discoverEnvironments(worktree: string, filter: { tenant: s
 
 /** What Git says the cluster should run: every object of tenants/<t>/<e>/rendered/*.yaml. */
 export async function desiredState(worktree: string, te: TenantEnvironmentRef): Promise<Resources> {
-  const dir = path.join(worktree, "tenants", te.tenant, te.environment, "rendered");
+  const dir = path.join(worktree, tenantDir(te.tenant, te.environment), "rendered");
   const resources: Resources = {};
   for (const file of (await readdir(dir)).filter((f) => f.endsWith(".yaml") || f.endsWith(".yml")).sort()) {
     const text = await readFile(path.join(dir, file), "utf8");

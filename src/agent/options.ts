@@ -1,5 +1,6 @@
 import path from "node:path";
 import { parseOptions as parseCommandLine, UsageError } from "../cli/args.js";
+import { isSlug } from "../git/layout.js";
 
 export { UsageError };
 
@@ -53,7 +54,6 @@ export interface AgentOptions {
   version: boolean;
 }
 
-const SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 
 export function parseOptions(argv: string[], env: Record<string, string | undefined> = process.env, cwd = process.cwd()): AgentOptions {
   const values = parseCommandLine(
@@ -98,11 +98,11 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
 
   const project = (values.project ?? "").trim();
   if (!project) throw new UsageError("--project is required");
-  if (!SLUG.test(project)) throw new UsageError(`--project is not a project slug: "${project}"`);
+  if (!isSlug(project)) throw new UsageError(`--project is not a project slug: "${project}"`);
   const tenant = values.tenant?.trim() || null;
-  if (tenant && !SLUG.test(tenant)) throw new UsageError(`--tenant is not a tenant slug: "${tenant}"`);
+  if (tenant && !isSlug(tenant)) throw new UsageError(`--tenant is not a tenant slug: "${tenant}"`);
   const environment = values.environment?.trim() || null;
-  if (environment && !SLUG.test(environment)) throw new UsageError(`--environment is not an environment name: "${environment}"`);
+  if (environment && !isSlug(environment)) throw new UsageError(`--environment is not an environment name: "${environment}"`);
 
   let interval: number | null = null;
   if (values.interval !== undefined) {
@@ -111,7 +111,7 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
   }
 
   const degradedService = values["degraded-service"]?.trim() || null;
-  if (degradedService && !SLUG.test(degradedService)) throw new UsageError(`--degraded-service is not a service name: "${degradedService}"`);
+  if (degradedService && !isSlug(degradedService)) throw new UsageError(`--degraded-service is not a service name: "${degradedService}"`);
   if (degradedService && values.degraded) throw new UsageError("--degraded and --degraded-service exclude each other: --degraded makes every tenant-environment Degraded");
   const degradedTag = values["degraded-tag"]?.trim() || null;
   if (degradedTag && !degradedService) throw new UsageError("--degraded-tag needs --degraded-service (the service whose image tag fails)");

@@ -1,3 +1,4 @@
+import { repositoryUrl } from "../git/layout.js";
 import { AgentError, describeFetchError } from "./errors.js";
 import type { DriftItem } from "./manifests.js";
 
@@ -36,7 +37,7 @@ export class ServerClient {
   ) {}
 
   get repositoryUrl(): string {
-    return `${this.base}/git/${this.project}.git`;
+    return repositoryUrl(this.base, this.project);
   }
 
   /**

@@ -3,13 +3,12 @@ import { IsNull } from "typeorm";
 import { ApprovalPolicy } from "../../entities/approval-policy.js";
 import { BreakGlassSession } from "../../entities/break-glass-session.js";
 import { Role } from "../../entities/enums.js";
-import type { Organization } from "../../entities/organization.js";
+import { Feature, type Organization } from "../../entities/organization.js";
 import type { Project } from "../../entities/project.js";
 import type { User } from "../../entities/user.js";
 import type { Database } from "../db/database.js";
 import { badInput, conflict, forbidden, notFound } from "../errors.js";
-import { newId } from "../lib/ids.js";
-import { approvalFeatureEnabled } from "../rollback/gates.js";
+import { newId } from "../../entities/ids.js";
 import type { AccessService } from "../services/access.js";
 import type { Actor } from "../services/actor.js";
 import type { AuditTrail } from "../services/audit.js";
@@ -47,7 +46,8 @@ export class ApprovalService {
 
   async decide(org: Organization, project: Project, environment: string, user: User | null): Promise<ApprovalDecision> {
     const policy = await this.policy(project.id, environment);
-    const required = approvalFeatureEnabled(org) && policy.requiredApprovals > 0;
+    // Without the rollback_approval flag no environment asks for approval, whatever its policy says.
+    const required = org.features.includes(Feature.ROLLBACK_APPROVAL) && policy.requiredApprovals > 0;
     return {
       approvalRequired: required,
       requiredApprovals: required ? policy.requiredApprovals : 0,
@@ -65,7 +65,7 @@ export class ApprovalService {
     const session = user ? await this.activeSession(project.id, user.id) : null;
     return this.db.transaction(async (tx) => {
       const before = await this.policy(project.id, environment, tx);
-      // Fix: tx.merge mutates `before`; keep what it said for the audit event's "before".
+      // tx.merge mutates `before`; keep what it said for the audit event's "before".
       const previous = before.id ? { requiredApprovals: before.requiredApprovals, allowSelfApproval: before.allowSelfApproval } : { requiredApprovals: 0, allowSelfApproval: false };
       const policy = tx.merge(ApprovalPolicy, before, { requiredApprovals, allowSelfApproval });
       if (!policy.id) policy.id = newId("Policy");

@@ -5,7 +5,7 @@ import type { Project } from "../../entities/project.js";
 import type { ApprovalService } from "../approvals/approval-service.js";
 import type { Database } from "../db/database.js";
 import { AppError, badInput, notFound } from "../errors.js";
-import { newId } from "../lib/ids.js";
+import { newId } from "../../entities/ids.js";
 import type { AccessService } from "../services/access.js";
 import { actorUser, type Actor } from "../services/actor.js";
 import type { AuditTrail } from "../services/audit.js";

@@ -1,9 +1,10 @@
 import type { FieldChange } from "../../entities/field-change.js";
-import { RollbackMode } from "../../entities/enums.js";
+import { ChangeKind, RollbackMode } from "../../entities/enums.js";
 import type { ProjectRepository, TreeWrite } from "../git/git-store.js";
-import { selectionCovers } from "../rollback/undone.js";
-import { tenantDir } from "../services/catalog.js";
-import { lookup, parseFieldSelector, parseYamlRecord, sameValue, selectorOf, type FieldSelector } from "../yaml/fields.js";
+import { selectionCovers } from "../history/rolled-back.js";
+import { tenantDir } from "../git/layout.js";
+import { type FieldSelector, parseFieldSelector, selectorOf } from "../yaml/selectors.js";
+import { lookup, parseYamlRecord, sameValue } from "../yaml/values.js";
 
 /** One value of one field of one service: what a hold keeps from coming back. */
 export interface HeldField {
@@ -59,7 +60,7 @@ export const MAX_HELD_FIELD = 500;
 export function undoneValues(changes: FieldChange[], scope: RevertScope): HeldField[] {
   const out = new Map<string, HeldField>();
   for (const c of changes) {
-    if (!c.service || c.kind === "REMOVED" || !inRevertScope(scope, c.service, c.file, c.path)) continue;
+    if (!c.service || c.kind === ChangeKind.REMOVED || !inRevertScope(scope, c.service, c.file, c.path)) continue;
     const held = { service: c.service, field: selectorOf(c.file, c.path), value: c.after };
     if (!isHoldable(held.field)) continue;
     out.set(heldFieldKey(held), held);

@@ -6,7 +6,7 @@ import type { TenantEnvironment } from "../../entities/tenant-environment.js";
 import type { Logger } from "pino";
 import type { Database } from "../db/database.js";
 import { badInput, conflict, notFound } from "../errors.js";
-import { newId } from "../lib/ids.js";
+import { newId } from "../../entities/ids.js";
 import type { AccessService } from "../services/access.js";
 import type { Actor } from "../services/actor.js";
 import { actorUser } from "../services/actor.js";
@@ -15,7 +15,7 @@ import { FieldReader, heldFieldKey, inRevertScope, reintroducedMessage, revertSc
 import type { DeployAdmission, DeployAttempt } from "../history/deploy-guard.js";
 import type { CompletedRollback } from "../rollback/guard.js";
 import { requiredText } from "./text.js";
-import { parseFieldSelector } from "../yaml/fields.js";
+import { parseFieldSelector } from "../yaml/selectors.js";
 
 /** The most holds one tenant-environment lists (newest first); active holds are few in practice. */
 const MAX_LISTED = 200;

@@ -105,7 +105,7 @@ async function watch(url: string, token: string, variables: Record<string, strin
     let failed = false;
     const report = (errors: readonly { message: string; extensions?: Record<string, unknown> }[]) => {
       failed = true;
-      console.error(`error: ${errors.map((e) => `${e.message}${e.extensions?.code ? ` (${String(e.extensions.code)})` : ""}`).join("; ")}`);
+      console.error(`error: ${errors.map((e) => `${e.message}${e.extensions?.code ? ` (${String(e.extensions.code as unknown)})` : ""}`).join("; ")}`);
     };
     const sink = {
       error: (err: unknown) => {

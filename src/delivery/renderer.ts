@@ -1,4 +1,5 @@
 import { stringify } from "yaml";
+import { parseYamlRecord } from "../yaml/values.js";
 
 /** The source files of one service, parsed. */
 export interface ServiceSources {
@@ -98,4 +99,16 @@ export function renderService(src: ServiceSources): string {
     spec: { selector: { "app.kubernetes.io/name": name }, ports: [{ name: "http", port: 80, targetPort: "http" }] },
   });
   return HEADER.replace("{service}", name) + docs.map((d) => stringify(d, { lineWidth: 0 })).join("---\n");
+}
+
+/** Renders a service's manifest from its source files as they are in `files` (relative to the service folder). */
+export function renderFromFiles(tenant: string, environment: string, service: string, files: Map<string, string | Buffer | null>): string {
+  return renderService({
+    tenant,
+    environment,
+    service,
+    values: parseYamlRecord(files.get("values.yaml") ?? null),
+    bindings: parseYamlRecord(files.get("bindings.yaml") ?? null),
+    variables: parseYamlRecord(files.get("variables.yaml") ?? null),
+  });
 }

@@ -2,7 +2,9 @@ import { createTwoFilesPatch } from "diff";
 import { ChangeKind } from "../../entities/enums.js";
 import type { FieldChange } from "../../entities/field-change.js";
 import type { ProjectRepository } from "../git/git-store.js";
-import { diffLeafMaps, flattenLeaves, parseYamlRecord, selectorOf } from "../yaml/fields.js";
+import { classifyPath } from "../git/layout.js";
+import { selectorOf } from "../yaml/selectors.js";
+import { diffLeafMaps, flattenLeaves, parseYamlRecord } from "../yaml/values.js";
 
 export interface FileDiffResult {
   /** Relative to the repository root. */
@@ -25,7 +27,7 @@ export interface ImpactResult {
   files: number;
 }
 
-export interface ComparisonResult {
+export interface ChangeSummary {
   services: ServiceDiffResult[];
   environmentChanges: FieldChange[];
   /** Diffs of tenant-environment files outside any service folder (env.yaml, …). */
@@ -38,18 +40,6 @@ export interface FileChangeSet {
   path: string;
   before: Buffer | null;
   after: Buffer | null;
-}
-
-const SERVICE_FILE = /^services\/([^/]+)\/(.+)$/;
-const RENDERED_FILE = /^rendered\/([^/]+)\.yaml$/;
-
-/** Which service a path (relative to the tenant-environment) belongs to, and its path inside the service folder. */
-export function classifyPath(rel: string): { service: string; file: string; rendered: boolean } | null {
-  const svc = SERVICE_FILE.exec(rel);
-  if (svc) return { service: svc[1]!, file: svc[2]!, rendered: false };
-  const rendered = RENDERED_FILE.exec(rel);
-  if (rendered) return { service: rendered[1]!, file: rel, rendered: true };
-  return null;
 }
 
 function isYaml(path: string): boolean {
@@ -121,7 +111,7 @@ function fieldChangesOf(service: string | null, file: string, before: Buffer | n
  * per service (field changes and unified diffs), environment-level changes, and impact counts.
  * Previews, comparisons and deployment change lists all come through here, so they agree.
  */
-export function describeChanges(dir: string, files: FileChangeSet[], options: { patches?: boolean } = {}): ComparisonResult {
+export function describeChanges(dir: string, files: FileChangeSet[], options: { patches?: boolean } = {}): ChangeSummary {
   const withPatches = options.patches ?? true;
   const services = new Map<string, ServiceDiffResult>();
   const environmentChanges: FieldChange[] = [];
@@ -176,6 +166,6 @@ export async function loadChangeSet(repo: ProjectRepository, dir: string, from: 
 }
 
 /** What moving the tenant-environment at `dir` from `base` to `target` changes. */
-export async function compareRevisions(repo: ProjectRepository, dir: string, base: string, target: string): Promise<ComparisonResult> {
+export async function compareRevisions(repo: ProjectRepository, dir: string, base: string, target: string): Promise<ChangeSummary> {
   return describeChanges(dir, await loadChangeSet(repo, dir, base, target));
 }

@@ -1,6 +1,7 @@
 /**
  * The Git client every other module uses. One implementation (nodegit-store.ts) owns libgit2;
- * nothing outside src/git imports nodegit.
+ * nothing outside src/git imports nodegit. Its failures are the errors of errors.ts, with
+ * messages safe to show (no paths of the data directory).
  */
 
 export interface Identity {
@@ -64,34 +65,6 @@ export interface ChangedFile {
   after: string | null;
 }
 
-/** The branch moved and changed paths these writes depend on. */
-export class GitConflictError extends Error {
-  constructor(
-    readonly base: string | null,
-    readonly head: string | null,
-    readonly paths: string[],
-  ) {
-    super(`branch moved from ${base?.slice(0, 7) ?? "(none)"} to ${head?.slice(0, 7) ?? "(none)"} and changed ${paths.join(", ")}`);
-    this.name = "GitConflictError";
-  }
-}
-
-/** The writes would leave the tree exactly as it is: there is nothing to commit. */
-export class NothingToCommitError extends Error {
-  constructor(readonly head: string | null) {
-    super("nothing to commit: the tree would not change");
-    this.name = "NothingToCommitError";
-  }
-}
-
-/** The Git layer itself failed (I/O, a locked ref, a corrupt object). */
-export class GitStoreError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "GitStoreError";
-  }
-}
-
 /** One project's repository. */
 export interface ProjectRepository {
   readonly project: string;
@@ -130,6 +103,8 @@ export interface ProjectRepository {
 }
 
 export interface GitStore {
+  /** Where a project's bare repository lives (whether or not it exists yet). */
+  repositoryPath(project: string): string;
   /** Opens a project's repository, creating an empty one if it does not exist yet. */
   open(project: string): Promise<ProjectRepository>;
   exists(project: string): Promise<boolean>;

@@ -1,14 +1,12 @@
 import { mkdir, access } from "node:fs/promises";
 import path from "node:path";
 import NodeGit from "nodegit";
-import { LruCache } from "../lib/lru.js";
+import { LRUCache } from "lru-cache";
 import { KeyedMutex } from "../lib/mutex.js";
+import { asGitError, GitConflictError, GitStoreError, NothingToCommitError } from "./errors.js";
 import {
   BRANCH,
   BRANCH_REF,
-  GitConflictError,
-  GitStoreError,
-  NothingToCommitError,
   type ChangedFile,
   type CommitInfo,
   type CommitResult,
@@ -17,6 +15,7 @@ import {
   type ProjectRepository,
   type TreeWrite,
 } from "./git-store.js";
+import { isSlug } from "./layout.js";
 import type { RemoteSync } from "./remote-sync.js";
 
 const { Blob, Commit, Diff, Oid, Reference, Repository, Revwalk, Signature, Tree, Treebuilder } = NodeGit;
@@ -48,7 +47,7 @@ export class NodegitStore implements GitStore {
   constructor(private readonly options: NodegitStoreOptions) {}
 
   repositoryPath(project: string): string {
-    if (!/^[a-z0-9][a-z0-9._-]*$/i.test(project) || project.includes("..")) throw new GitStoreError(`invalid project name "${project}"`);
+    if (!isSlug(project)) throw new GitStoreError(`invalid project name "${project}"`);
     return path.join(this.options.root, `${project}.git`);
   }
 
@@ -64,7 +63,7 @@ export class NodegitStore implements GitStore {
   open(project: string): Promise<NodegitProjectRepository> {
     let repo = this.repos.get(project);
     if (!repo) {
-      repo = this.openOrCreate(project);
+      repo = libgit2(() => this.openOrCreate(project));
       this.repos.set(project, repo);
       repo.catch(() => this.repos.delete(project));
     }
@@ -101,10 +100,19 @@ export class NodegitProjectRepository implements ProjectRepository {
   /** Set while publishOnce runs: commits skip the remote until its single push. */
   private deferRemote = false;
   // Commits, trees and blobs never change once written, so what was read once can be kept: a
-  // rollback reads the same head and target trees several times (plan, guards, record).
-  private readonly trees = new LruCache<string, TreeT>(512);
-  private readonly subtrees = new LruCache<string, TreeT | null>(2048);
-  private readonly blobs = new LruCache<string, Buffer>(64 * 1024 * 1024, (b) => b.length + 64);
+  // rollback reads the same head and target trees several times (plan, guards, record). fetch()
+  // also has concurrent readers of one object wait for a single load; a failed load is not kept.
+  private readonly trees = new LRUCache<string, TreeT>({ max: 512, fetchMethod: (sha) => this.loadTree(sha) });
+  /** Keyed `<sha>:<dir>`; `tree: null` when the directory does not exist at that commit. */
+  private readonly subtrees = new LRUCache<string, { tree: TreeT | null }>({
+    max: 2048,
+    fetchMethod: async (key) => ({ tree: await this.loadSubtree(key.slice(0, 40), key.slice(41)) }),
+  });
+  private readonly blobs = new LRUCache<string, Buffer>({
+    maxSize: 64 * 1024 * 1024,
+    sizeCalculation: (b) => b.length + 64,
+    fetchMethod: (id) => libgit2(async () => Buffer.from((await Blob.lookup(this.repo, Oid.fromString(id))).content())),
+  });
 
   constructor(
     readonly project: string,
@@ -132,7 +140,7 @@ export class NodegitProjectRepository implements ProjectRepository {
     try {
       if (revision.length === 40) return (await Commit.lookup(this.repo, revision)).sha();
       const obj = await NodeGit.Revparse.single(this.repo, revision);
-      if (obj.type() !== NodeGit.Object.TYPE.COMMIT) return null;
+      if (obj.type() !== (NodeGit.Object.TYPE.COMMIT as number)) return null;
       return obj.id().tostrS();
     } catch {
       return null;
@@ -140,7 +148,7 @@ export class NodegitProjectRepository implements ProjectRepository {
   }
 
   async commitInfo(sha: string): Promise<CommitInfo> {
-    return toInfo(await Commit.lookup(this.repo, sha));
+    return libgit2(async () => toInfo(await Commit.lookup(this.repo, sha)));
   }
 
   async isAncestor(ancestor: string, sha: string): Promise<boolean> {
@@ -152,7 +160,11 @@ export class NodegitProjectRepository implements ProjectRepository {
     }
   }
 
-  async history(): Promise<CommitInfo[]> {
+  history(): Promise<CommitInfo[]> {
+    return libgit2(() => this.walkHistory());
+  }
+
+  private async walkHistory(): Promise<CommitInfo[]> {
     const head = await this.head();
     if (!head) return [];
     const walk = Revwalk.create(this.repo);
@@ -169,26 +181,31 @@ export class NodegitProjectRepository implements ProjectRepository {
   }
 
   private async treeAt(revision: string): Promise<TreeT> {
-    const load = async () => (await Commit.lookup(this.repo, revision)).getTree();
     // Only full shas name one commit for good; anything shorter is resolved every time.
-    return FULL_SHA.test(revision) ? this.trees.getOrLoad(revision, load) : load();
+    return FULL_SHA.test(revision) ? (await this.trees.fetch(revision))! : this.loadTree(revision);
+  }
+
+  private loadTree(revision: string): Promise<TreeT> {
+    return libgit2(async () => (await Commit.lookup(this.repo, revision)).getTree());
   }
 
   private async subtree(revision: string, dir: string): Promise<TreeT | null> {
     const clean = trimSlashes(dir);
     if (clean === "") return this.treeAt(revision);
-    const load = async () => {
-      const entry = await entryOrNull(await this.treeAt(revision), clean);
-      if (!entry || !entry.isTree()) return null;
-      return Tree.lookup(this.repo, entry.id());
-    };
-    return FULL_SHA.test(revision) ? this.subtrees.getOrLoad(`${revision}:${clean}`, load) : load();
+    return FULL_SHA.test(revision) ? (await this.subtrees.fetch(`${revision}:${clean}`))!.tree : this.loadSubtree(revision, clean);
   }
 
+  private loadSubtree(revision: string, dir: string): Promise<TreeT | null> {
+    return libgit2(async () => {
+      const entry = await entryOrNull(await this.treeAt(revision), dir);
+      if (!entry || !entry.isTree()) return null;
+      return Tree.lookup(this.repo, entry.id());
+    });
+  }
+
+  /** A blob's bytes, copied out of libgit2 (the cached copy must not depend on the lifetime of its blob object). */
   private async blobContent(id: NodeGit.Oid): Promise<Buffer> {
-    const key = id.tostrS();
-    // A copy: the cached bytes must not depend on the lifetime of libgit2's blob object.
-    return this.blobs.getOrLoad(key, async () => Buffer.from((await Blob.lookup(this.repo, id)).content()));
+    return (await this.blobs.fetch(id.tostrS()))!;
   }
 
   readBlob(id: string): Promise<Buffer> {
@@ -205,9 +222,11 @@ export class NodegitProjectRepository implements ProjectRepository {
     const out = new Map<string, Buffer>();
     const tree = await this.subtree(revision, dir);
     if (!tree) return out;
-    await walkTree(this.repo, tree, "", async (rel, entry) => {
-      out.set(rel, await this.blobContent(entry.id()));
-    });
+    await libgit2(() =>
+      walkTree(this.repo, tree, "", async (rel, entry) => {
+        out.set(rel, await this.blobContent(entry.id()));
+      }),
+    );
     return out;
   }
 
@@ -215,9 +234,11 @@ export class NodegitProjectRepository implements ProjectRepository {
     const out: string[] = [];
     const tree = await this.subtree(revision, dir);
     if (!tree) return out;
-    await walkTree(this.repo, tree, "", async (rel) => {
-      out.push(rel);
-    });
+    await libgit2(() =>
+      walkTree(this.repo, tree, "", async (rel) => {
+        out.push(rel);
+      }),
+    );
     return out;
   }
 
@@ -229,7 +250,11 @@ export class NodegitProjectRepository implements ProjectRepository {
     return entry ? entry.sha() : null;
   }
 
-  async changedFiles(from: string | null, to: string, dir: string): Promise<ChangedFile[]> {
+  changedFiles(from: string | null, to: string, dir: string): Promise<ChangedFile[]> {
+    return libgit2(() => this.diffTrees(from, to, dir));
+  }
+
+  private async diffTrees(from: string | null, to: string, dir: string): Promise<ChangedFile[]> {
     const oldTree = from ? await this.subtree(from, dir) : null;
     const newTree = await this.subtree(to, dir);
     if (oldTree && newTree && oldTree.id().equal(newTree.id())) return [];
@@ -241,8 +266,8 @@ export class NodegitProjectRepository implements ProjectRepository {
       const status = delta.status();
       const before = delta.oldFile();
       const after = delta.newFile();
-      if (status === Diff.DELTA.ADDED) out.push({ path: after.path(), status: "ADDED", before: null, after: after.id().tostrS() });
-      else if (status === Diff.DELTA.DELETED) out.push({ path: before.path(), status: "REMOVED", before: before.id().tostrS(), after: null });
+      if (status === (Diff.DELTA.ADDED as number)) out.push({ path: after.path(), status: "ADDED", before: null, after: after.id().tostrS() });
+      else if (status === (Diff.DELTA.DELETED as number)) out.push({ path: before.path(), status: "REMOVED", before: before.id().tostrS(), after: null });
       else out.push({ path: after.path(), status: "MODIFIED", before: before.id().tostrS(), after: after.id().tostrS() });
     }
     return out;
@@ -278,43 +303,46 @@ export class NodegitProjectRepository implements ProjectRepository {
     return changed;
   }
 
-  async commit(spec: CommitSpec): Promise<CommitResult> {
+  commit(spec: CommitSpec): Promise<CommitResult> {
     // Writers in this process queue up; compare-and-swap covers other processes and replicas.
-    return writeLocks.run(this.path, async () => {
-      const guards = spec.guardPaths ?? spec.writes.map((w) => w.path);
-      const remote = this.deferRemote ? undefined : this.remote;
-      for (let attempt = 1; ; attempt++) {
-        if (remote) await remote.fetch(this.project, this.path);
-        const head = await this.head();
-        const changed = await this.guardedPathsChanged(spec.base, head, guards);
-        if (changed.length > 0) throw new GitConflictError(spec.base, head, changed);
+    return writeLocks.run(this.path, () => libgit2(() => this.commitNow(spec)));
+  }
 
-        const headTree = head ? await this.treeAt(head) : null;
-        const tree = await this.applyWrites(headTree, spec.writes);
-        if (headTree && tree.id().equal(headTree.id())) throw new NothingToCommitError(head);
+  private async commitNow(spec: CommitSpec): Promise<CommitResult> {
+    const guards = spec.guardPaths ?? spec.writes.map((w) => w.path);
+    const remote = this.deferRemote ? undefined : this.remote;
+    for (let attempt = 1; ; attempt++) {
+      if (remote) await remote.fetch(this.project, this.path);
+      const head = await this.head();
+      const changed = await this.guardedPathsChanged(spec.base, head, guards);
+      if (changed.length > 0) throw new GitConflictError(spec.base, head, changed);
 
-        const when = spec.date ?? new Date();
-        const seconds = Math.floor(when.getTime() / 1000);
-        const author = Signature.create(spec.author.name, spec.author.email, seconds, 0);
-        const committer = Signature.create("Rollback Server", "rollback-server@localhost", seconds, 0);
-        const parents = head ? [await Commit.lookup(this.repo, head)] : [];
-        const message = spec.message.endsWith("\n") ? spec.message : `${spec.message}\n`;
-        const oid = await Commit.create(this.repo, null as unknown as string, author, committer, "UTF-8", message, tree, parents.length, parents);
-        const sha = oid.tostrS();
+      const headTree = head ? await this.treeAt(head) : null;
+      const tree = await this.applyWrites(headTree, spec.writes);
+      if (headTree && tree.id().equal(headTree.id())) throw new NothingToCommitError(head);
 
-        const moved = await this.compareAndSwap(head, oid);
-        if (moved && remote) {
-          const pushed = await remote.push(this.project, this.path, sha, head);
-          if (!pushed) {
-            // Another replica won the race: take its head and try again on top of it.
-            if (attempt >= MAX_CAS_ATTEMPTS) throw new GitStoreError(`could not push to the remote after ${attempt} attempts`);
-            continue;
-          }
+      const when = spec.date ?? new Date();
+      const seconds = Math.floor(when.getTime() / 1000);
+      const author = Signature.create(spec.author.name, spec.author.email, seconds, 0);
+      const committer = Signature.create("Rollback Server", "rollback-server@localhost", seconds, 0);
+      const parents = head ? [await Commit.lookup(this.repo, head)] : [];
+      const message = spec.message.endsWith("\n") ? spec.message : `${spec.message}\n`;
+      // eslint-disable-next-line @typescript-eslint/await-thenable -- @types/nodegit types Commit.create as synchronous; it returns a Promise
+    const oid = await Commit.create(this.repo, null as unknown as string, author, committer, "UTF-8", message, tree, parents.length, parents);
+      const sha = oid.tostrS();
+
+      const moved = await this.compareAndSwap(head, oid);
+      if (moved && remote) {
+        const pushed = await remote.push(this.project, this.path, sha, head);
+        if (!pushed) {
+          // Another replica won the race: take its head and try again on top of it.
+          if (attempt >= MAX_CAS_ATTEMPTS) throw new GitStoreError(`could not push to the remote after ${attempt} attempts`);
+          continue;
         }
-        if (moved) return { sha, parent: head, rebased: head !== spec.base };
-        if (attempt >= MAX_CAS_ATTEMPTS) throw new GitStoreError(`branch ${BRANCH} kept moving; gave up after ${attempt} attempts`);
       }
-    });
+      if (moved) return { sha, parent: head, rebased: head !== spec.base };
+      if (attempt >= MAX_CAS_ATTEMPTS) throw new GitStoreError(`branch ${BRANCH} kept moving; gave up after ${attempt} attempts`);
+    }
   }
 
   async publishOnce<T>(work: () => Promise<T>): Promise<T> {
@@ -349,6 +377,15 @@ export class NodegitProjectRepository implements ProjectRepository {
       if (errno === GIT_EMODIFIED || errno === -4 /* GIT_EEXISTS */) return false;
       throw new GitStoreError(`could not move ${BRANCH_REF}: ${(err as Error).message}`, { cause: err });
     }
+  }
+}
+
+/** Runs a libgit2 operation; whatever it throws leaves as one of errors.ts's errors (no paths in messages). */
+async function libgit2<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    throw asGitError(err);
   }
 }
 

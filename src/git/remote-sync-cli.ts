@@ -5,7 +5,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import type { Logger } from "pino";
-import { BRANCH, BRANCH_REF, GitStoreError } from "./git-store.js";
+import { GitStoreError } from "./errors.js";
+import { BRANCH, BRANCH_REF } from "./git-store.js";
 import { KeyedMutex } from "../lib/mutex.js";
 import type { RemoteSync } from "./remote-sync.js";
 

@@ -123,12 +123,12 @@ export function parseDeploymentCommit(info: CommitInfo): ParsedDeployment | null
   }
   const tenant = trailers.get("Tenant");
   const environment = trailers.get("Environment");
-  const source = (trailers.get("Source") ?? "").toUpperCase();
-  if (!tenant || !environment || (source !== DeploymentSource.RELEASE && source !== DeploymentSource.PROMOTION)) return null;
+  const source = (trailers.get("Source") ?? "").toUpperCase() as DeploymentSource;
+  if (!tenant || !environment || ![DeploymentSource.RELEASE, DeploymentSource.PROMOTION].includes(source)) return null;
   return {
     tenant,
     environment,
-    source: source as DeploymentSource,
+    source,
     authorEmail: trailers.get("Author") ?? info.authorEmail,
     summary: subject,
     requestId: null,

@@ -7,11 +7,11 @@ import { TenantEnvironment } from "../../entities/tenant-environment.js";
 import type { User } from "../../entities/user.js";
 import type { Database } from "../db/database.js";
 import type { GitStore } from "../git/git-store.js";
-import { undoneBy } from "../rollback/undone.js";
 import type { AuthService } from "../services/auth.js";
 import type { Catalog } from "../services/catalog.js";
 import { parseDeploymentCommit } from "./commit-message.js";
-import type { DeploymentService } from "./deployments.js";
+import type { DeploymentRecorder } from "./recorder.js";
+import { rolledBackBy } from "./rolled-back.js";
 
 export interface ReindexResult {
   project: string;
@@ -32,7 +32,7 @@ export class Reindexer {
     private readonly git: GitStore,
     private readonly catalog: Catalog,
     private readonly auth: AuthService,
-    private readonly deployments: DeploymentService,
+    private readonly recorder: DeploymentRecorder,
   ) {}
 
   async reindex(projectSlug: string): Promise<ReindexResult> {
@@ -70,9 +70,9 @@ export class Reindexer {
             author = await this.auth.ensureUser(parsed.authorEmail, info.authorName, project.organizationId, tx);
             users.set(parsed.authorEmail, author);
           }
-          const described = await this.deployments.describeCommit(repo, te, info.sha);
+          const described = await this.recorder.describeCommit(repo, te, info.sha);
           const requestExists = parsed.requestId ? await tx.existsBy(RollbackRequest, { id: parsed.requestId }) : false;
-          const deployment = await this.deployments.record(tx, {
+          const deployment = await this.recorder.record(tx, {
             te,
             revision: info.sha,
             parentRevision: described.parent,
@@ -89,11 +89,11 @@ export class Reindexer {
           if (parsed.targetShort) {
             const target = list.find((d) => d.revision.startsWith(parsed.targetShort!));
             if (target) {
-              const undone = undoneBy(
+              const undone = rolledBackBy(
                 list.filter((d) => d.seq > target.seq),
                 { mode: parsed.mode!, service: parsed.service, selectedFields: parsed.fields },
               );
-              await this.deployments.setStatus(tx, undone, DeploymentStatus.ROLLED_BACK);
+              await this.recorder.setStatus(tx, undone, DeploymentStatus.ROLLED_BACK);
             }
           }
           list.push(deployment);

@@ -11,7 +11,7 @@ export function withCompression(handler: Handler): Handler {
   return (req, res) =>
     new Promise<void>((resolve, reject) => {
       middleware(req as never, res as never, (err?: unknown) => {
-        if (err) reject(err instanceof Error ? err : new Error(String(err)));
+        if (err) reject(err instanceof Error ? err : new Error(String(err as unknown)));
         else handler(req, res).then(resolve, reject);
       });
     });

@@ -29,7 +29,7 @@ export function withCors(origins: readonly string[], handler: Handler): Handler 
       let passedOn = false;
       middleware(req, res, (err?: unknown) => {
         passedOn = true;
-        if (err) return reject(err instanceof Error ? err : new Error(String(err)));
+        if (err) return reject(err instanceof Error ? err : new Error(String(err as unknown)));
         // Not answered by cors: an OPTIONS here is a preflight from an origin not listed, or a plain OPTIONS.
         if (req.method === "OPTIONS") {
           res.statusCode = 204;

@@ -2,24 +2,25 @@ import { spawn } from "node:child_process";
 import { access } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
-import { Project } from "../../entities/project.js";
-import { reposDir, type App } from "../app.js";
+import type { Logger } from "pino";
+import type { Project } from "../../entities/project.js";
+import type { GitStore } from "../git/git-store.js";
+import { SLUG_PATTERN } from "../git/layout.js";
 import { Semaphore } from "../lib/mutex.js";
-import { AuthService } from "../services/auth.js";
+import type { AccessService } from "../services/access.js";
 import type { Actor } from "../services/actor.js";
+import { AuthService } from "../services/auth.js";
+import type { Catalog } from "../services/catalog.js";
 
 /** The realm git shows when it asks for credentials. */
 export const GIT_REALM = "rollback-server";
-
-/** Same rule as project slugs (src/services/catalog.ts): nothing but [a-z0-9-], no leading or trailing dash. */
-const PROJECT_SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
 
 /**
  * The only paths served, matched against the raw (undecoded) request path: the two endpoints of
  * the smart HTTP protocol for fetching. No `%`, no `..`, no second slash can get through, so the
  * path git http-backend sees is always built from a validated slug and one of these suffixes.
  */
-const SMART_PATH = /^\/git\/([a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)\.git\/(info\/refs|git-upload-pack|git-receive-pack)$/;
+const SMART_PATH = new RegExp(`^/git/(${SLUG_PATTERN})\\.git/(info/refs|git-upload-pack|git-receive-pack)$`);
 
 /** Upload-pack requests are lists of wants and haves; this is far above any real one. */
 const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
@@ -27,6 +28,17 @@ const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
 const MAX_CGI_HEADER_BYTES = 64 * 1024;
 
 type Outcome = { status: number; message: string; headers?: Record<string, string> };
+
+/** What the Git endpoint works with: the repositories, who is calling and what they may read. */
+export interface GitHttpOptions {
+  git: GitStore;
+  auth: AuthService;
+  access: AccessService;
+  catalog: Catalog;
+  logger: Logger;
+  /** At most this many `git http-backend` processes at once (GIT_HTTP_MAX_PROCESSES). */
+  maxProcesses: number;
+}
 
 /**
  * Serves each project's repository read-only over Git smart HTTP at /git/<project>.git, for
@@ -44,13 +56,13 @@ export class GitHttpBackend {
   /** Many agents polling at once must not fork a git process each: the rest wait their turn. */
   private readonly backends: Semaphore;
 
-  constructor(private readonly app: App) {
-    this.backends = new Semaphore(app.config.gitHttpMaxProcesses);
+  constructor(private readonly options: GitHttpOptions) {
+    this.backends = new Semaphore(options.maxProcesses);
   }
 
   /** git http-backend slots in use, requests waiting for one, and the limit: read by the metrics. */
   slotUsage(): { inUse: number; queued: number; capacity: number } {
-    return { ...this.backends.usage(), capacity: this.app.config.gitHttpMaxProcesses };
+    return { ...this.backends.usage(), capacity: this.options.maxProcesses };
   }
 
   async handle(req: IncomingMessage, res: ServerResponse, _url: URL): Promise<void> {
@@ -64,7 +76,6 @@ export class GitHttpBackend {
     if (!match) return this.refuse(res, { status: 404, message: "not found" });
     const slug = match[1]!;
     const endpoint = match[2] as "info/refs" | "git-upload-pack" | "git-receive-pack";
-    if (!PROJECT_SLUG.test(slug)) return this.refuse(res, { status: 404, message: "not found" });
 
     // Read-only: refuse every push before anything else, for everyone (it reveals nothing).
     const service = query.get("service");
@@ -90,17 +101,16 @@ export class GitHttpBackend {
     const project = await this.readableProject(actor, slug);
     if (!project) return this.refuse(res, { status: 404, message: "not found" });
 
-    const root = reposDir(this.app.config);
-    const repoDir = path.join(root, `${project.slug}.git`);
-    if (path.dirname(repoDir) !== root) return this.refuse(res, { status: 404, message: "not found" });
+    const repoDir = this.options.git.repositoryPath(project.slug);
+    const root = path.dirname(repoDir);
     try {
       // Opening makes sure the local repository exists (in scale-out mode, a replica clones it
       // from the hosted remote on first use); before advertising refs, it is brought up to date.
-      const repo = await this.app.git.open(project.slug);
+      const repo = await this.options.git.open(project.slug);
       if (path.resolve(repo.path) !== repoDir) throw new Error(`unexpected repository path ${repo.path}`);
       if (endpoint === "info/refs") await repo.refresh();
     } catch (err) {
-      this.app.logger.warn({ err, project: project.slug }, "git http: could not open or refresh the repository; serving the local copy if there is one");
+      this.options.logger.warn({ err, project: project.slug }, "git http: could not open or refresh the repository; serving the local copy if there is one");
     }
     try {
       await access(path.join(repoDir, "HEAD"));
@@ -124,16 +134,16 @@ export class GitHttpBackend {
   private async authenticate(req: IncomingMessage): Promise<Actor | null> {
     const token = tokenFrom(req.headers.authorization);
     if (!token) return null;
-    return this.app.auth.authenticate(token);
+    return this.options.auth.authenticate(token);
   }
 
   /** The project when the caller may read its repository; null when it does not exist for them. */
   private async readableProject(actor: Actor, slug: string): Promise<Project | null> {
     if (actor.kind === "agent") {
-      const project = await this.app.db.manager.findOneBy(Project, { slug });
+      const project = await this.options.catalog.findProject(slug);
       return project && project.id === actor.projectId ? project : null;
     }
-    const access = await this.app.access.findProject(actor, slug);
+    const access = await this.options.access.findProject(actor, slug);
     return access?.project ?? null;
   }
 
@@ -182,7 +192,7 @@ export class GitHttpBackend {
       "http-backend",
     ];
     const child = spawn("git", args, { env, stdio: ["pipe", "pipe", "pipe"] });
-    const log = this.app.logger;
+    const log = this.options.logger;
 
     return new Promise<void>((resolve) => {
       let settled = false;

@@ -78,7 +78,9 @@ export class DeliveryMetricsService {
       .sort((a, b) => a.tenantSlug.localeCompare(b.tenantSlug) || a.environment.localeCompare(b.environment));
     if (tes.length === 0) {
       if (filter.tenant && filter.environment) await this.catalog.tenantEnvironment(project, filter.tenant, filter.environment); // names what is missing
-      throw notFound(`no tenant-environment of project "${project.slug}" matches${filter.tenant ? ` tenant "${filter.tenant}"` : ""}${filter.environment ? ` environment "${filter.environment}"` : ""}`);
+      throw notFound(
+        `no tenant-environment of project "${project.slug}" matches${filter.tenant ? ` tenant "${filter.tenant}"` : ""}${filter.environment ? ` environment "${filter.environment}"` : ""}`,
+      );
     }
 
     const rows = await this.db.manager
@@ -90,7 +92,10 @@ export class DeliveryMetricsService {
       .getMany();
     const requestIds = rows.filter((d) => d.source === DeploymentSource.ROLLBACK && d.rollbackRequestId).map((d) => d.rollbackRequestId!);
     const targets = new Map(
-      (requestIds.length ? await this.db.manager.find(RollbackRequest, { where: { id: In(requestIds) }, select: { id: true, targetSha: true, service: true } }) : []).map((r) => [r.id, r]),
+      (requestIds.length ? await this.db.manager.find(RollbackRequest, { where: { id: In(requestIds) }, select: { id: true, targetSha: true, service: true } }) : []).map((r) => [
+        r.id,
+        r,
+      ]),
     );
 
     const out: DeliveryMetricsFigures[] = [];
@@ -145,7 +150,10 @@ export class DeliveryMetricsService {
         .orderBy("d.seq", "ASC")
         .limit(1)
         .getOne();
-    const [rollback, success] = await Promise.all([first("d.source = :source", { source: DeploymentSource.ROLLBACK }), first("d.status = :status", { status: DeploymentStatus.SUCCESS })]);
+    const [rollback, success] = await Promise.all([
+      first("d.source = :source", { source: DeploymentSource.ROLLBACK }),
+      first("d.status = :status", { status: DeploymentStatus.SUCCESS }),
+    ]);
     if (!rollback || !success) return rollback ?? success;
     return rollback.seq < success.seq ? rollback : success;
   }

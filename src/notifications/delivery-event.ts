@@ -19,14 +19,9 @@ export interface DeliveryContext {
   occurredAt: Date;
 }
 
-/** The project's repository as Git clients (and Argo CD's repoURL) name it. */
-export function repositoryUrl(publicUrl: string, project: string): string {
-  return `${publicUrl}/git/${project}.git`;
-}
-
 /** A stable positive 31-bit number for an id: GitHub payloads carry integer ids. */
 export function numericId(id: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
-  return (h >>> 1) || 1;
+  return h >>> 1 || 1;
 }

@@ -3,7 +3,6 @@ import { hostname } from "node:os";
 import type { Logger } from "pino";
 import { Brackets, IsNull, LessThan, Not } from "typeorm";
 import { Webhook, WebhookDelivery, WebhookDeliveryState } from "../../entities/webhook.js";
-import type { WebhookConfig } from "../config.js";
 import type { Database } from "../db/database.js";
 import { retryDelayMs } from "./backoff.js";
 import type { SecretBox } from "./secret-box.js";
@@ -11,6 +10,21 @@ import { postDelivery, type SendResult, type Sender } from "./sender.js";
 import { deliveryHeaders } from "./signing.js";
 
 const PRUNE_EVERY_MS = 10 * 60_000;
+
+export interface DeliverySettings {
+  /** One attempt's time limit (connect, send, response). */
+  timeoutMs: number;
+  /** Attempts per delivery before it is FAILED. */
+  maxAttempts: number;
+  /** Delay after the first failed attempt; each further one doubles it (with jitter). */
+  retryBaseMs: number;
+  /** How often the dispatcher looks for due deliveries (it is also woken by local events). */
+  pollMs: number;
+  /** Deliveries in flight at once per server (at most one per webhook). */
+  concurrency: number;
+  /** Settled deliveries are kept this long. */
+  retentionDays: number;
+}
 
 /**
  * Sends what the outbox recorded, in the background of every server. Each webhook's deliveries
@@ -33,7 +47,7 @@ export class WebhookDispatcher {
   constructor(
     private readonly db: Database,
     private readonly secrets: SecretBox,
-    private readonly config: WebhookConfig,
+    private readonly config: DeliverySettings,
     private readonly logger: Logger,
     private readonly send: Sender = postDelivery,
   ) {}
@@ -100,9 +114,7 @@ export class WebhookDispatcher {
       .andWhere("d.nextAttemptAt <= :now", { now })
       .andWhere(new Brackets((b) => b.where("d.leaseUntil IS NULL").orWhere("d.leaseUntil < :now", { now })))
       // The head of its webhook's queue: no earlier delivery of that webhook is still pending.
-      .andWhere(
-        `NOT EXISTS (SELECT 1 FROM "webhook_delivery" "e" WHERE "e"."webhookId" = "d"."webhookId" AND "e"."state" = :pending AND "e"."seq" < "d"."seq")`,
-      )
+      .andWhere(`NOT EXISTS (SELECT 1 FROM "webhook_delivery" "e" WHERE "e"."webhookId" = "d"."webhookId" AND "e"."state" = :pending AND "e"."seq" < "d"."seq")`)
       .orderBy("d.nextAttemptAt", "ASC")
       .limit(room + this.inFlight.size);
     if (this.inFlight.size > 0) qb.andWhere("d.webhookId NOT IN (:...busy)", { busy: [...this.inFlight.keys()] });
@@ -156,14 +168,7 @@ export class WebhookDispatcher {
       leaseOwner: null,
       leaseUntil: null,
     };
-    await this.db.transaction((tx) =>
-      tx
-        .createQueryBuilder()
-        .update(WebhookDelivery)
-        .set(changes)
-        .where({ id, leaseOwner: this.owner, attempts: attempt })
-        .execute(),
-    );
+    await this.db.transaction((tx) => tx.createQueryBuilder().update(WebhookDelivery).set(changes).where({ id, leaseOwner: this.owner, attempts: attempt }).execute());
     const log = { deliveryId: id, webhookId: webhook.id, event: delivery.event, attempt, status: result.status };
     if (result.ok) this.logger.info(log, "webhook delivered");
     else if (settled) this.logger.warn({ ...log, error: result.error }, "webhook delivery FAILED: no attempts left");

@@ -1,6 +1,7 @@
 import { WebhookEvent } from "../../entities/webhook.js";
+import { repositoryUrl } from "../git/layout.js";
 import type { GitPushEvent } from "../services/events.js";
-import { numericId, repositoryUrl, type DeliveryContext } from "./delivery-event.js";
+import { numericId, type DeliveryContext } from "./delivery-event.js";
 
 /**
  * GitHub `push` and `ping` event payloads, complete enough for the published webhook schemas

@@ -1,18 +1,17 @@
 import { In, type EntityManager } from "typeorm";
 import type { Logger } from "pino";
+import { newId } from "../../entities/ids.js";
 import { Organization } from "../../entities/organization.js";
 import { Project } from "../../entities/project.js";
 import { RollbackRequest } from "../../entities/rollback-request.js";
 import { User } from "../../entities/user.js";
 import { Webhook, WebhookDelivery, WebhookDeliveryState, WebhookEvent } from "../../entities/webhook.js";
 import type { TransactionHook } from "../db/database.js";
-import { newId } from "../lib/ids.js";
+import { REQUEST_RELATIONS } from "../rollback/queries.js";
 import type { EventOutbox, StagedEvent } from "../services/events.js";
 import type { DeliveryContext, DeliveryEvent } from "./delivery-event.js";
 import { renderBody } from "./payloads.js";
 import type { ConsoleLinks } from "./slack-payload.js";
-
-const REQUEST_RELATIONS = { requestedBy: true, reviews: { reviewer: true }, notes: { author: true } } as const;
 
 /**
  * The transactional outbox of webhook deliveries. Services stage events inside the transaction
@@ -94,7 +93,12 @@ export class WebhookOutbox implements EventOutbox, TransactionHook {
     } catch (err) {
       // A payload that cannot be built must not undo the change it reports: the delivery records why.
       this.options.logger.error({ err, webhookId: webhook.id, event: r.event.event }, "could not render a webhook payload");
-      return Object.assign(new WebhookDelivery(), base, { payload: "", state: WebhookDeliveryState.FAILED, error: `could not render the payload: ${(err as Error).message}`, nextAttemptAt: null });
+      return Object.assign(new WebhookDelivery(), base, {
+        payload: "",
+        state: WebhookDeliveryState.FAILED,
+        error: `could not render the payload: ${(err as Error).message}`,
+        nextAttemptAt: null,
+      });
     }
   }
 
@@ -103,7 +107,11 @@ export class WebhookOutbox implements EventOutbox, TransactionHook {
     const requestIds = events.flatMap((e) => (e.topic === "rollbackRequestUpdated" ? [e.requestId] : []));
     const requests = new Map<string, RollbackRequest>();
     if (requestIds.length > 0) {
-      const found = await tx.find(RollbackRequest, { where: { id: In(requestIds) }, relations: REQUEST_RELATIONS, order: { reviews: { createdAt: "ASC" }, notes: { createdAt: "ASC" } } });
+      const found = await tx.find(RollbackRequest, {
+        where: { id: In(requestIds) },
+        relations: REQUEST_RELATIONS,
+        order: { reviews: { createdAt: "ASC" }, notes: { createdAt: "ASC" } },
+      });
       for (const r of found) requests.set(r.id, r);
     }
     const authorIds = events.flatMap((e) => (e.topic === "deploymentRecorded" && !e.event.deployment.author ? [e.event.deployment.authorId] : []));

@@ -1,5 +1,6 @@
 import { WebhookEvent, WebhookFormat } from "../../entities/webhook.js";
-import { repositoryUrl, type DeliveryContext, type DeliveryEvent } from "./delivery-event.js";
+import { repositoryUrl } from "../git/layout.js";
+import type { DeliveryContext, DeliveryEvent } from "./delivery-event.js";
 import { githubPingPayload, githubPushPayload } from "./github-payload.js";
 import { slackPayload, type ConsoleLinks } from "./slack-payload.js";
 import { deploymentView, gitPushView, rollbackRequestView, syncStatusView } from "./views.js";

@@ -1,5 +1,3 @@
-import type { Config } from "../config.js";
-
 /**
  * The server's base URL as receivers and Argo CD reach it: PUBLIC_URL when set (behind a load
  * balancer every replica must name the same one), else the address this process listens on.
@@ -7,7 +5,7 @@ import type { Config } from "../config.js";
 export class PublicUrl {
   private listening: string | null = null;
 
-  constructor(private readonly config: Pick<Config, "publicUrl" | "host" | "port">) {}
+  constructor(private readonly config: { publicUrl: string | null; host: string; port: number }) {}
 
   /** Called once the server listens (its port may have been chosen by the system). */
   setListening(url: string): void {

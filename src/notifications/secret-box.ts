@@ -43,7 +43,9 @@ export class SecretBox {
     if (version !== VERSION || !kid || !iv || !tag || ciphertext === undefined) throw new SecretKeyError("the stored webhook secret is not in a known format");
     const key = await this.loadKey(false);
     if (keyId(key) !== kid) {
-      throw new SecretKeyError(`the webhook secret was encrypted with another key (${kid}; this server has ${keyId(key)} from ${this.source}): replicas must share WEBHOOK_SECRET_KEY`);
+      throw new SecretKeyError(
+        `the webhook secret was encrypted with another key (${kid}; this server has ${keyId(key)} from ${this.source}): replicas must share WEBHOOK_SECRET_KEY`,
+      );
     }
     try {
       const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64url"));

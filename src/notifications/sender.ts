@@ -1,3 +1,4 @@
+import type { ReadableStreamReadResult } from "node:stream/web";
 import { parseRetryAfter } from "./backoff.js";
 
 export interface SendResult {
@@ -39,7 +40,7 @@ async function readExcerpt(res: Response): Promise<string> {
   let size = 0;
   try {
     while (size < MAX_ERROR_BODY) {
-      const { done, value } = await reader.read();
+      const { done, value } = (await reader.read()) as ReadableStreamReadResult<Uint8Array>;
       if (done) break;
       chunks.push(value);
       size += value.length;

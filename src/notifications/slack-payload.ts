@@ -1,3 +1,4 @@
+import { RollbackMode } from "../../entities/enums.js";
 import type { RollbackRequest } from "../../entities/rollback-request.js";
 import { WebhookEvent } from "../../entities/webhook.js";
 import type { DeploymentEvent, GitPushEvent, SyncStatusSnapshot } from "../services/events.js";
@@ -51,7 +52,7 @@ function describe(ctx: DeliveryContext, e: DeliveryEvent, links: ConsoleLinks): 
 }
 
 function rollbackMessage(ctx: DeliveryContext, r: RollbackRequest, links: ConsoleLinks): Message {
-  const scope = r.mode === "FULL" ? "full" : r.mode === "SERVICE" ? `service ${r.service}` : `fields ${r.selectedFields.join(", ")} of ${r.service}`;
+  const scope = r.mode === RollbackMode.FULL ? "full" : r.mode === RollbackMode.SERVICE ? `service ${r.service}` : `fields ${r.selectedFields.join(", ")} of ${r.service}`;
   const latestReview = r.reviews?.[r.reviews.length - 1];
   const latestNote = r.notes?.[r.notes.length - 1];
   const fields: [string, string][] = [

@@ -1,12 +1,12 @@
 import type { Logger } from "pino";
 import { Role } from "../../entities/enums.js";
 import { Organization } from "../../entities/organization.js";
+import { newId } from "../../entities/ids.js";
 import { Project } from "../../entities/project.js";
 import { Webhook, WebhookDelivery, WebhookDeliveryState, WebhookEvent, WebhookFormat } from "../../entities/webhook.js";
 import type { Database } from "../db/database.js";
 import { badInput, notFound } from "../errors.js";
-import { newId } from "../lib/ids.js";
-import { decodeCursor, encodeCursor, pageSize, type Page } from "../lib/paging.js";
+import { keysetPage, seqKey, type Page } from "../services/paging.js";
 import type { AccessService, ProjectAccess } from "../services/access.js";
 import type { Actor } from "../services/actor.js";
 import type { AuditTrail } from "../services/audit.js";
@@ -59,15 +59,25 @@ export class WebhookService {
     const secret = input.secret ?? "";
     if (secret.length === 0) throw badInput("secret is required: the receiver verifies X-Hub-Signature-256 with it (e.g. openssl rand -hex 32)");
     if (secret.length > MAX_SECRET_LENGTH) throw badInput(`secret must be at most ${MAX_SECRET_LENGTH} characters`);
-    // eslint-disable-next-line no-control-regex
-    if (/[\u0000-\u001f\u007f]/.test(secret)) throw badInput("secret must not contain control characters");
+    if (/\p{Cc}/u.test(secret)) throw badInput("secret must not contain control characters");
 
     const id = newId("Webhook");
     const secretCiphertext = await this.secrets.seal(secret, id);
     return this.db.transaction(async (tx) => {
       const count = await tx.countBy(Webhook, { projectId: project.id });
       if (count >= MAX_WEBHOOKS_PER_PROJECT) throw badInput(`project "${project.slug}" already has ${count} webhooks, the most it may have`);
-      const webhook = tx.create(Webhook, { id, projectId: project.id, url: url.href, events, format, active: true, secretCiphertext, lastSeq: 0, createdById: user?.id ?? null, createdAt: new Date() });
+      const webhook = tx.create(Webhook, {
+        id,
+        projectId: project.id,
+        url: url.href,
+        events,
+        format,
+        active: true,
+        secretCiphertext,
+        lastSeq: 0,
+        createdById: user?.id ?? null,
+        createdAt: new Date(),
+      });
       await tx.insert(Webhook, webhook);
       await this.audit.append(tx, { projectId: project.id, actor, action: "webhook.created", subjectId: id, details: { host: url.host, events, format } });
       return webhook;
@@ -100,7 +110,13 @@ export class WebhookService {
       nextAttemptAt: null,
     });
     delivery.payload = renderBody(
-      { deliveryId: delivery.id, webhook, project: { id: access.project.id, slug: access.project.slug, organization: organization.slug }, publicUrl: this.options.publicUrl(), occurredAt: delivery.createdAt },
+      {
+        deliveryId: delivery.id,
+        webhook,
+        project: { id: access.project.id, slug: access.project.slug, organization: organization.slug },
+        publicUrl: this.options.publicUrl(),
+        occurredAt: delivery.createdAt,
+      },
       { event: "PING" },
     );
     const result = await this.dispatcher.sendOnce(webhook, delivery);
@@ -122,24 +138,21 @@ export class WebhookService {
   }
 
   /** A webhook's deliveries, newest first (keyset-paged on the queue position). */
-  async deliveries(webhook: Webhook, first?: number | null, after?: string | null): Promise<Page<WebhookDelivery>> {
-    const size = pageSize(first);
-    const qb = this.db.manager.createQueryBuilder(WebhookDelivery, "d").where("d.webhookId = :id", { id: webhook.id });
-    const totalCount = await qb.clone().getCount();
-    let afterSeq: number | null = null;
-    if (after) {
-      afterSeq = Number(decodeCursor(after, "whd"));
-      if (!Number.isInteger(afterSeq)) throw badInput(`invalid cursor "${after}"`);
-      qb.andWhere("d.seq < :afterSeq", { afterSeq });
-    }
-    const rows = size === 0 ? [] : await qb.orderBy("d.seq", "DESC").limit(size + 1).getMany();
-    return {
-      items: rows.slice(0, size),
-      totalCount,
-      hasNextPage: rows.length > size,
-      hasPreviousPage: afterSeq !== null,
-      cursorOf: (d) => encodeCursor("whd", String(d.seq)),
-    };
+  deliveries(webhook: Webhook, first?: number | null, after?: string | null): Promise<Page<WebhookDelivery>> {
+    const ofWebhook = () => this.db.manager.createQueryBuilder(WebhookDelivery, "d").where("d.webhookId = :id", { id: webhook.id });
+    return keysetPage({
+      kind: "whd",
+      key: seqKey,
+      keyOf: (d: WebhookDelivery) => d.seq,
+      first,
+      after,
+      fetch: (afterSeq, limit) => {
+        const qb = ofWebhook();
+        if (afterSeq !== null) qb.andWhere("d.seq < :afterSeq", { afterSeq });
+        return qb.orderBy("d.seq", "DESC").limit(limit).getMany();
+      },
+      count: () => ofWebhook().getCount(),
+    });
   }
 
   /** For node(id): the webhook or delivery when the caller administers its project; null otherwise. */

@@ -14,13 +14,29 @@ import { inSpan, tracingEnabled } from "./tracing.js";
 /** Members of Services that are not service objects, or are traced at their own level. */
 const NOT_SERVICES = new Set(["config", "logger", "db", "git", "events"]);
 
+/**
+ * Span prefixes that outlived a class: the rollback and deployment services were split into
+ * smaller classes, and their spans keep the names dashboards and the README know
+ * (`RollbackService.request`, `DeploymentService.history`).
+ */
+const SPAN_PREFIX: Record<string, string> = {
+  RollbackRequests: "RollbackService",
+  RollbackQueries: "RollbackService",
+  RollbackExecutor: "RollbackService",
+  ExecutionReconciler: "RollbackService",
+  DeployService: "DeploymentService",
+  DeploymentRecorder: "DeploymentService",
+  DeploymentQueries: "DeploymentService",
+  RevisionReader: "DeploymentService",
+};
+
 /** The services as resolvers see them, each method call a span named `Class.method`. */
 export function traceServices<S extends Services>(services: S): S {
   if (!tracingEnabled()) return services;
   const traced: Record<string, unknown> = { ...(services as object) };
   for (const [key, value] of Object.entries(services)) {
     if (NOT_SERVICES.has(key) || !isInstance(value)) continue;
-    traced[key] = traceMethods(value, value.constructor.name, () => ({}));
+    traced[key] = traceMethods(value, SPAN_PREFIX[value.constructor.name] ?? value.constructor.name, () => ({}));
   }
   return traced as unknown as S;
 }
@@ -56,6 +72,7 @@ export function traceGitStore(store: GitStore): GitStore {
   return {
     open: (project) => inSpan("git.open", { "vcs.repository.name": project }, async () => tracedRepository(await store.open(project))),
     exists: (project) => store.exists(project),
+    repositoryPath: (project) => store.repositoryPath(project),
     ping: () => inSpan("git.ping", {}, () => store.ping()),
   };
 }

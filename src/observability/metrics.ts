@@ -174,7 +174,7 @@ export class Metrics {
           .select("d.state", "state")
           .addSelect("COUNT(*)", "count")
           .groupBy("d.state")
-          .getRawMany<{ state: string; count: string | number }>();
+          .getRawMany<{ state: WebhookDeliveryState; count: string | number }>();
         this.reset();
         for (const state of Object.values(WebhookDeliveryState)) this.set({ state }, Number(rows.find((r) => r.state === state)?.count ?? 0));
       },

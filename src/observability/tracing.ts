@@ -82,7 +82,7 @@ export function inSpan<T>(name: string, attributes: Attributes, fn: (span: Span)
       const result = fn(span);
       if (result instanceof Promise) {
         return result.then(
-          (value) => {
+          (value: unknown) => {
             span.end();
             return value;
           },

@@ -1,13 +1,6 @@
 import { BlastRadius, Plan, RollbackMode } from "../../entities/enums.js";
-import type { Organization } from "../../entities/organization.js";
+import { Feature, type Organization } from "../../entities/organization.js";
 import { forbidden } from "../errors.js";
-
-export const Feature = {
-  BASIC_ROLLBACK: "basic_rollback",
-  ROLLBACK: "rollback",
-  SELECTIVE_ROLLBACK: "selective_rollback",
-  ROLLBACK_APPROVAL: "rollback_approval",
-} as const;
 
 interface Requirement {
   plans: Plan[];
@@ -55,8 +48,4 @@ export function modeAvailability(org: Organization): { mode: RollbackMode; allow
     const reason = modeRefusal(org, mode);
     return { mode, allowed: reason === null, reason, blastRadius: BLAST_RADIUS[mode] };
   });
-}
-
-export function approvalFeatureEnabled(org: Organization): boolean {
-  return org.features.includes(Feature.ROLLBACK_APPROVAL);
 }

@@ -1,9 +1,12 @@
 import { RollbackMode } from "../../entities/enums.js";
-import { classifyPath, describeChanges, loadChangeSet, type ComparisonResult, type FileChangeSet } from "../diff/comparison.js";
-import { badInput } from "../errors.js";
+import { describeChanges, loadChangeSet, type ChangeSummary, type FileChangeSet } from "../diff/comparison.js";
+import { badInput, Messages } from "../errors.js";
 import type { ProjectRepository, TreeWrite } from "../git/git-store.js";
-import { renderFromFiles } from "../history/deployments.js";
-import { lookup, parseFieldSelector, parseYamlRecord, patchYamlFields, sameValue, FieldSelectorError, type FieldSelector } from "../yaml/fields.js";
+import { classifyPath, ownedBy, renderedFile, serviceDir, servicePaths, tenantDir } from "../git/layout.js";
+import { renderFromFiles } from "../delivery/renderer.js";
+import { patchYamlFields } from "../yaml/patch.js";
+import { type FieldSelector, FieldSelectorError, parseFieldSelector } from "../yaml/selectors.js";
+import { lookup, parseYamlRecord, sameValue } from "../yaml/values.js";
 
 export interface PlanInput {
   repo: ProjectRepository;
@@ -28,18 +31,14 @@ export interface RollbackPlan {
   guardPaths: string[];
   /** Every file the commit will change, relative to the tenant-environment directory. */
   files: FileChangeSet[];
-  comparison: ComparisonResult;
+  comparison: ChangeSummary;
   affectedServices: string[];
-}
-
-export function dirOf(tenant: string, environment: string): string {
-  return `tenants/${tenant}/${environment}`;
 }
 
 /** Parses and checks the field selection of a FIELD rollback (empty is the spec's exact error). */
 export function parseFieldSelection(fields: string[] | null | undefined): FieldSelector[] {
   const list = (fields ?? []).map((f) => f.trim()).filter((f) => f !== "");
-  if (list.length === 0) throw badInput("selected fields cannot be empty for field mode");
+  if (list.length === 0) throw badInput(Messages.emptyFieldSelection);
   const seen = new Set<string>();
   const out: FieldSelector[] = [];
   for (const raw of list) {
@@ -56,12 +55,8 @@ export function parseFieldSelection(fields: string[] | null | undefined): FieldS
   return out;
 }
 
-function serviceFilter(service: string): (rel: string) => boolean {
-  return (rel) => rel.startsWith(`services/${service}/`) || rel === `rendered/${service}.yaml`;
-}
-
 async function serviceExists(repo: ProjectRepository, revision: string, dir: string, service: string): Promise<boolean> {
-  return (await repo.entryId(revision, `${dir}/services/${service}`)) !== null;
+  return (await repo.entryId(revision, `${dir}/${serviceDir(service)}`)) !== null;
 }
 
 async function requireService(repo: ProjectRepository, input: PlanInput, dir: string, service: string | null | undefined, needAtHead: boolean): Promise<string> {
@@ -83,7 +78,7 @@ async function requireService(repo: ProjectRepository, input: PlanInput, dir: st
  */
 export async function planRollback(input: PlanInput): Promise<RollbackPlan> {
   const { repo, head, target, mode } = input;
-  const dir = dirOf(input.tenant, input.environment);
+  const dir = tenantDir(input.tenant, input.environment);
   let writes: TreeWrite[];
   let guardPaths: string[];
   let files: FileChangeSet[];
@@ -95,10 +90,11 @@ export async function planRollback(input: PlanInput): Promise<RollbackPlan> {
     files = await loadChangeSet(repo, dir, head, target);
   } else if (mode === RollbackMode.SERVICE) {
     const service = await requireService(repo, input, dir, input.service, false);
-    const paths = [`${dir}/services/${service}`, `${dir}/rendered/${service}.yaml`];
+    const owned = servicePaths(input.tenant, input.environment, service);
+    const paths = [owned.dir, owned.rendered];
     writes = paths.map((path) => ({ type: "copy" as const, path, revision: target }));
     guardPaths = paths;
-    files = await loadChangeSet(repo, dir, head, target, serviceFilter(service));
+    files = await loadChangeSet(repo, dir, head, target, (rel) => ownedBy(rel, service));
   } else {
     const service = await requireService(repo, input, dir, input.service, true);
     ({ writes, guardPaths, files } = await planFieldPatch(repo, dir, input, service, input.fields ?? []));
@@ -106,7 +102,7 @@ export async function planRollback(input: PlanInput): Promise<RollbackPlan> {
 
   // The reviewer's view (field changes, unified diffs) is only built when something reads it: a
   // request that executes at once never does, and diffs of large files are the costliest part.
-  let comparison: ComparisonResult | undefined;
+  let comparison: ChangeSummary | undefined;
   return {
     mode,
     head,
@@ -132,8 +128,8 @@ function servicesOf(files: FileChangeSet[]): string[] {
 }
 
 async function planFieldPatch(repo: ProjectRepository, dir: string, input: PlanInput, service: string, fields: FieldSelector[]) {
-  if (fields.length === 0) throw badInput("selected fields cannot be empty for field mode");
-  const svcDir = `${dir}/services/${service}`;
+  if (fields.length === 0) throw badInput(Messages.emptyFieldSelection);
+  const svcDir = `${dir}/${serviceDir(service)}`;
   const byFile = new Map<string, FieldSelector[]>();
   for (const f of fields) byFile.set(f.fileName, [...(byFile.get(f.fileName) ?? []), f]);
 
@@ -147,16 +143,16 @@ async function planFieldPatch(repo: ProjectRepository, dir: string, input: PlanI
     if (headText === null && targetText === null) {
       throw badInput(`field "${selectors[0]!.raw}": ${service} has no ${fileName} at either revision`, { field: selectors[0]!.raw });
     }
-    // Fix (issue 3): a selected file that does not parse (any file of the folder other than the
-    // three the renderer reads can hold anything) was an internal error; it is the caller's selection
-    // that cannot apply, so say which file and revision, as BAD_USER_INPUT.
+    // A selected file that does not parse (any file of the folder other than the three the
+    // renderer reads can hold anything) is the caller's selection that cannot apply: say which file
+    // and revision, as BAD_USER_INPUT.
     const parse = (text: string | null, revision: string) => {
       try {
         return parseYamlRecord(text);
       } catch (err) {
         const reason = (err instanceof Error ? err.message : String(err)).split("\n")[0];
         throw badInput(
-          `field "${selectors[0]!.raw}": services/${service}/${fileName} at revision ${revision.slice(0, 7)} is not valid YAML (${reason}); use SERVICE mode to restore the whole file`,
+          `field "${selectors[0]!.raw}": ${serviceDir(service)}/${fileName} at revision ${revision.slice(0, 7)} is not valid YAML (${reason}); use SERVICE mode to restore the whole file`,
           { field: selectors[0]!.raw },
         );
       }
@@ -174,16 +170,16 @@ async function planFieldPatch(repo: ProjectRepository, dir: string, input: PlanI
     if (next !== (headText ?? "")) {
       const after = Buffer.from(next, "utf8");
       sources.set(fileName, after);
-      files.push({ path: `services/${service}/${fileName}`, before: headText === null ? null : Buffer.from(headText, "utf8"), after });
+      files.push({ path: `${serviceDir(service)}/${fileName}`, before: headText === null ? null : Buffer.from(headText, "utf8"), after });
       writes.push({ type: "file", path: `${svcDir}/${fileName}`, content: after });
     }
   }
-  const renderedPath = `${dir}/rendered/${service}.yaml`;
+  const renderedPath = `${dir}/${renderedFile(service)}`;
   if (writes.length > 0) {
     const rendered = Buffer.from(renderFromFiles(input.tenant, input.environment, service, sources), "utf8");
     const before = await repo.readFile(input.head, renderedPath);
     if (!before || !before.equals(rendered)) {
-      files.push({ path: `rendered/${service}.yaml`, before, after: rendered });
+      files.push({ path: renderedFile(service), before, after: rendered });
       writes.push({ type: "file", path: renderedPath, content: rendered });
     }
   }
@@ -201,16 +197,17 @@ export async function findConflicts(
   head: string,
 ): Promise<string[]> {
   if (base === head) return [];
-  const dir = dirOf(input.tenant, input.environment);
+  const dir = tenantDir(input.tenant, input.environment);
   const changedEntry = async (path: string) => ((await repo.entryId(base, path)) !== (await repo.entryId(head, path)) ? [path] : []);
   if (input.mode === RollbackMode.FULL) return changedEntry(dir);
   if (input.mode === RollbackMode.SERVICE) {
-    return [...(await changedEntry(`${dir}/services/${input.service}`)), ...(await changedEntry(`${dir}/rendered/${input.service}.yaml`))];
+    const owned = servicePaths(input.tenant, input.environment, input.service!);
+    return [...(await changedEntry(owned.dir)), ...(await changedEntry(owned.rendered))];
   }
   const out: string[] = [];
   const parsed = new Map<string, [Record<string, unknown>, Record<string, unknown>]>();
   for (const sel of input.fields ?? []) {
-    const path = `${dir}/services/${input.service}/${sel.fileName}`;
+    const path = `${dir}/${serviceDir(input.service!)}/${sel.fileName}`;
     let pair = parsed.get(path);
     if (!pair) {
       pair = [parseYamlRecord(await repo.readFile(base, path)), parseYamlRecord(await repo.readFile(head, path))];

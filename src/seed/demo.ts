@@ -5,6 +5,7 @@ import { Project } from "../../entities/project.js";
 import type { TenantEnvironment } from "../../entities/tenant-environment.js";
 import type { User } from "../../entities/user.js";
 import type { Services } from "../app.js";
+import { serviceDir } from "../git/layout.js";
 import type { Actor } from "../services/actor.js";
 
 /**
@@ -212,9 +213,9 @@ async function seedHistory(app: Services, system: Actor, project: Project, org: 
       const files = new Map<string, string>();
       files.set("env.yaml", envYaml(tenant, env));
       for (const svc of DEMO_SERVICES) {
-        files.set(`services/${svc}/values.yaml`, valuesYaml(org, svc, "v1.0.0", env === "production" ? 3 : env === "staging" ? 2 : 1));
-        files.set(`services/${svc}/bindings.yaml`, bindingsYaml(svc));
-        files.set(`services/${svc}/variables.yaml`, variablesYaml());
+        files.set(`${serviceDir(svc)}/values.yaml`, valuesYaml(org, svc, "v1.0.0", env === "production" ? 3 : env === "staging" ? 2 : 1));
+        files.set(`${serviceDir(svc)}/bindings.yaml`, bindingsYaml(svc));
+        files.set(`${serviceDir(svc)}/variables.yaml`, variablesYaml());
       }
       await app.deployments.importFiles(system, project, teOf(tenant, env), files, {
         author: users.get("alice@example.com")!,

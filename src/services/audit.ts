@@ -1,8 +1,10 @@
 import type { EntityManager } from "typeorm";
 import { AuditChainHead, AuditEvent } from "../../entities/audit-event.js";
 import type { Database } from "../db/database.js";
-import { newId, sha256 } from "../lib/ids.js";
-import { decodeCursor, encodeCursor, type Page } from "../lib/paging.js";
+import { newId } from "../../entities/ids.js";
+import { sha256 } from "../lib/ids.js";
+import type { AccessService } from "./access.js";
+import { keysetPage, seqKey, type Page } from "./paging.js";
 import type { Actor } from "./actor.js";
 
 export const GENESIS_HASH = "0".repeat(64);
@@ -62,7 +64,10 @@ export function eventHash(prevHash: string, event: Pick<AuditEvent, "projectId" 
  * so an action and its event land together; the chain head row is locked while appending.
  */
 export class AuditTrail {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly access: AccessService,
+  ) {}
 
   async append(tx: EntityManager, input: AuditInput): Promise<AuditEvent> {
     let head = await this.db
@@ -100,24 +105,30 @@ export class AuditTrail {
     return event;
   }
 
-  async page(projectId: string, first: number, after: string | null, breakGlassOnly: boolean): Promise<Page<AuditEvent>> {
-    const qb = this.db.manager
-      .createQueryBuilder(AuditEvent, "e")
-      .leftJoinAndSelect("e.actor", "actor")
-      .where("e.projectId = :projectId", { projectId });
-    if (breakGlassOnly) qb.andWhere("e.breakGlass = :bg", { bg: true });
-    const totalCount = await qb.clone().getCount();
-    const afterSeq = after ? Number(decodeCursor(after, "evt")) : null;
-    if (afterSeq !== null) qb.andWhere("e.seq < :afterSeq", { afterSeq });
-    const rows = await qb.orderBy("e.seq", "DESC").take(first + 1).getMany();
-    const items = rows.slice(0, first);
-    return {
-      items,
-      totalCount,
-      hasNextPage: rows.length > first,
-      hasPreviousPage: afterSeq !== null,
-      cursorOf: (e) => encodeCursor("evt", String(e.seq)),
+  /** A project's events, newest first, for a caller who may read the project. */
+  async events(actor: Actor, projectSlug: string, filter: { first?: number | null; after?: string | null; breakGlassOnly?: boolean | null }): Promise<Page<AuditEvent>> {
+    const { project } = await this.access.project(actor, projectSlug);
+    const events = () => {
+      const qb = this.db.manager
+        .createQueryBuilder(AuditEvent, "e")
+        .leftJoinAndSelect("e.actor", "actor")
+        .where("e.projectId = :projectId", { projectId: project.id });
+      return filter.breakGlassOnly ? qb.andWhere("e.breakGlass = :bg", { bg: true }) : qb;
     };
+    return keysetPage({
+      kind: "evt",
+      key: seqKey,
+      keyOf: (e: AuditEvent) => e.seq,
+      first: filter.first,
+      defaultSize: 50,
+      after: filter.after,
+      fetch: (afterSeq, limit) => {
+        const qb = events();
+        if (afterSeq !== null) qb.andWhere("e.seq < :afterSeq", { afterSeq });
+        return qb.orderBy("e.seq", "DESC").take(limit).getMany();
+      },
+      count: () => events().getCount(),
+    });
   }
 
   /** Walks a project's chain from the first event and reports the first link that does not hold. */

@@ -8,13 +8,12 @@ import { Tenant } from "../../entities/tenant.js";
 import { TenantEnvironment } from "../../entities/tenant-environment.js";
 import type { Database } from "../db/database.js";
 import { badInput, notFound } from "../errors.js";
-import { newId } from "../lib/ids.js";
+import { isSlug } from "../git/layout.js";
+import { newId } from "../../entities/ids.js";
 import { GENESIS_HASH } from "./audit.js";
 
-const SLUG = /^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$/;
-
 export function assertSlug(kind: string, value: string): string {
-  if (!SLUG.test(value)) throw badInput(`invalid ${kind} "${value}": use lowercase letters, digits and dashes`);
+  if (!isSlug(value)) throw badInput(`invalid ${kind} "${value}": use lowercase letters, digits and dashes`);
   return value;
 }
 
@@ -94,6 +93,10 @@ export class Catalog {
     return this.db.manager.findOneBy(Tenant, { id });
   }
 
+  async findProject(slug: string): Promise<Project | null> {
+    return this.db.manager.findOneBy(Project, { slug });
+  }
+
   async project(id: string): Promise<Project> {
     return this.db.manager.findOneByOrFail(Project, { id });
   }
@@ -125,8 +128,4 @@ export class Catalog {
   async allTenantEnvironments(projectId: string): Promise<TenantEnvironment[]> {
     return this.db.manager.find(TenantEnvironment, { where: { projectId } });
   }
-}
-
-export function tenantDir(tenant: string, environment: string): string {
-  return `tenants/${tenant}/${environment}`;
 }

@@ -110,7 +110,7 @@ export class Events {
     this.bus.publish(`syncStatusChanged:${status.projectId}`, snapshot(status));
   }
 
-  subscribe<T>(topic: keyof Topics & string, predicate: (payload: T) => boolean): AsyncIterable<T> {
+  subscribe<T>(topic: keyof Topics, predicate: (payload: T) => boolean): AsyncIterable<T> {
     return pipe(this.bus.subscribe(topic) as unknown as AsyncIterable<T>, filter(predicate));
   }
 }

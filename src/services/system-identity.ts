@@ -1,7 +1,7 @@
 import type { EntityManager } from "typeorm";
 import { User } from "../../entities/user.js";
 import { badInput } from "../errors.js";
-import { stableId } from "../lib/ids.js";
+import { stableId } from "../../entities/ids.js";
 import type { Actor } from "./actor.js";
 
 /**

@@ -6,7 +6,8 @@ import { TenantEnvironment, type DriftRecord } from "../../entities/tenant-envir
 import type { Database } from "../db/database.js";
 import { badInput, forbidden, notFound, unauthenticated } from "../errors.js";
 import type { GitStore } from "../git/git-store.js";
-import type { DeploymentService } from "../history/deployments.js";
+import type { DeploymentQueries } from "../history/queries.js";
+import type { DeploymentRecorder } from "../history/recorder.js";
 import type { AccessService } from "../services/access.js";
 import type { Actor } from "../services/actor.js";
 import type { AuditTrail } from "../services/audit.js";
@@ -81,7 +82,8 @@ export class SyncService {
     private readonly git: GitStore,
     private readonly access: AccessService,
     private readonly catalog: Catalog,
-    private readonly deployments: DeploymentService,
+    private readonly deployments: DeploymentQueries,
+    private readonly recorder: DeploymentRecorder,
     private readonly audit: AuditTrail,
     private readonly events: Events,
     private readonly unreachableAfterSeconds: number,
@@ -148,7 +150,7 @@ export class SyncService {
         const degraded = health !== null && DEGRADED.has(health.toLowerCase());
         const healthy = health === null || HEALTHY.has(health.toLowerCase());
         if (degraded && deployment.status !== DeploymentStatus.ROLLED_BACK) {
-          changed = await this.deployments.setStatus(tx, [deployment], DeploymentStatus.FAILED);
+          changed = await this.recorder.setStatus(tx, [deployment], DeploymentStatus.FAILED);
         } else if (healthy) {
           // The cluster converged on this deployment: it and the PENDING ones it superseded have rolled out.
           const superseded = await tx
@@ -158,7 +160,7 @@ export class SyncService {
             .andWhere("(d.status = :pending OR d.id = :id)", { pending: DeploymentStatus.PENDING, id: deployment.id })
             .andWhere("d.status <> :rolledBack", { rolledBack: DeploymentStatus.ROLLED_BACK })
             .getMany();
-          changed = await this.deployments.setStatus(tx, superseded, DeploymentStatus.SUCCESS);
+          changed = await this.recorder.setStatus(tx, superseded, DeploymentStatus.SUCCESS);
         }
       }
       if (changed.length > 0 || te.syncState !== input.state || te.syncRevision !== revision) {

@@ -2,8 +2,8 @@
  * Operations of the safety automation tests (holds, automatic rollback, freeze windows), sent to
  * the real server over HTTP like any client.
  */
-import type { GqlResult, TestServer } from "./harness.js";
-import { tokenOf } from "./issue4.js";
+import { tokenOf } from "./demo.js";
+import type { GqlResult, TestServer } from "./server.js";
 
 export const HOLD_FIELDS = `id tenant environment service field heldValue createdAt releasedAt releasedBy { email } releaseJustification releaseKind rollbackRequest { id }`;
 export const FREEZE_FIELDS = `id environment startsAt endsAt reason allowRollbacks active createdBy { email }`;

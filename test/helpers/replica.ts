@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import path from "node:path";
+import { CLI_MAIN, run } from "./processes.js";
 
 /** A server process started from the compiled build (`npm test` compiles first). */
 export interface Replica {
@@ -67,6 +69,29 @@ export async function startReplica(name: string, env: Record<string, string>, ti
       return exited;
     },
   };
+}
+
+/**
+ * Replica A seeds the demo (pushing it to the Git remote), then B starts on the same database and
+ * clones; both with `envFor(name, { SEED: "demo" })`. Returns them and the demo users' tokens.
+ */
+export async function startDemoReplicas(envFor: (name: string, extra?: Record<string, string>) => Record<string, string>): Promise<{ a: Replica; b: Replica; tokens: Record<string, string> }> {
+  const a = await startReplica("a", envFor("a", { SEED: "demo" }));
+  const b = await startReplica("b", envFor("b", { SEED: "demo" })).catch(async (err: unknown) => {
+    await a.stop();
+    throw err;
+  });
+  const tokens = JSON.parse(readFileSync(path.join(a.dataDir, "demo-tokens.json"), "utf8")) as Record<string, string>;
+  return { a, b, tokens };
+}
+
+/** An agent token for the demo project, made with the CLI against the replicas' database (`env`: a replica's environment). */
+export async function agentTokenByCli(env: Record<string, string>): Promise<string> {
+  const cli = await run(process.execPath, [CLI_MAIN, "token", "create", "--agent", "--project", "demo"], {
+    env: { ...process.env, ...env, LOG_LEVEL: "silent", REDIS_URL: "", GIT_REMOTE: "" },
+  });
+  if (cli.code !== 0) throw new Error(`token create failed (${cli.code}): ${cli.stderr}`);
+  return cli.stdout.trim();
 }
 
 /** A GraphQL call over HTTP to a replica. */

@@ -53,7 +53,11 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
         };
         const timer = setTimeout(() => {
           waiters.delete(check);
-          reject(new Error(`receiver: timed out waiting for ${what}; got ${receiver.requests.length} request(s): ${receiver.requests.map((r) => `${r.status} ${r.body.slice(0, 120)}`).join(" | ")}`));
+          reject(
+            new Error(
+              `receiver: timed out waiting for ${what}; got ${receiver.requests.length} request(s): ${receiver.requests.map((r) => `${r.status} ${r.body.slice(0, 120)}`).join(" | ")}`,
+            ),
+          );
         }, timeoutMs);
         waiters.add(check);
         check();

@@ -19,12 +19,16 @@ interface Answer {
 
 function serve(root: string): Promise<{ port: number; close(): void }> {
   const files = new StaticFiles(root);
-  const server = http.createServer(async (req, res) => {
+  const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? "/", "http://localhost");
-    if (!(await files.handle(req, res, url))) {
-      res.statusCode = 404;
-      res.end("not ours");
-    }
+    files.handle(req, res, url).then(
+      (handled) => {
+        if (handled) return;
+        res.statusCode = 404;
+        res.end("not ours");
+      },
+      (err: unknown) => res.destroy(err as Error),
+    );
   });
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve({ port: (server.address() as AddressInfo).port, close: () => server.close() })));
 }

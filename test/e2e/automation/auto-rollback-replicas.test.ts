@@ -1,11 +1,12 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AGENT_MAIN, CLI_MAIN, gitEnv, REPORT, run } from "../../helpers/issue5.js";
+import { REPORT_SYNC } from "../../helpers/operations.js";
+import { AGENT_MAIN, gitEnv, run } from "../../helpers/processes.js";
 import { dropSchema, PG_URL, postgresAvailable, REDIS_URL, uniqueSchema } from "../../helpers/postgres.js";
-import { call, startReplica, type Replica } from "../../helpers/replica.js";
+import { agentTokenByCli, call, type Replica, startDemoReplicas } from "../../helpers/replica.js";
 import { AUTOMATIC_FIELDS, POLICY_FIELDS, type AutomaticRequest } from "../../helpers/automation.js";
 
 /**
@@ -40,16 +41,9 @@ describe.skipIf(!available)("automatic rollback across replicas", () => {
   };
 
   beforeAll(async () => {
-    a = await startReplica("a", envFor("a"));
-    replicas.push(a);
-    b = await startReplica("b", envFor("b"));
-    replicas.push(b);
-    tokens = JSON.parse(readFileSync(path.join(root, "a", "demo-tokens.json"), "utf8"));
-    const cli = await run(process.execPath, [CLI_MAIN, "token", "create", "--agent", "--project", "demo"], {
-      env: { ...process.env, ...envFor("cli"), LOG_LEVEL: "silent", REDIS_URL: "", GIT_REMOTE: "" },
-    });
-    expect(cli.code, cli.stderr).toBe(0);
-    agent = cli.stdout.trim();
+    ({ a, b, tokens } = await startDemoReplicas(envFor));
+    replicas.push(a, b);
+    agent = await agentTokenByCli(envFor("cli"));
   }, 300_000);
 
   afterAll(async () => {
@@ -67,7 +61,7 @@ describe.skipIf(!available)("automatic rollback across replicas", () => {
     const te = { project: "demo", tenant: "acme", environment: "staging" };
     const { tenantEnvironment } = await ok<{ tenantEnvironment: { currentRevision: string } }>(b, jane, `{ tenantEnvironment(project: "demo", tenant: "acme", environment: "staging") { currentRevision } }`);
     const good = tenantEnvironment.currentRevision;
-    await ok(a, agent, REPORT, { i: { ...te, revision: good, state: "SYNCED", health: "Healthy" } });
+    await ok(a, agent, REPORT_SYNC, { i: { ...te, revision: good, state: "SYNCED", health: "Healthy" } });
     const { deploy } = await ok<{ deploy: { id: string; revision: string } }>(b, jane, `mutation($i: DeployInput!) { deploy(input: $i) { id revision } }`, {
       i: { ...te, service: "billing", set: { "image.tag": "v4.0.0-bad" } },
     });
@@ -81,7 +75,7 @@ describe.skipIf(!available)("automatic rollback across replicas", () => {
         { env: gitEnv({ TZ: "UTC" }), timeoutMs: 60_000 },
       );
     const degraded = { i: { ...te, revision: deploy.revision, state: "SYNCED", health: "Degraded" } };
-    const [fromA, fromB] = await Promise.all([simulate(a), simulate(b), ...Array.from({ length: 12 }, (_, i) => call(i % 2 ? a : b, agent, REPORT, degraded))]);
+    const [fromA, fromB] = await Promise.all([simulate(a), simulate(b), ...Array.from({ length: 12 }, (_, i) => call(i % 2 ? a : b, agent, REPORT_SYNC, degraded))]);
     for (const ran of [fromA!, fromB!]) {
       expect(ran.code, ran.stderr).toBe(0);
       expect(ran.stdout).toMatch(/^acme\/staging\s+SYNCED\s+Degraded\s/m);

@@ -2,10 +2,14 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DeploymentStatus, Plan, Role } from "../../../entities/enums.js";
 import { bindingsYaml, valuesYaml } from "../../../src/seed/demo.js";
-import { historyRevisions, startTestServer, type TestServer } from "../../helpers/harness.js";
+import { expectError } from "../../helpers/assertions.js";
+import { tokenOf } from "../../helpers/demo.js";
+import { agentToken } from "../../helpers/fixtures.js";
+import { fileAt } from "../../helpers/git.js";
+import { auditEvents, auditOf, historyRevisions, mustRequest, mustReview, REPORT_SYNC, uniqueTag } from "../../helpers/operations.js";
+import { removeScratch, runAgent, runCli, scratchDir } from "../../helpers/processes.js";
+import { startTestServer, type TestServer } from "../../helpers/server.js";
 import { automaticRequests, mustDeploy, mustSetAutoRollback, POLICY_FIELDS, setAutoRollback, tryDeploy } from "../../helpers/automation.js";
-import { auditEvents, auditOf, expectError, fileAt, mustRequest, mustReview, runCli, tokenOf, uniqueTag } from "../../helpers/issue4.js";
-import { agentToken, REPORT, removeScratch, runAgent, scratchDir } from "../../helpers/issue5.js";
 
 /**
  * Automatic rollback on Degraded: a policy per environment; a Degraded report for a fresh
@@ -33,7 +37,7 @@ describe("automatic rollback on Degraded", () => {
   });
 
   const report = (token: string, project: string, tenant: string, environment: string, revision: string, health: string) =>
-    t.ok(token, REPORT, { i: { project, tenant, environment, revision, state: "SYNCED", health } });
+    t.ok(token, REPORT_SYNC, { i: { project, tenant, environment, revision, state: "SYNCED", health } });
   const headOf = async (tenant: string, environment: string, project = "demo") => (await historyRevisions(t, jane, project, tenant, environment, 1))[0]!;
 
   it("setAutoRollbackPolicy: ADMIN only, one policy per environment, FIELD refused, plan gates apply, audited", async () => {

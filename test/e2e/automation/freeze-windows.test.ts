@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { historyRevisions, startTestServer, type TestServer } from "../../helpers/harness.js";
+import { expectError } from "../../helpers/assertions.js";
+import { tokenOf } from "../../helpers/demo.js";
+import { agentToken } from "../../helpers/fixtures.js";
+import { head, lockBranch, unlockBranch } from "../../helpers/git.js";
+import { auditEvents, auditOf, closeBreakGlass, getRequest, historyRevisions, mustRequest, openBreakGlass, REPORT_SYNC, requestRollback, retry, rollbackInput, review, uniqueTag } from "../../helpers/operations.js";
+import { startTestServer, type TestServer } from "../../helpers/server.js";
 import {
   automaticRequests,
   createFreeze,
@@ -13,24 +18,6 @@ import {
   tryDeploy,
   type Freeze,
 } from "../../helpers/automation.js";
-import {
-  auditEvents,
-  auditOf,
-  closeBreakGlass,
-  expectError,
-  getRequest,
-  head,
-  lockBranch,
-  mustRequest,
-  openBreakGlass,
-  requestRollback,
-  retry,
-  review,
-  tokenOf,
-  unlockBranch,
-  uniqueTag,
-} from "../../helpers/issue4.js";
-import { agentToken, REPORT } from "../../helpers/issue5.js";
 
 /**
  * Freeze windows: while one is open, deploys to its environment are refused (403), rollbacks go
@@ -128,7 +115,7 @@ describe("freeze windows", () => {
     expect(pending.state).toBe("PENDING");
     const freeze = await mustFreeze(t, { environment: "production", startsAt: minutesFromNow(-1), endsAt: minutesFromNow(90), reason: "audit week: no changes at all", allowRollbacks: false });
 
-    expectError(await requestRollback(t, jane, { tenant: "globex", mode: "FULL", targetSha: previous!, justification: "during the freeze" }), "FORBIDDEN", 403, frozenMessage(freeze));
+    expectError(await requestRollback(t, jane, rollbackInput({ tenant: "globex", mode: "FULL", targetSha: previous!, justification: "during the freeze" })), "FORBIDDEN", 403, frozenMessage(freeze));
     const requests = await t.ok<{ rollbackRequests: { totalCount: number } }>(jane, `{ rollbackRequests(project: "demo", tenant: "globex", environment: "production") { totalCount } }`);
     expect(requests.rollbackRequests.totalCount).toBe(1);
 
@@ -152,7 +139,7 @@ describe("freeze windows", () => {
     lockBranch(t);
     let failed;
     try {
-      failed = await requestRollback(t, jane, { tenant: "globex", environment: "staging", mode: "FULL", targetSha: previous!, justification: "first attempt fails" });
+      failed = await requestRollback(t, jane, rollbackInput({ tenant: "globex", environment: "staging", mode: "FULL", targetSha: previous!, justification: "first attempt fails" }));
     } finally {
       unlockBranch(t);
     }
@@ -190,10 +177,10 @@ describe("freeze windows", () => {
     const agent = await agentToken(t, "demo");
     await mustSetAutoRollback(t, { environment: "staging", enabled: true, mode: "SERVICE" });
     const good = (await historyRevisions(t, jane, "demo", "globex", "staging", 1))[0]!;
-    await t.ok(agent, REPORT, { i: { project: "demo", tenant: "globex", environment: "staging", revision: good, state: "SYNCED", health: "Healthy" } });
+    await t.ok(agent, REPORT_SYNC, { i: { project: "demo", tenant: "globex", environment: "staging", revision: good, state: "SYNCED", health: "Healthy" } });
     const released = await mustDeploy(t, jane, { tenant: "globex", environment: "staging", service: "billing", set: { "image.tag": uniqueTag("v7") } });
     const freeze = await mustFreeze(t, { environment: "staging", startsAt: minutesFromNow(-1), endsAt: minutesFromNow(30), reason: "no rollbacks either", allowRollbacks: false });
-    await t.ok(agent, REPORT, { i: { project: "demo", tenant: "globex", environment: "staging", revision: released.revision, state: "SYNCED", health: "Degraded" } });
+    await t.ok(agent, REPORT_SYNC, { i: { project: "demo", tenant: "globex", environment: "staging", revision: released.revision, state: "SYNCED", health: "Degraded" } });
     expect(await automaticRequests(t, "globex", "staging")).toEqual([]);
     const refused = (await auditOf(t, released.id)).find((e) => e.action === "autorollback.refused");
     expect(refused).toMatchObject({ actor: { email: "auto-rollback" }, details: { service: "billing", code: "FORBIDDEN", reason: frozenMessage(freeze) } });

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { historyRevisions, startTestServer, type TestServer } from "../../helpers/harness.js";
+import { expectError } from "../../helpers/assertions.js";
+import { tokenOf } from "../../helpers/demo.js";
+import { fileAt, head } from "../../helpers/git.js";
+import { auditOf, historyRevisions, mustRequest, mustReview, uniqueTag } from "../../helpers/operations.js";
+import { startTestServer, type TestServer } from "../../helpers/server.js";
 import { holdsOf, mustDeploy, releaseHold, tryDeploy, type Hold } from "../../helpers/automation.js";
-import { auditOf, expectError, fileAt, head, mustRequest, mustReview, tokenOf, uniqueTag } from "../../helpers/issue4.js";
 
 /**
  * Holds after rollback: a completed rollback holds the values it undid, a deploy writing one back

@@ -5,7 +5,8 @@
  * ROLLBACK deployment a request recorded, and the audit chain's verification.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { historyRevisions, startTestServer, type TestServer } from "../../helpers/harness.js";
+import { historyRevisions } from "../../helpers/operations.js";
+import { startTestServer, type TestServer } from "../../helpers/server.js";
 
 const who = (t: TestServer, email: string) => {
   const token = t.tokens[email];

@@ -12,7 +12,8 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { TokenKind } from "../../../entities/enums.js";
 import { defaultWebRoot } from "../../../src/http/static-files.js";
-import { historyRevisions, startTestServer, type TestServer } from "../../helpers/harness.js";
+import { historyRevisions } from "../../helpers/operations.js";
+import { startTestServer, type TestServer } from "../../helpers/server.js";
 import { ARTIFACTS, launchBrowser, openContext, screenshot, signIn, visit, type ConsoleContext } from "./browser.js";
 
 const token = (t: TestServer, person: string) => {

@@ -10,7 +10,9 @@ import path from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultWebRoot } from "../../../src/http/static-files.js";
-import { collect, historyRevisions, startTestServer, type TestServer } from "../../helpers/harness.js";
+import { historyRevisions } from "../../helpers/operations.js";
+import { startTestServer, type TestServer } from "../../helpers/server.js";
+import { collect } from "../../helpers/subscriptions.js";
 import { expectAccessible, launchBrowser, openContext, screenshot } from "./browser.js";
 
 /** Replaces the operation editor's text, as a user selecting all and pasting would. */

@@ -10,8 +10,10 @@ import { accessSync, constants, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { historyRevisions, startTestServer, type TestServer } from "../../helpers/harness.js";
-import { childEnv, eventually } from "../../helpers/issue2.js";
+import { eventually } from "../../helpers/assertions.js";
+import { historyRevisions } from "../../helpers/operations.js";
+import { childEnv } from "../../helpers/processes.js";
+import { startTestServer, type TestServer } from "../../helpers/server.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../../..");
 const PKG = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { version: string; bin: Record<string, string>; scripts: Record<string, string> };

@@ -6,7 +6,7 @@
 import http from "node:http";
 import { brotliDecompressSync, gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../../helpers/harness.js";
+import { startTestServer, type TestServer } from "../../helpers/server.js";
 
 interface Raw {
   status: number;

@@ -10,7 +10,7 @@ import { ApolloClient, CombinedGraphQLErrors, gql, HttpLink, InMemoryCache } fro
 import { cacheExchange, Client, fetchExchange } from "@urql/core";
 import { ClientError, GraphQLClient } from "graphql-request";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../../helpers/harness.js";
+import { startTestServer, type TestServer } from "../../helpers/server.js";
 
 const HISTORY = `query HistoryPage($p: String!, $t: String!, $e: String!) {
   deploymentHistory(project: $p, tenant: $t, environment: $e, first: 3) { totalCount nodes { shortRevision author { email } } }
@@ -64,8 +64,9 @@ describe("GraphQL clients against the server", () => {
       const client = new Client({ url: t.graphqlUrl, exchanges: [fetchExchange], preferGetMethod: false });
       const result = await client.query(`{ me { email } }`, {}).toPromise();
       expect(result.error?.graphQLErrors[0]?.extensions).toMatchObject({ code: "UNAUTHENTICATED", status: 401 });
-      expect(result.error?.response?.status).toBe(401);
-      expect(result.error?.response?.headers.get("www-authenticate")).toBe('Bearer realm="rollback-server"');
+      const response = result.error?.response as Response | undefined;
+      expect(response?.status).toBe(401);
+      expect(response?.headers.get("www-authenticate")).toBe('Bearer realm="rollback-server"');
     });
   });
 

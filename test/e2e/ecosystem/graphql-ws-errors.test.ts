@@ -10,7 +10,10 @@ import path from "node:path";
 import { createClient, type Client } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { copyOfTemplate, DEPLOY, DEPLOYMENTS_RECORDED, eventually, spawnNode, type ServerProcess } from "../../helpers/issue2.js";
+import { eventually } from "../../helpers/assertions.js";
+import { DEPLOY, DEPLOYMENT_RECORDED } from "../../helpers/operations.js";
+import { type ServerProcess, spawnNode } from "../../helpers/processes.js";
+import { copyOfTemplate } from "../../helpers/server.js";
 
 type WsError = { message: string; extensions?: { code?: string; status?: number } };
 
@@ -50,7 +53,7 @@ describe("graphql-ws: invalid operations fail alone, with codes", () => {
 
     const events: { deploymentRecorded: { summary: string } }[] = [];
     const dispose = client.subscribe<{ deploymentRecorded: { summary: string } }>(
-      { query: DEPLOYMENTS_RECORDED, variables: { p: "demo", t: "acme", e: "dev" } },
+      { query: DEPLOYMENT_RECORDED, variables: { p: "demo", t: "acme", e: "dev" } },
       { next: (v) => void (v.data && events.push(v.data)), error: (e) => events.push({ deploymentRecorded: { summary: `ERROR ${JSON.stringify(e)}` } }), complete: () => {} },
     );
 
@@ -63,11 +66,11 @@ describe("graphql-ws: invalid operations fail alone, with codes", () => {
     expect(unknownField[0]!.message).toBe('Cannot query field "colour" on type "Deployment".');
     expect(unknownField[0]!.extensions).toEqual({ code: "GRAPHQL_VALIDATION_FAILED", status: 400 });
 
-    const missingVariable = await operationErrors(client, { query: DEPLOYMENTS_RECORDED, variables: {} });
+    const missingVariable = await operationErrors(client, { query: DEPLOYMENT_RECORDED, variables: {} });
     expect(missingVariable[0]!.message).toBe('Variable "$p" of required type "String!" was not provided.');
     expect(missingVariable[0]!.extensions).toEqual({ code: "BAD_USER_INPUT", status: 400 });
 
-    const wrongType = await operationErrors(client, { query: DEPLOYMENTS_RECORDED, variables: { p: 42 } });
+    const wrongType = await operationErrors(client, { query: DEPLOYMENT_RECORDED, variables: { p: 42 } });
     expect(wrongType[0]!.extensions).toEqual({ code: "BAD_USER_INPUT", status: 400 });
 
     // The socket is still open, and the first subscription still works.

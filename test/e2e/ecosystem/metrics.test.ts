@@ -8,8 +8,9 @@ import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { TokenKind } from "../../../entities/enums.js";
-import { historyRevisions, startTestServer, type TestServer } from "../../helpers/harness.js";
-import { eventually } from "../../helpers/issue2.js";
+import { eventually } from "../../helpers/assertions.js";
+import { historyRevisions } from "../../helpers/operations.js";
+import { startTestServer, type TestServer } from "../../helpers/server.js";
 
 const METRICS_TOKEN = "scrape-me-0123456789abcdef";
 

@@ -12,7 +12,8 @@ import path from "node:path";
 import { createClient } from "graphql-ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { eventually, spawnNode, type ServerProcess } from "../../helpers/issue2.js";
+import { eventually } from "../../helpers/assertions.js";
+import { type ServerProcess, spawnNode } from "../../helpers/processes.js";
 
 type Line = Record<string, unknown> & { msg: string; level: string };
 
@@ -44,7 +45,7 @@ describe("request logs of the built server", () => {
     const stderr = server.stderr.join("\n");
     expect(stderr).toContain("Demo data seeded. Tokens");
     for (const [email, token] of Object.entries(tokens)) expect(stderr).toMatch(new RegExp(`${email.replace(".", "\\.")}\\s+${token}`));
-    for (const line of server.stdout.filter((l) => l.trim() !== "")) expect(() => JSON.parse(line)).not.toThrow();
+    for (const line of server.stdout.filter((l) => l.trim() !== "")) expect((): unknown => JSON.parse(line)).not.toThrow();
   });
 
   it("logs a query with the caller's request id, the user's id, the operation, the status and the duration", async () => {

@@ -11,7 +11,8 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { copyOfTemplate, spawnNode, type ServerProcess } from "../../helpers/issue2.js";
+import { type ServerProcess, spawnNode } from "../../helpers/processes.js";
+import { copyOfTemplate } from "../../helpers/server.js";
 
 const HOOK = `import { registerHooks } from "node:module";
 registerHooks({

@@ -10,8 +10,9 @@ import { GraphQLClient } from "graphql-request";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../../src/logger.js";
 import { startTracing, type Tracing } from "../../../src/observability/tracing.js";
-import { historyRevisions, startTestServer, type TestServer } from "../../helpers/harness.js";
-import { eventually } from "../../helpers/issue2.js";
+import { eventually } from "../../helpers/assertions.js";
+import { historyRevisions } from "../../helpers/operations.js";
+import { startTestServer, type TestServer } from "../../helpers/server.js";
 
 const TRACE_ID = "0af7651916cd43dd8448eb211c80319c";
 const PARENT_SPAN_ID = "b7ad6b7169203331";

@@ -1,9 +1,9 @@
 import type { Logger as TypeOrmLogger } from "typeorm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { DeploymentStatus } from "../../../entities/enums.js";
-import { startTestServer, type TestServer } from "../../helpers/harness.js";
+import { mustRequest } from "../../helpers/operations.js";
+import { useTestServer } from "../../helpers/server.js";
 import { metricsProject, type MetricsProject } from "../../helpers/metrics-history.js";
-import { rollBack } from "../../helpers/webhooks.js";
 
 const METRICS = `query($p:String!,$t:String,$e:String,$s:DateTime,$u:DateTime){
   deliveryMetrics(project:$p, tenant:$t, environment:$e, since:$s, until:$u){
@@ -31,7 +31,7 @@ const DAY = 86_400_000;
  * here, rollbacks made through the API), each expected figure worked out by hand below.
  */
 describe("deliveryMetrics", () => {
-  let t: TestServer;
+  const t = useTestServer();
   let m: MetricsProject;
   // The period: [since, until) = 11 days, on whole seconds (Git commit times are).
   const since = new Date(Math.floor((Date.now() - 10 * DAY) / SECOND) * SECOND);
@@ -39,10 +39,10 @@ describe("deliveryMetrics", () => {
   const at = (offset: number) => new Date(since.getTime() + offset);
   const rev: Record<string, string> = {};
   const deployedAt: Record<string, number> = {};
-  const ask = (vars: Record<string, unknown>, token = m.tokens.viewer) => t.gql<{ deliveryMetrics: Figures[] }>(token, METRICS, { p: "metrics", s: since.toISOString(), u: until.toISOString(), ...vars });
+  const ask = (vars: Record<string, unknown>, token = m.tokens.viewer) =>
+    t.gql<{ deliveryMetrics: Figures[] }>(token, METRICS, { p: "metrics", s: since.toISOString(), u: until.toISOString(), ...vars });
 
   beforeAll(async () => {
-    t = await startTestServer();
     m = await metricsProject(t.app, "metrics", ["dev", "staging", "production"]);
     const prod = await m.te("acme", "production");
     const staging = await m.te("acme", "staging");
@@ -56,18 +56,22 @@ describe("deliveryMetrics", () => {
     rev.r2 = await m.releaseAt(prod, at(2 * DAY), "v1.2.0", DeploymentStatus.FAILED);
     rev.r3 = await m.releaseAt(prod, at(2 * DAY + 30 * 60 * SECOND), "v1.2.1", DeploymentStatus.SUCCESS);
     rev.r4 = await m.releaseAt(prod, at(3 * DAY), "v1.3.0", DeploymentStatus.PENDING);
-    rev.R1 = (await rollBack(t, m.tokens.deployer, { project: "metrics", tenant: "acme", environment: "production", targetSha: rev.r3 })).commitSha!;
+    rev.R1 = (await mustRequest(t, m.tokens.deployer, { project: "metrics", tenant: "acme", environment: "production", targetSha: rev.r3 })).commitSha!;
     // r5 now, rolled back to r3 again (R2): r3 is a recurring target.
     rev.r5 = await m.releaseAt(prod, new Date(), "v1.4.0", DeploymentStatus.PENDING);
-    rev.R2 = (await rollBack(t, m.tokens.deployer, { project: "metrics", tenant: "acme", environment: "production", targetSha: rev.r3 })).commitSha!;
+    rev.R2 = (await mustRequest(t, m.tokens.deployer, { project: "metrics", tenant: "acme", environment: "production", targetSha: rev.r3 })).commitSha!;
 
     // staging: s1 good; s2 fails and api alone is rolled back to s1 (Q1); s3 likewise (Q2).
     await m.importAt(staging, at(-20 * DAY));
     rev.s1 = await m.releaseAt(staging, at(1 * DAY), "v1.1.0", DeploymentStatus.SUCCESS);
     rev.s2 = await m.releaseAt(staging, at(4 * DAY), "v1.2.0", DeploymentStatus.FAILED);
-    rev.Q1 = (await rollBack(t, m.tokens.deployer, { project: "metrics", tenant: "acme", environment: "staging", targetSha: rev.s1, mode: "SERVICE", service: "api" })).commitSha!;
+    rev.Q1 = (
+      await mustRequest(t, m.tokens.deployer, { project: "metrics", tenant: "acme", environment: "staging", targetSha: rev.s1, mode: "SERVICE", service: "api" })
+    ).commitSha!;
     rev.s3 = await m.releaseAt(staging, new Date(), "v1.3.0", DeploymentStatus.PENDING);
-    rev.Q2 = (await rollBack(t, m.tokens.deployer, { project: "metrics", tenant: "acme", environment: "staging", targetSha: rev.s1, mode: "SERVICE", service: "api" })).commitSha!;
+    rev.Q2 = (
+      await mustRequest(t, m.tokens.deployer, { project: "metrics", tenant: "acme", environment: "staging", targetSha: rev.s1, mode: "SERVICE", service: "api" })
+    ).commitSha!;
 
     // dev: one failure nothing restored.
     await m.importAt(dev, at(-20 * DAY));
@@ -80,11 +84,15 @@ describe("deliveryMetrics", () => {
         { e: environment },
       );
       for (const d of h.deploymentHistory.nodes) deployedAt[d.revision] = Date.parse(d.deployedAt);
-      if (environment === "production") expect(Object.fromEntries(h.deploymentHistory.nodes.map((d) => [d.revision, d.status]))).toMatchObject({ [rev.r4!]: "ROLLED_BACK", [rev.r5!]: "ROLLED_BACK", [rev.r2!]: "FAILED" });
+      if (environment === "production")
+        expect(Object.fromEntries(h.deploymentHistory.nodes.map((d) => [d.revision, d.status]))).toMatchObject({
+          [rev.r4!]: "ROLLED_BACK",
+          [rev.r5!]: "ROLLED_BACK",
+          [rev.r2!]: "FAILED",
+        });
       else expect(Object.fromEntries(h.deploymentHistory.nodes.map((d) => [d.revision, d.status]))).toMatchObject({ [rev.s2!]: "ROLLED_BACK", [rev.s3!]: "ROLLED_BACK" });
     }
   });
-  afterAll(() => t?.stop());
 
   it("figures per tenant-environment, worked out by hand", async () => {
     const res = await ask({});
@@ -123,7 +131,9 @@ describe("deliveryMetrics", () => {
   it("a period that ends before a failure's recovery still counts the recovery after it", async () => {
     // [r2 - 1 s, r3): only r2 is in it, and r3 (just after the period) restored it.
     const res = await ask({ e: "production", s: at(2 * DAY - SECOND).toISOString(), u: at(2 * DAY + 30 * 60 * SECOND).toISOString() });
-    expect(res.data!.deliveryMetrics).toEqual([expect.objectContaining({ deployments: 1, changeFailureRate: 1, rollbacks: 0, meanTimeToRecoverySeconds: 1800, recurringRollbacks: [] })]);
+    expect(res.data!.deliveryMetrics).toEqual([
+      expect.objectContaining({ deployments: 1, changeFailureRate: 1, rollbacks: 0, meanTimeToRecoverySeconds: 1800, recurringRollbacks: [] }),
+    ]);
   });
 
   it("filters by tenant and environment; the default period is the 30 days up to now", async () => {
@@ -160,7 +170,14 @@ describe("deliveryMetrics", () => {
     const captured: { query: string; parameters: unknown[] }[] = [];
     const original = sqlite.logger;
     const noop = () => undefined;
-    sqlite.logger = { logQuery: (query: string, parameters?: unknown[]) => captured.push({ query, parameters: parameters ?? [] }), logQueryError: noop, logQuerySlow: noop, logSchemaBuild: noop, logMigration: noop, log: noop } as TypeOrmLogger;
+    sqlite.logger = {
+      logQuery: (query: string, parameters?: unknown[]) => captured.push({ query, parameters: parameters ?? [] }),
+      logQueryError: noop,
+      logQuerySlow: noop,
+      logSchemaBuild: noop,
+      logMigration: noop,
+      log: noop,
+    } as TypeOrmLogger;
     try {
       const res = await ask({});
       expect(res.errors).toBeUndefined();

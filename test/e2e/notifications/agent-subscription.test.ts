@@ -2,10 +2,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TokenKind } from "../../../entities/enums.js";
-import { startAgent, type AgentProcess } from "../../helpers/agent-process.js";
-import { collect, startTestServer, type TestServer } from "../../helpers/harness.js";
-import { revisionBack, rollBack } from "../../helpers/webhooks.js";
+import { tokensOf } from "../../helpers/demo.js";
+import { agentToken as issueAgentToken } from "../../helpers/fixtures.js";
+import { mustRequest, revisionBack } from "../../helpers/operations.js";
+import { startAgent, type AgentProcess } from "../../helpers/processes.js";
+import { useTestServer } from "../../helpers/server.js";
+import { collect } from "../../helpers/subscriptions.js";
 
 const SYNC = `subscription($t:String,$e:String){ syncStatusChanged(project:"demo", tenant:$t, environment:$e){ revision state } }`;
 
@@ -14,7 +16,7 @@ const SYNC = `subscription($t:String,$e:String){ syncStatusChanged(project:"demo
  * at once, long before its polling interval; with --no-watch it waits for the interval.
  */
 describe("agent simulator: syncing on deploymentRecorded", () => {
-  let t: TestServer;
+  const t = useTestServer();
   let agentToken: string;
   let jane: string;
   let victor: string;
@@ -22,19 +24,28 @@ describe("agent simulator: syncing on deploymentRecorded", () => {
   const agents: AgentProcess[] = [];
 
   beforeAll(async () => {
-    t = await startTestServer();
-    agentToken = (await t.app.auth.createToken({ actor: { kind: "system", user: null }, kind: TokenKind.AGENT, projectSlug: "demo", label: "watch test" })).token;
-    jane = t.tokens["jane@example.com"]!;
-    victor = t.tokens["victor@example.com"]!;
+    agentToken = await issueAgentToken(t);
+    [jane, victor] = tokensOf(t, "jane", "victor");
   });
   afterAll(async () => {
     await Promise.all(agents.map((a) => a.stop()));
-    await t?.stop();
     rmSync(scratch, { recursive: true, force: true });
   });
 
   const agent = (environment: string, ...extra: string[]) => {
-    const a = startAgent(t.url, agentToken, ["--project", "demo", "--tenant", "acme", "--environment", environment, "--interval", "600", "--state-dir", path.join(scratch, environment), ...extra]);
+    const a = startAgent(t, agentToken, [
+      "--project",
+      "demo",
+      "--tenant",
+      "acme",
+      "--environment",
+      environment,
+      "--interval",
+      "600",
+      "--state-dir",
+      path.join(scratch, environment),
+      ...extra,
+    ]);
     agents.push(a);
     return a;
   };
@@ -48,9 +59,9 @@ describe("agent simulator: syncing on deploymentRecorded", () => {
           resolve(hit.syncStatusChanged);
         }
       }, 20);
-      events.done.catch((err) => {
+      events.done.catch((err: unknown) => {
         clearInterval(poll);
-        reject(err);
+        reject(err instanceof Error ? err : new Error(JSON.stringify(err)));
       });
     });
     return { ready: events.ready, matching, dispose: events.dispose };
@@ -67,7 +78,7 @@ describe("agent simulator: syncing on deploymentRecorded", () => {
     await synced.ready;
     const target = await revisionBack(t, jane, "acme", "staging", 2);
     const started = Date.now();
-    const rollback = await rollBack(t, jane, { tenant: "acme", environment: "staging", targetSha: target });
+    const rollback = await mustRequest(t, jane, { tenant: "acme", environment: "staging", targetSha: target });
     expect(rollback.state).toBe("COMPLETED");
     const report = await synced.matching;
     synced.dispose();
@@ -89,7 +100,7 @@ describe("agent simulator: syncing on deploymentRecorded", () => {
     first.dispose();
 
     const target = await revisionBack(t, jane, "acme", "dev", 2);
-    const rollback = await rollBack(t, jane, { tenant: "acme", environment: "dev", targetSha: target });
+    const rollback = await mustRequest(t, jane, { tenant: "acme", environment: "dev", targetSha: target });
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     const sync = await t.ok<{ project: { tenants: { slug: string; environments: { name: string; sync: { revision: string } }[] }[] } }>(
       victor,
@@ -100,7 +111,7 @@ describe("agent simulator: syncing on deploymentRecorded", () => {
   });
 
   it("an agent token may subscribe to its own project's deployments only", async () => {
-    const other = (await t.app.auth.createToken({ actor: { kind: "system", user: null }, kind: TokenKind.AGENT, projectSlug: "starter", label: "other project" })).token;
+    const other = await issueAgentToken(t, "starter");
     const error = await new Promise<unknown>((resolve) => {
       t.ws(other).subscribe(
         { query: `subscription { deploymentRecorded(project:"demo"){ revision } }` },

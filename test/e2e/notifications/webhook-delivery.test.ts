@@ -1,8 +1,11 @@
 import { verify } from "@octokit/webhooks-methods";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../../helpers/harness.js";
+import { eventually } from "../../helpers/assertions.js";
+import { tokensOf } from "../../helpers/demo.js";
+import { mustRequest, revisionBack } from "../../helpers/operations.js";
+import { useTestServer } from "../../helpers/server.js";
 import { startReceiver, type Receiver } from "../../helpers/webhook-receiver.js";
-import { createWebhook, deliveriesOf, eventually, FAST_WEBHOOKS, revisionBack, rollBack } from "../../helpers/webhooks.js";
+import { createWebhook, deliveriesOf, FAST_WEBHOOKS } from "../../helpers/webhooks.js";
 
 /**
  * Durable delivery against receivers that fail, recover, hang or never come back: retried with
@@ -10,21 +13,17 @@ import { createWebhook, deliveriesOf, eventually, FAST_WEBHOOKS, revisionBack, r
  * else (other webhooks, the rollbacks themselves) held up.
  */
 describe("webhook delivery: retries, order, timeouts", () => {
-  let t: TestServer;
+  const t = useTestServer({ env: FAST_WEBHOOKS });
   let alice: string;
   let jane: string;
   let bob: string;
   const receivers: Receiver[] = [];
   const SECRET = "retry-secret";
 
-  beforeAll(async () => {
-    t = await startTestServer({ env: FAST_WEBHOOKS });
-    alice = t.tokens["alice@example.com"]!;
-    jane = t.tokens["jane@example.com"]!;
-    bob = t.tokens["bob@example.com"]!;
+  beforeAll(() => {
+    [alice, jane, bob] = tokensOf(t, "alice", "jane", "bob");
   });
   afterAll(async () => {
-    await t?.stop();
     await Promise.all(receivers.map((r) => r.close()));
   });
 
@@ -36,7 +35,7 @@ describe("webhook delivery: retries, order, timeouts", () => {
   /** A production request of globex waiting for approval: each note on it is one ROLLBACK_REQUEST_UPDATED. */
   const pendingRequest = async () => {
     const target = await revisionBack(t, jane, "globex", "production", 2);
-    const created = await rollBack(t, jane, { tenant: "globex", environment: "production", targetSha: target });
+    const created = await mustRequest(t, jane, { tenant: "globex", environment: "production", targetSha: target });
     expect(created.state).toBe("PENDING");
     return created.id;
   };
@@ -52,7 +51,13 @@ describe("webhook delivery: retries, order, timeouts", () => {
 
     // While it fails: PENDING, with the attempt count, the status, the reason and when the next attempt is due.
     const failing = await eventually(async () => (await deliveriesOf(t, alice, hook.id)).find((d) => d.state === "PENDING" && d.error !== null), "a failed attempt recorded");
-    expect(failing).toMatchObject({ event: "ROLLBACK_REQUEST_UPDATED", state: "PENDING", responseStatus: 503, error: "receiver answered HTTP 503: failing on purpose (503)", deliveredAt: null });
+    expect(failing).toMatchObject({
+      event: "ROLLBACK_REQUEST_UPDATED",
+      state: "PENDING",
+      responseStatus: 503,
+      error: "receiver answered HTTP 503: failing on purpose (503)",
+      deliveredAt: null,
+    });
     expect(Date.parse(failing.nextAttemptAt!)).toBeGreaterThan(Date.parse(failing.createdAt));
 
     await flaky.waitFor((rs) => rs.some((r) => r.status === 200), "a successful attempt");
@@ -87,7 +92,7 @@ describe("webhook delivery: retries, order, timeouts", () => {
     await note(id, "still broken");
     const settled = await eventually(async () => {
       const ds = await deliveriesOf(t, alice, hook.id);
-      return ds.length === 2 && ds.every((d) => d.state === "FAILED") ? ds : null;
+      return ds.length === 2 && ds.every((d) => d.state === "FAILED") ? ds : undefined;
     }, "both deliveries FAILED");
     for (const d of settled) expect(d).toMatchObject({ attempts: 4, responseStatus: 500, nextAttemptAt: null, deliveredAt: null, error: expect.stringContaining("HTTP 500") });
     expect(broken.requests).toHaveLength(8);
@@ -104,13 +109,13 @@ describe("webhook delivery: retries, order, timeouts", () => {
     await createWebhook(t, alice, { url: healthy.url, events: ["ROLLBACK_REQUEST_UPDATED", "GIT_PUSH"], secret: SECRET });
 
     const target = await revisionBack(t, jane, "globex", "staging", 1);
-    const rollback = await rollBack(t, jane, { tenant: "globex", environment: "staging", targetSha: target });
+    const rollback = await mustRequest(t, jane, { tenant: "globex", environment: "staging", targetSha: target });
     expect(rollback.state).toBe("COMPLETED");
     // APPROVED, EXECUTING, COMPLETED and the push reach the healthy receiver while the other one hangs.
     await healthy.waitFor((rs) => rs.length >= 4, "the healthy receiver's deliveries", 10_000);
     expect(hanging.requests.filter((r) => r.status)).toHaveLength(0);
 
-    const timedOut = await eventually(async () => (await deliveriesOf(t, alice, stuck.id)).find((d) => d.attempts >= 1 && d.error), "a timed-out attempt");
+    const timedOut = await eventually(async () => (await deliveriesOf(t, alice, stuck.id)).find((d) => d.attempts >= 1 && d.error !== null), "a timed-out attempt");
     expect(timedOut).toMatchObject({ state: "PENDING", responseStatus: null, error: "no response within 1500 ms" });
   });
 
@@ -120,7 +125,9 @@ describe("webhook delivery: retries, order, timeouts", () => {
     const id = await pendingRequest();
     const own = await t.gql(jane, `mutation($id:ID!){ reviewRollbackRequest(id:$id, decision:APPROVE){ id } }`, { id });
     expect(own.errors?.[0]?.extensions?.code).toBe("FORBIDDEN");
-    const rejected = await t.ok<{ reviewRollbackRequest: { state: string } }>(bob, `mutation($id:ID!){ reviewRollbackRequest(id:$id, decision:REJECT, comment:"no"){ state } }`, { id });
+    const rejected = await t.ok<{ reviewRollbackRequest: { state: string } }>(bob, `mutation($id:ID!){ reviewRollbackRequest(id:$id, decision:REJECT, comment:"no"){ state } }`, {
+      id,
+    });
     expect(rejected.reviewRollbackRequest.state).toBe("REJECTED");
     const twice = await t.gql(bob, `mutation($id:ID!){ reviewRollbackRequest(id:$id, decision:APPROVE){ id } }`, { id });
     expect(twice.errors?.[0]?.extensions?.code).toBe("BAD_USER_INPUT");

@@ -3,10 +3,15 @@ import { Ajv } from "ajv";
 import addFormatsModule from "ajv-formats";
 import { createRequire } from "node:module";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TokenKind } from "../../../entities/enums.js";
-import { collect, startTestServer, type TestServer } from "../../helpers/harness.js";
+import { eventually } from "../../helpers/assertions.js";
+import { tokenOf, tokensOf } from "../../helpers/demo.js";
+import { agentToken } from "../../helpers/fixtures.js";
+import { mustRequest, revisionBack } from "../../helpers/operations.js";
+import { git } from "../../helpers/processes.js";
+import { useTestServer } from "../../helpers/server.js";
+import { collect } from "../../helpers/subscriptions.js";
 import { startReceiver, type Receiver } from "../../helpers/webhook-receiver.js";
-import { createWebhook, eventually, FAST_WEBHOOKS, gitOf, pingWebhook, revisionBack, rollBack, type WebhookView } from "../../helpers/webhooks.js";
+import { createWebhook, FAST_WEBHOOKS, pingWebhook, type WebhookView } from "../../helpers/webhooks.js";
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 const webhookSchemas = createRequire(import.meta.url)("@octokit/webhooks-schemas") as object;
@@ -36,7 +41,7 @@ const SYNC_FIELDS = "tenant environment revision state agent health lastReportAt
  * event GitHub's published schema accepts. Every body is signed, checked with @octokit's verify.
  */
 describe("webhook formats and signatures", () => {
-  let t: TestServer;
+  const t = useTestServer({ env: FAST_WEBHOOKS });
   let receiver: Receiver;
   let alice: string;
   const hooks: Record<"json" | "slack" | "github", WebhookView & { secret: string }> = {} as never;
@@ -44,15 +49,13 @@ describe("webhook formats and signatures", () => {
   let requestId: string;
   let commitSha: string;
   let headBefore: string;
+  /** git against the demo repository, without blocking the event loop the server and the receiver share. */
+  const demoGit = async (...args: string[]) => (await git(["-C", t.repoPath("demo"), ...args])).stdout;
 
   beforeAll(async () => {
-    t = await startTestServer({ env: FAST_WEBHOOKS });
     receiver = await startReceiver();
-    alice = t.tokens["alice@example.com"]!;
-    const jane = t.tokens["jane@example.com"]!;
-    const bob = t.tokens["bob@example.com"]!;
-    const carol = t.tokens["carol@example.com"]!;
-    const victor = t.tokens["victor@example.com"]!;
+    const [jane, bob, carol, victor] = tokensOf(t, "jane", "bob", "carol", "victor");
+    alice = tokenOf(t, "alice");
     const all = ["ROLLBACK_REQUEST_UPDATED", "DEPLOYMENT_RECORDED", "SYNC_STATUS_CHANGED", "GIT_PUSH"];
     for (const [name, format, events] of [
       ["json", "JSON", all],
@@ -71,17 +74,27 @@ describe("webhook formats and signatures", () => {
     const syncs = collect(ws, `subscription { syncStatusChanged(project:"demo", tenant:"acme", environment:"production") { ${SYNC_FIELDS} } }`, {}, 1);
     await Promise.all([requests.ready, deployments.ready, syncs.ready]);
 
-    headBefore = (await gitOf(t, "demo", "rev-parse", "refs/heads/main")).trim();
+    headBefore = (await demoGit("rev-parse", "refs/heads/main")).trim();
     const target = await revisionBack(t, jane, "acme", "production", 1);
-    const created = await rollBack(t, jane, { tenant: "acme", environment: "production", targetSha: target, mode: "SERVICE", service: "api-gateway", justification: "Bad image tag v2.1.0 causing 500 errors" });
+    const created = await mustRequest(t, jane, {
+      tenant: "acme",
+      environment: "production",
+      targetSha: target,
+      mode: "SERVICE",
+      service: "api-gateway",
+      justification: "Bad image tag v2.1.0 causing 500 errors",
+    });
     expect(created.state).toBe("PENDING");
     requestId = created.id;
-    const approved = await t.ok<{ reviewRollbackRequest: { state: string; commitSha: string } }>(bob, `mutation($id:ID!){ reviewRollbackRequest(id:$id, decision:APPROVE, comment:"LGTM"){ state commitSha } }`, { id: requestId });
+    const approved = await t.ok<{ reviewRollbackRequest: { state: string; commitSha: string } }>(
+      bob,
+      `mutation($id:ID!){ reviewRollbackRequest(id:$id, decision:APPROVE, comment:"LGTM"){ state commitSha } }`,
+      { id: requestId },
+    );
     expect(approved.reviewRollbackRequest.state).toBe("COMPLETED");
     commitSha = approved.reviewRollbackRequest.commitSha;
     await t.ok(carol, `mutation($id:ID!){ addRollbackNote(id:$id, text:"Root cause: <bad> tag & missing canary"){ id } }`, { id: requestId });
-    const issued = await t.app.auth.createToken({ actor: { kind: "system", user: null }, kind: TokenKind.AGENT, projectSlug: "demo", label: "formats test" });
-    await t.ok(issued.token, `mutation($i:SyncReportInput!){ reportSyncStatus(input:$i){ state } }`, {
+    await t.ok(await agentToken(t), `mutation($i:SyncReportInput!){ reportSyncStatus(input:$i){ state } }`, {
       i: { project: "demo", tenant: "acme", environment: "production", revision: commitSha, state: "SYNCED", health: "Healthy", drift: [] },
     });
 
@@ -92,7 +105,6 @@ describe("webhook formats and signatures", () => {
     await receiver.waitFor((rs) => rs.filter((r) => r.status === 200).length >= 9 + 9 + 1, "every delivery");
   });
   afterAll(async () => {
-    await t?.stop();
     await receiver?.close();
   });
 
@@ -112,7 +124,10 @@ describe("webhook formats and signatures", () => {
   });
 
   it("JSON: { event, deliveryId, occurredAt, project, data }, data as the subscriptions show it, in the order things happened", () => {
-    const json = byHook("json").map((r) => ({ headers: r.headers, body: r.json as { event: string; deliveryId: string; occurredAt: string; project: string; data: Record<string, unknown> } }));
+    const json = byHook("json").map((r) => ({
+      headers: r.headers,
+      body: r.json as { event: string; deliveryId: string; occurredAt: string; project: string; data: Record<string, unknown> },
+    }));
     for (const { headers, body } of json) {
       expect(Object.keys(body).sort()).toEqual(["data", "deliveryId", "event", "occurredAt", "project"]);
       expect(body.project).toBe("demo");
@@ -196,25 +211,50 @@ describe("webhook formats and signatures", () => {
     });
     const note = slack.find((m) => JSON.stringify(m).includes("Root cause"))!;
     expect(JSON.stringify(note)).toContain("Root cause: &lt;bad&gt; tag &amp; missing canary");
-    expect(slack.find((m) => m.text.startsWith("Pushed "))?.text).toMatch(new RegExp(`^Pushed ${commitSha.slice(0, 7)} to demo main: Rollback: tenant/acme env/production → revision [0-9a-f]{7}$`));
+    expect(slack.find((m) => m.text.startsWith("Pushed "))?.text).toMatch(
+      new RegExp(`^Pushed ${commitSha.slice(0, 7)} to demo main: Rollback: tenant/acme env/production → revision [0-9a-f]{7}$`),
+    );
     expect(slack.find((m) => m.text.startsWith("Sync "))?.text).toBe("Sync of demo acme/production: SYNCED, Healthy (agent CONNECTED)");
   });
 
   it("GITHUB_PUSH: a GitHub push event that GitHub's published schema accepts, naming the server's own repository URL", async () => {
     const [push, ...others] = byHook("github");
     expect(others).toEqual([]);
-    expect(push!.headers).toMatchObject({ "x-github-event": "push", "x-github-delivery": push!.headers["x-rollback-delivery"], "x-hub-signature": expect.stringMatching(/^sha1=[0-9a-f]{40}$/) });
+    expect(push!.headers).toMatchObject({
+      "x-github-event": "push",
+      "x-github-delivery": push!.headers["x-rollback-delivery"],
+      "x-hub-signature": expect.stringMatching(/^sha1=[0-9a-f]{40}$/),
+    });
     const validate = githubValidator("push$event");
     expect(validate(push!.json), JSON.stringify(validate.errors)).toBe(true);
-    const body = push!.json as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-    expect(body).toMatchObject({ ref: "refs/heads/main", before: headBefore, after: commitSha, created: false, deleted: false, forced: false, pusher: { name: "Jane Doe", email: "jane@example.com" } });
-    expect(body.repository).toMatchObject({ name: "demo", full_name: "acme-corp/demo", clone_url: `${t.url}/git/demo.git`, html_url: `${t.url}/git/demo.git`, default_branch: "main" });
+    // The fields read below (the schema has checked the whole body).
+    const body = push!.json as {
+      repository: { clone_url: string; created_at: unknown; pushed_at: unknown };
+      head_commit: { modified: string[]; message: string };
+      commits: unknown[];
+    };
+    expect(body).toMatchObject({
+      ref: "refs/heads/main",
+      before: headBefore,
+      after: commitSha,
+      created: false,
+      deleted: false,
+      forced: false,
+      pusher: { name: "Jane Doe", email: "jane@example.com" },
+    });
+    expect(body.repository).toMatchObject({
+      name: "demo",
+      full_name: "acme-corp/demo",
+      clone_url: `${t.url}/git/demo.git`,
+      html_url: `${t.url}/git/demo.git`,
+      default_branch: "main",
+    });
     expect(typeof body.repository.created_at).toBe("number");
     expect(typeof body.repository.pushed_at).toBe("number");
-    expect(body.head_commit).toMatchObject({ id: commitSha, tree_id: (await gitOf(t, "demo", "rev-parse", `${commitSha}^{tree}`)).trim(), author: { email: "jane@example.com" } });
+    expect(body.head_commit).toMatchObject({ id: commitSha, tree_id: (await demoGit("rev-parse", `${commitSha}^{tree}`)).trim(), author: { email: "jane@example.com" } });
     expect(body.commits).toEqual([body.head_commit]);
     expect(body.head_commit.modified).toEqual(["tenants/acme/production/rendered/api-gateway.yaml", "tenants/acme/production/services/api-gateway/values.yaml"]);
-    expect(body.head_commit.message).toBe((await gitOf(t, "demo", "log", "-1", "--format=%B", commitSha)).replace(/\n$/, ""));
+    expect(body.head_commit.message).toBe((await demoGit("log", "-1", "--format=%B", commitSha)).replace(/\n$/, ""));
     // The repository URL in the payload is the one Git clients (Argo CD) fetch from.
     const refs = await fetch(`${body.repository.clone_url}/info/refs?service=git-upload-pack`, { headers: { authorization: `Bearer ${alice}` } });
     expect(refs.status).toBe(200);

@@ -1,13 +1,14 @@
 import { statSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "../../helpers/harness.js";
+import { tokensOf } from "../../helpers/demo.js";
+import { useTestServer } from "../../helpers/server.js";
 import { startReceiver, type Receiver } from "../../helpers/webhook-receiver.js";
 import { CREATE_WEBHOOK, createWebhook, deliveriesOf, FAST_WEBHOOKS, pingWebhook } from "../../helpers/webhooks.js";
 
 /** Registering webhooks: ADMIN only, http(s) only, the secret encrypted at rest and never returned. */
 describe("webhook management", () => {
-  let t: TestServer;
+  const t = useTestServer({ env: FAST_WEBHOOKS });
   let receiver: Receiver;
   let alice: string;
   let jane: string;
@@ -16,15 +17,10 @@ describe("webhook management", () => {
   const SECRET = "It's a Secret to Everybody";
 
   beforeAll(async () => {
-    t = await startTestServer({ env: FAST_WEBHOOKS });
     receiver = await startReceiver();
-    alice = t.tokens["alice@example.com"]!;
-    jane = t.tokens["jane@example.com"]!;
-    victor = t.tokens["victor@example.com"]!;
-    mallory = t.tokens["mallory@example.com"]!;
+    [alice, jane, victor, mallory] = tokensOf(t, "alice", "jane", "victor", "mallory");
   });
   afterAll(async () => {
-    await t?.stop();
     await receiver?.close();
   });
 
@@ -35,7 +31,10 @@ describe("webhook management", () => {
     const hook = await createWebhook(t, alice, { url: receiver.url, events: ["ROLLBACK_REQUEST_UPDATED", "DEPLOYMENT_RECORDED"], secret: SECRET });
     expect(hook).toMatchObject({ url: receiver.url, events: ["ROLLBACK_REQUEST_UPDATED", "DEPLOYMENT_RECORDED"], format: "JSON", active: true });
     expect(hook.id).toMatch(/^whk_/);
-    const listed = await t.ok<{ project: { webhooks: { id: string; deliveries: { totalCount: number } }[] } }>(alice, `{ project(slug:"demo"){ webhooks { id deliveries { totalCount } } } }`);
+    const listed = await t.ok<{ project: { webhooks: { id: string; deliveries: { totalCount: number } }[] } }>(
+      alice,
+      `{ project(slug:"demo"){ webhooks { id deliveries { totalCount } } } }`,
+    );
     expect(listed.project.webhooks.map((w) => w.id)).toContain(hook.id);
 
     const type = await t.ok<{ __type: { fields: { name: string }[] } }>(alice, `{ __type(name:"Webhook"){ fields { name } } }`);

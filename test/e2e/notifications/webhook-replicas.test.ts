@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dropSchema, PG_URL, postgresAvailable, REDIS_URL, uniqueSchema } from "../../helpers/postgres.js";
 import { call, startReplica, type Replica } from "../../helpers/replica.js";
 import { startReceiver, type Receiver } from "../../helpers/webhook-receiver.js";
-import { CREATE_WEBHOOK, FAST_WEBHOOKS, REQUEST_ROLLBACK } from "../../helpers/webhooks.js";
+import { REQUEST_ROLLBACK } from "../../helpers/operations.js";
+import { CREATE_WEBHOOK, FAST_WEBHOOKS } from "../../helpers/webhooks.js";
 
 const available = await postgresAvailable();
 
@@ -56,18 +57,29 @@ describe.skipIf(!available)("webhooks with two replicas (PostgreSQL, Redis)", ()
   it("events from both replicas arrive once each, in order, one at a time, after failed attempts", async () => {
     const alice = tokens["alice@example.com"]!;
     const jane = tokens["jane@example.com"]!;
-    const created = await call<{ createWebhook: { id: string } }>(a, alice, CREATE_WEBHOOK, { p: "demo", u: receiver.url, e: ["ROLLBACK_REQUEST_UPDATED"], f: "JSON", s: "replica secret" });
+    const created = await call<{ createWebhook: { id: string } }>(a, alice, CREATE_WEBHOOK, {
+      p: "demo",
+      u: receiver.url,
+      e: ["ROLLBACK_REQUEST_UPDATED"],
+      f: "JSON",
+      s: "replica secret",
+    });
     expect(created.errors).toBeUndefined();
 
-    const history = await call<{ deploymentHistory: { nodes: { revision: string }[] } }>(b, jane, `{ deploymentHistory(project:"demo",tenant:"globex",environment:"production",first:3){ nodes{ revision } } }`);
+    const history = await call<{ deploymentHistory: { nodes: { revision: string }[] } }>(
+      b,
+      jane,
+      `{ deploymentHistory(project:"demo",tenant:"globex",environment:"production",first:3){ nodes{ revision } } }`,
+    );
     const request = await call<{ requestRollback: { id: string; state: string } }>(b, jane, REQUEST_ROLLBACK, {
-      p: "demo",
-      t: "globex",
-      e: "production",
-      sha: history.data!.deploymentHistory.nodes[2]!.revision,
-      m: "FULL",
-      svc: null,
-      j: "replicas",
+      input: {
+        project: "demo",
+        tenant: "globex",
+        environment: "production",
+        targetSha: history.data!.deploymentHistory.nodes[2]!.revision,
+        mode: "FULL",
+        justification: "replicas",
+      },
     });
     expect(request.data?.requestRollback.state).toBe("PENDING");
     const id = request.data!.requestRollback.id;
@@ -85,7 +97,11 @@ describe.skipIf(!available)("webhooks with two replicas (PostgreSQL, Redis)", ()
     expect(all.filter((r) => r.status !== 200)).toHaveLength(3);
     expect(receiver.maxConcurrent).toBe(1);
 
-    const listed = await call<{ project: { webhooks: { deliveries: { nodes: { state: string; attempts: number }[] } }[] } }>(b, alice, `{ project(slug:"demo"){ webhooks { deliveries(first:50){ nodes { state attempts } } } } }`);
+    const listed = await call<{ project: { webhooks: { deliveries: { nodes: { state: string; attempts: number }[] } }[] } }>(
+      b,
+      alice,
+      `{ project(slug:"demo"){ webhooks { deliveries(first:50){ nodes { state attempts } } } } }`,
+    );
     const deliveries = listed.data!.project.webhooks[0]!.deliveries.nodes;
     expect(deliveries.map((d) => d.state)).toEqual(Array(11).fill("DELIVERED"));
     expect(deliveries.reduce((n, d) => n + d.attempts, 0)).toBe(14);
@@ -97,19 +113,20 @@ describe.skipIf(!available)("webhooks with two replicas (PostgreSQL, Redis)", ()
     const push = await startReceiver();
     try {
       await call(b, alice, CREATE_WEBHOOK, { p: "demo", u: push.url, e: ["GIT_PUSH"], f: "GITHUB_PUSH", s: "push secret" });
-      const history = await call<{ deploymentHistory: { nodes: { revision: string }[] } }>(a, jane, `{ deploymentHistory(project:"demo",tenant:"acme",environment:"dev",first:2){ nodes{ revision } } }`);
+      const history = await call<{ deploymentHistory: { nodes: { revision: string }[] } }>(
+        a,
+        jane,
+        `{ deploymentHistory(project:"demo",tenant:"acme",environment:"dev",first:2){ nodes{ revision } } }`,
+      );
       const done = await call<{ requestRollback: { state: string; commitSha: string } }>(a, jane, REQUEST_ROLLBACK, {
-        p: "demo",
-        t: "acme",
-        e: "dev",
-        sha: history.data!.deploymentHistory.nodes[1]!.revision,
-        m: "FULL",
-        svc: null,
-        j: "push from a",
+        input: { project: "demo", tenant: "acme", environment: "dev", targetSha: history.data!.deploymentHistory.nodes[1]!.revision, mode: "FULL", justification: "push from a" },
       });
       expect(done.data?.requestRollback.state).toBe("COMPLETED");
       const [got] = await push.waitFor((rs) => rs.length >= 1, "the push");
-      expect(got!.json).toMatchObject({ after: done.data!.requestRollback.commitSha, repository: { clone_url: "https://rollback.example.com/git/demo.git", html_url: "https://rollback.example.com/git/demo.git" } });
+      expect(got!.json).toMatchObject({
+        after: done.data!.requestRollback.commitSha,
+        repository: { clone_url: "https://rollback.example.com/git/demo.git", html_url: "https://rollback.example.com/git/demo.git" },
+      });
     } finally {
       await push.close();
     }

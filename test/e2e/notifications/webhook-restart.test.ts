@@ -2,9 +2,12 @@ import { rmSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Database } from "../../../src/db/database.js";
-import { freshDataDir, startTestServer, type TestServer } from "../../helpers/harness.js";
+import { eventually } from "../../helpers/assertions.js";
+import { tokenOf } from "../../helpers/demo.js";
+import { mustRequest, revisionBack } from "../../helpers/operations.js";
+import { freshDataDir, startTestServer, type TestServer } from "../../helpers/server.js";
 import { startReceiver, type Receiver } from "../../helpers/webhook-receiver.js";
-import { createWebhook, deliveriesOf, eventually, revisionBack, rollBack } from "../../helpers/webhooks.js";
+import { createWebhook, deliveriesOf } from "../../helpers/webhooks.js";
 
 /**
  * Deliveries are rows in the database from the moment their change commits, so a server that
@@ -35,18 +38,18 @@ describe("webhook deliveries across a restart", () => {
   it("pending deliveries survive a stop and are each delivered once after the start, in order", async () => {
     receiver = await startReceiver({ respond: () => 503 });
     t = await startTestServer({ dataDir, env });
-    const alice = t.tokens["alice@example.com"]!;
-    const jane = t.tokens["jane@example.com"]!;
+    const alice = tokenOf(t, "alice");
+    const jane = tokenOf(t, "jane");
     const hook = await createWebhook(t, alice, { url: receiver.url, events: ["ROLLBACK_REQUEST_UPDATED", "GIT_PUSH", "DEPLOYMENT_RECORDED"], secret: "restart" });
 
     const target = await revisionBack(t, jane, "acme", "dev", 3);
-    const rollback = await rollBack(t, jane, { tenant: "acme", environment: "dev", targetSha: target });
+    const rollback = await mustRequest(t, jane, { tenant: "acme", environment: "dev", targetSha: target });
     expect(rollback.state).toBe("COMPLETED");
     await t.ok(jane, `mutation($id:ID!){ addRollbackNote(id:$id, text:"after the restart"){ id } }`, { id: rollback.id });
     // APPROVED, EXECUTING, push, deployment, COMPLETED, note: six deliveries, the first being retried.
     const before = await eventually(async () => {
       const ds = await deliveriesOf(t!, alice, hook.id);
-      return ds.length === 6 && ds[0]!.error ? ds : null;
+      return ds.length === 6 && ds[0]!.error ? ds : undefined;
     }, "six deliveries, the first failing");
     expect(before.every((d) => d.state === "PENDING")).toBe(true);
     expect(before.slice(1).every((d) => d.attempts === 0)).toBe(true);
@@ -69,7 +72,7 @@ describe("webhook deliveries across a restart", () => {
     await receiver.waitFor((rs) => rs.filter((r) => r.status === 200).length >= 6, "the six deliveries after the restart");
     const after = await eventually(async () => {
       const ds = await deliveriesOf(t!, alice, hook.id);
-      return ds.every((d) => d.state === "DELIVERED") ? ds : null;
+      return ds.every((d) => d.state === "DELIVERED") ? ds : undefined;
     }, "every delivery DELIVERED");
     expect(after.map((d) => d.id)).toEqual(before.map((d) => d.id));
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -86,7 +89,7 @@ describe("webhook deliveries across a restart", () => {
   });
 
   it("a delivery held by a server that died mid-attempt is taken over once its lease runs out", async () => {
-    const alice = t!.tokens["alice@example.com"]!;
+    const alice = tokenOf(t!, "alice");
     const r = await startReceiver();
     try {
       const hook = await createWebhook(t!, alice, { url: r.url, events: ["ROLLBACK_REQUEST_UPDATED"], secret: "lease" });

@@ -163,7 +163,7 @@ export function createConsoleClient(token: string, onAuthFailure: (message: stri
             syncStatusChanged: (result, args, cache) => {
               const event = result.syncStatusChanged as { tenant?: string | null; environment?: string | null; [k: string]: unknown } | null;
               if (!event?.tenant || !event.environment) return;
-              const key = tenantEnvironmentKey(cache, String(args.project), event.tenant, event.environment);
+              const key = tenantEnvironmentKey(cache, args.project as string, event.tenant, event.environment);
               if (!key) return;
               const id = cache.resolve(key, "id");
               if (typeof id === "string") cache.writeFragment(SyncOfTenantEnvironment, { __typename: "TenantEnvironment", id, sync: { __typename: "SyncStatus", ...event } } as never);

@@ -1,0 +1,120 @@
+import { BlastRadius, Role, RollbackMode, type RollbackRequestState } from "../../entities/enums.js";
+import { RollbackRequest } from "../../entities/rollback-request.js";
+import type { ApprovalService } from "../approvals/approval-service.js";
+import type { Database } from "../db/database.js";
+import type { ChangeSummary } from "../diff/comparison.js";
+import { notFound } from "../errors.js";
+import { createdKey, keysetPage, type Page } from "../services/paging.js";
+import type { AccessService } from "../services/access.js";
+import type { Actor } from "../services/actor.js";
+import { BLAST_RADIUS } from "./gates.js";
+import { planPrepared, type RollbackInputData, type RollbackPreparer } from "./preparation.js";
+
+export interface PreviewResult extends ChangeSummary {
+  mode: RollbackMode;
+  targetSha: string;
+  baseSha: string;
+  headSha: string;
+  blastRadius: BlastRadius;
+  approvalRequired: boolean;
+  requiredApprovals: number;
+  breakGlassActive: boolean;
+  affectedServices: string[];
+}
+
+export interface RequestFilter {
+  project: string;
+  tenant?: string | null;
+  environment?: string | null;
+  state?: RollbackRequestState | null;
+  first?: number | null;
+  after?: string | null;
+}
+
+
+/** A request with who asked, its reviews and its notes, in the order they came. */
+export const REQUEST_RELATIONS = { requestedBy: true, reviews: { reviewer: true }, notes: { author: true } } as const;
+
+/** What reads rollback requests and previews: nothing here writes. */
+export class RollbackQueries {
+  constructor(
+    private readonly db: Database,
+    private readonly access: AccessService,
+    private readonly approvals: ApprovalService,
+    private readonly preparer: RollbackPreparer,
+  ) {}
+
+  /** Exactly the commit that requesting this rollback now would write, and whether it would need approval. */
+  async preview(actor: Actor, input: RollbackInputData): Promise<PreviewResult> {
+    const prepared = await this.preparer.prepare(actor, input, Role.VIEWER);
+    const plan = await planPrepared(prepared, input.mode);
+    const decision = await this.approvals.decide(prepared.access.organization, prepared.access.project, prepared.te.environment, prepared.access.user);
+    return {
+      ...plan.comparison,
+      mode: input.mode,
+      targetSha: prepared.target.revision,
+      baseSha: prepared.te.currentRevision ?? prepared.head,
+      headSha: prepared.head,
+      blastRadius: BLAST_RADIUS[input.mode],
+      approvalRequired: decision.approvalRequired,
+      requiredApprovals: decision.requiredApprovals,
+      breakGlassActive: decision.breakGlassSession !== null,
+      affectedServices: plan.affectedServices,
+    };
+  }
+
+  /** The request with its relations, whoever asks (callers check access). */
+  async load(id: string): Promise<RollbackRequest> {
+    const request = await this.findById(id);
+    if (!request) throw notFound(`rollback request "${id}" not found`);
+    return request;
+  }
+
+  /** The request if the caller may see it; null otherwise, the same answer as for an id that does not exist. */
+  async find(actor: Actor, id: string): Promise<RollbackRequest | null> {
+    const request = await this.findById(id);
+    if (!request) return null;
+    return (await this.access.projectById(actor, request.projectId)) ? request : null;
+  }
+
+  /** The request if the caller may see it; NOT_FOUND otherwise. */
+  async visible(actor: Actor, id: string): Promise<RollbackRequest> {
+    const found = await this.find(actor, id);
+    if (!found) throw notFound(`rollback request "${id}" not found`);
+    return found;
+  }
+
+  async list(actor: Actor, filter: RequestFilter): Promise<Page<RollbackRequest>> {
+    const { project } = await this.access.project(actor, filter.project);
+    const requests = () => {
+      const qb = this.db.manager.createQueryBuilder(RollbackRequest, "r").where("r.projectId = :projectId", { projectId: project.id });
+      if (filter.tenant) qb.andWhere("r.tenant = :tenant", { tenant: filter.tenant });
+      if (filter.environment) qb.andWhere("r.environment = :environment", { environment: filter.environment });
+      if (filter.state) qb.andWhere("r.state = :state", { state: filter.state });
+      return qb;
+    };
+    return keysetPage({
+      kind: "rbk",
+      key: createdKey,
+      keyOf: (r: RollbackRequest) => ({ at: new Date(r.createdAt), id: r.id }),
+      first: filter.first,
+      after: filter.after,
+      fetch: (after, limit) => {
+        const qb = requests();
+        if (after) qb.andWhere("(r.createdAt < :at OR (r.createdAt = :at AND r.id < :rid))", { at: after.at, rid: after.id });
+        return qb.select(["r.id", "r.createdAt"]).orderBy("r.createdAt", "DESC").addOrderBy("r.id", "DESC").take(limit).getMany();
+      },
+      count: () => requests().getCount(),
+      // The keys of the page first, then each request with its relations (joined in the page query they would multiply its rows).
+      expand: (page) => Promise.all(page.map((r) => this.load(r.id))),
+    });
+  }
+
+  private findById(id: string): Promise<RollbackRequest | null> {
+    return this.db.manager.findOne(RollbackRequest, {
+      where: { id },
+      relations: REQUEST_RELATIONS,
+      order: { reviews: { createdAt: "ASC" }, notes: { createdAt: "ASC" } },
+    });
+  }
+}
