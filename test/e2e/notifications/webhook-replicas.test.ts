@@ -1,10 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dropSchema, PG_URL, postgresAvailable, REDIS_URL, uniqueSchema } from "../../helpers/postgres.js";
-import { call, startReplica, type Replica } from "../../helpers/replica.js";
+import { call, startDemoReplicas, type Replica } from "../../helpers/replica.js";
 import { startReceiver, type Receiver } from "../../helpers/webhook-receiver.js";
 import { REQUEST_ROLLBACK } from "../../helpers/operations.js";
 import { CREATE_WEBHOOK, FAST_WEBHOOKS } from "../../helpers/webhooks.js";
@@ -40,11 +40,8 @@ describe.skipIf(!available)("webhooks with two replicas (PostgreSQL, Redis)", ()
 
   beforeAll(async () => {
     receiver = await startReceiver({ respond: (n) => (n < 3 ? 502 : 200), delayMs: 40 });
-    a = await startReplica("a", envFor("a"));
-    replicas.push(a);
-    b = await startReplica("b", envFor("b"));
-    replicas.push(b);
-    tokens = JSON.parse(readFileSync(path.join(root, "a", "demo-tokens.json"), "utf8"));
+    ({ a, b, tokens } = await startDemoReplicas(envFor));
+    replicas.push(a, b);
   }, 240_000);
 
   afterAll(async () => {
