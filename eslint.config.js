@@ -9,16 +9,7 @@ import tseslint from "typescript-eslint";
  * `src/app.ts`, the CLI, the seed and `resolvers/` sit on top and may import anything; nothing
  * below them imports them. CONTRIBUTING.md explains it.
  */
-const LAYERS = [
-  ["lib"],
-  ["git", "yaml"],
-  ["delivery", "diff", "db"],
-  ["services"],
-  ["history", "approvals"],
-  ["rollback", "sync"],
-  ["automation"],
-  ["notifications", "insights"],
-];
+const LAYERS = [["lib"], ["git", "yaml"], ["delivery", "diff", "db"], ["services"], ["history", "approvals"], ["rollback", "sync"], ["automation"], ["notifications", "insights"]];
 /** Files of src/ every layer from services up may use. */
 const SHARED = ["./errors.ts"];
 
@@ -44,7 +35,12 @@ function layerZones() {
   zones.push({ target: "./entities", from: "./resolvers", message: "entities/ may import only from src/lib." });
   zones.push({ target: ["./src/lib", "./src/git", "./src/yaml"], from: "./entities", message: "src/lib, src/git and src/yaml know nothing of the product's entities." });
   // The agent simulator is a separate client of the server: it shares only the repository layout and lib.
-  zones.push({ target: "./src/agent", from: "./src", except: ["./agent", "./lib", "./git/layout.ts", "./cli/args.ts", "./version.ts"], message: "The agent talks to the server over HTTP only." });
+  zones.push({
+    target: "./src/agent",
+    from: "./src",
+    except: ["./agent", "./lib", "./git/layout.ts", "./cli/args.ts", "./version.ts"],
+    message: "The agent talks to the server over HTTP only.",
+  });
   zones.push({ target: "./src/agent", from: "./entities", message: "The agent talks to the server over HTTP only." });
   // Resolvers translate GraphQL to service calls: the database and Git are behind the services.
   zones.push({ target: "./resolvers", from: ["./src/db", "./src/git"], message: "Resolvers call services; the database and Git are behind them." });
@@ -65,7 +61,18 @@ export default tseslint.config(
       "import-x/resolver-next": [createNodeResolver({ extensions: [".ts", ".js"], extensionAlias: { ".js": [".ts", ".js"] } })],
     },
     languageOptions: {
-      globals: { process: "readonly", console: "readonly", Buffer: "readonly", setTimeout: "readonly", clearTimeout: "readonly", setInterval: "readonly", clearInterval: "readonly", URL: "readonly", fetch: "readonly", AbortController: "readonly" },
+      globals: {
+        process: "readonly",
+        console: "readonly",
+        Buffer: "readonly",
+        setTimeout: "readonly",
+        clearTimeout: "readonly",
+        setInterval: "readonly",
+        clearInterval: "readonly",
+        URL: "readonly",
+        fetch: "readonly",
+        AbortController: "readonly",
+      },
     },
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],

@@ -24,9 +24,36 @@ export const USER_EMAIL = "bench@example.com";
 export const FANOUT_EMAIL = "oncall@example.com";
 
 const SERVICE_NAMES = [
-  "api-gateway", "auth", "billing", "web", "worker", "search", "catalog", "cart", "checkout", "payments",
-  "inventory", "shipping", "notifications", "email", "sms", "analytics", "reporting", "recommendations", "reviews", "pricing",
-  "promotions", "accounts", "profile", "media", "edge-cache", "scheduler", "audit-log", "exporter", "importer", "admin",
+  "api-gateway",
+  "auth",
+  "billing",
+  "web",
+  "worker",
+  "search",
+  "catalog",
+  "cart",
+  "checkout",
+  "payments",
+  "inventory",
+  "shipping",
+  "notifications",
+  "email",
+  "sms",
+  "analytics",
+  "reporting",
+  "recommendations",
+  "reviews",
+  "pricing",
+  "promotions",
+  "accounts",
+  "profile",
+  "media",
+  "edge-cache",
+  "scheduler",
+  "audit-log",
+  "exporter",
+  "importer",
+  "admin",
 ];
 
 export interface TeRef {
@@ -133,7 +160,8 @@ export async function generate(app: App, options: BenchOptions, log: (line: stri
   });
   await app.approvals.setPolicy(system, FANOUT_PROJECT, "production", 1, false);
   const token = (await app.auth.createToken({ actor: system, kind: TokenKind.USER, projectSlug: PROJECT, email: USER_EMAIL, role: Role.ADMIN, label: "bench" })).token;
-  const fanoutToken = (await app.auth.createToken({ actor: system, kind: TokenKind.USER, projectSlug: FANOUT_PROJECT, email: FANOUT_EMAIL, role: Role.ADMIN, label: "bench" })).token;
+  const fanoutToken = (await app.auth.createToken({ actor: system, kind: TokenKind.USER, projectSlug: FANOUT_PROJECT, email: FANOUT_EMAIL, role: Role.ADMIN, label: "bench" }))
+    .token;
   const user = (await app.auth.findUser(USER_EMAIL))!;
   const fanoutUser = (await app.auth.findUser(FANOUT_EMAIL))!;
 
@@ -168,7 +196,14 @@ export async function generate(app: App, options: BenchOptions, log: (line: stri
 
   const release = async (te: TenantEnvironment, author: User, service: string, set: Record<string, unknown>, status = DeploymentStatus.SUCCESS) => {
     commits++;
-    const d = await app.deployments.applyDeployment(system, project, te, author, { project: PROJECT, tenant: te.tenantSlug, environment: te.environment, service, source: DeploymentSource.RELEASE, set }, { date: new Date(start + minute++ * 60_000), status });
+    const d = await app.deployments.applyDeployment(
+      system,
+      project,
+      te,
+      author,
+      { project: PROJECT, tenant: te.tenantSlug, environment: te.environment, service, source: DeploymentSource.RELEASE, set },
+      { date: new Date(start + minute++ * 60_000), status },
+    );
     return d.revision;
   };
   const fixture = async (te: TenantEnvironment): Promise<RollbackFixture> => {
@@ -287,9 +322,7 @@ async function insertSyntheticHistory(app: App, te: TenantEnvironment, author: U
           deployedAt: new Date(base + seq * 60_000),
           authorId: author.id,
           summary: `Release ${svc} to ${te.tenantSlug}/${te.environment}: image.tag=v2.${seq}.0`,
-          changes: [
-            { service: svc, file: "values.yaml", path: "image.tag", kind: ChangeKind.MODIFIED, before: `v2.${seq - 1}.0`, after: `v2.${seq}.0`, selector: "image.tag" },
-          ],
+          changes: [{ service: svc, file: "values.yaml", path: "image.tag", kind: ChangeKind.MODIFIED, before: `v2.${seq - 1}.0`, after: `v2.${seq}.0`, selector: "image.tag" }],
           files: [renderedFile(svc), `${serviceDir(svc)}/values.yaml`],
           source: DeploymentSource.RELEASE,
           status,
@@ -297,7 +330,13 @@ async function insertSyntheticHistory(app: App, te: TenantEnvironment, author: U
         });
         parent = revision;
       }
-      await tx.createQueryBuilder().insert().into(Deployment).values(rows as never).updateEntity(false).execute();
+      await tx
+        .createQueryBuilder()
+        .insert()
+        .into(Deployment)
+        .values(rows as never)
+        .updateEntity(false)
+        .execute();
     }
     const p = (n: number) => app.db.param(n);
     for (const [key, count] of counts) {

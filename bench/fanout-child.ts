@@ -12,11 +12,7 @@ import { GraphQLClient, SUBSCRIBE_REQUEST } from "./client.js";
 
 export type FanoutMessage = { cmd: "expect"; text: string; timeoutMs: number } | { cmd: "close" };
 export type FanoutReply =
-  | { kind: "connected"; connectMs: number }
-  | { kind: "armed" }
-  | { kind: "delivered"; at: number[] }
-  | { kind: "closed" }
-  | { kind: "error"; message: string };
+  { kind: "connected"; connectMs: number } | { kind: "armed" } | { kind: "delivered"; at: number[] } | { kind: "closed" } | { kind: "error"; message: string };
 
 interface Update {
   rollbackRequestUpdated: { id: string; notes: { text: string }[] };
@@ -71,7 +67,10 @@ async function main(): Promise<void> {
       return;
     }
     const at: number[] = [];
-    const timer = setTimeout(() => send({ kind: "error", message: `only ${at.length} of ${count} subscribers got "${message.text}" within ${message.timeoutMs} ms` }), message.timeoutMs);
+    const timer = setTimeout(
+      () => send({ kind: "error", message: `only ${at.length} of ${count} subscribers got "${message.text}" within ${message.timeoutMs} ms` }),
+      message.timeoutMs,
+    );
     for (let i = 0; i < count; i++) {
       listeners.set(i, (text) => {
         if (text !== message.text) return;

@@ -33,7 +33,12 @@ export function parseOptions(argv: string[]): BenchOptions {
   const quick = argv.includes("--quick");
   const keep = argv.includes("--keep");
   const onlyArg = argv.find((a) => a.startsWith("--only="));
-  const only = new Set((onlyArg?.slice("--only=".length) ?? "").toUpperCase().split(/[,\s]*/).filter((s) => /^[A-H]$/.test(s)));
+  const only = new Set(
+    (onlyArg?.slice("--only=".length) ?? "")
+      .toUpperCase()
+      .split(/[,\s]*/)
+      .filter((s) => /^[A-H]$/.test(s)),
+  );
   const unknown = argv.filter((a) => a !== "--quick" && a !== "--keep" && !a.startsWith("--only="));
   if (unknown.length > 0) throw new UsageError(`unknown argument(s): ${unknown.join(" ")}\nusage: npm run bench [-- --quick] [--keep] [--only=A,B,...]`);
   const base = {

@@ -69,7 +69,16 @@ export function table(rows: Row[]): string {
 }
 
 /** Product figure / baseline figure must stay at or below `max`. */
-export function atMost(scenario: string, figure: string, unit: Row["unit"], product: Summary, baselineName: string, baseline: Summary, max: number, by: "median" | "p99" = "median"): Row {
+export function atMost(
+  scenario: string,
+  figure: string,
+  unit: Row["unit"],
+  product: Summary,
+  baselineName: string,
+  baseline: Summary,
+  max: number,
+  by: "median" | "p99" = "median",
+): Row {
   const ratio = product[by] / baseline[by];
   return {
     scenario,

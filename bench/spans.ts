@@ -60,7 +60,23 @@ export async function installSpans(app: App) {
   for (const [prefix, instance, methods] of services) for (const m of methods) wrap(instance, m, `${prefix}.${m}`);
 
   const proto = Object.getPrototypeOf(await app.git.open("bench")) as object;
-  for (const m of ["head", "refresh", "commit", "entryId", "readFile", "readFiles", "listFiles", "changedFiles", "commitInfo", "resolveCommit", "applyWrites", "guardedPathsChanged", "treeAt", "subtree", "compareAndSwap"]) {
+  for (const m of [
+    "head",
+    "refresh",
+    "commit",
+    "entryId",
+    "readFile",
+    "readFiles",
+    "listFiles",
+    "changedFiles",
+    "commitInfo",
+    "resolveCommit",
+    "applyWrites",
+    "guardedPathsChanged",
+    "treeAt",
+    "subtree",
+    "compareAndSwap",
+  ]) {
     wrap(proto, m, `git.${m}`);
   }
 

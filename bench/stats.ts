@@ -49,11 +49,7 @@ export async function measure(warmup: number, runs: number, op: (i: number) => P
 }
 
 /** Measures several operations round-robin, so a noisy stretch of the machine hits them all alike. */
-export async function measureInterleaved<K extends string>(
-  warmup: number,
-  runs: number,
-  ops: Record<K, (i: number) => Promise<unknown>>,
-): Promise<Record<K, Summary>> {
+export async function measureInterleaved<K extends string>(warmup: number, runs: number, ops: Record<K, (i: number) => Promise<unknown>>): Promise<Record<K, Summary>> {
   const keys = Object.keys(ops) as K[];
   const samples = Object.fromEntries(keys.map((k) => [k, [] as number[]])) as Record<K, number[]>;
   for (let i = 0; i < warmup + runs; i++) {

@@ -45,7 +45,10 @@ export class TenantEnvironmentResolver {
     return toConnection(await this.services.deploymentQueries.historyOf(te, args));
   }
 
-  @FieldResolver(() => Deployment, { nullable: true, description: "The newest deployment of this tenant-environment (its status shows whether the cluster runs it); null before the first." })
+  @FieldResolver(() => Deployment, {
+    nullable: true,
+    description: "The newest deployment of this tenant-environment (its status shows whether the cluster runs it); null before the first.",
+  })
   latestDeployment(@Root() te: TenantEnvironment): Promise<Deployment | null> {
     return te.currentRevision ? this.services.deploymentQueries.findByRevision(te, te.currentRevision) : Promise.resolve(null);
   }

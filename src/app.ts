@@ -186,4 +186,3 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
     },
   };
 }
-

@@ -157,7 +157,10 @@ function readOrigins(env: Env): string[] {
       throw new ConfigError("CORS_ORIGINS", `each entry must be an exact origin such as https://console.example.com, got "${origin}"`);
     }
     if ((url.protocol !== "http:" && url.protocol !== "https:") || url.origin !== origin) {
-      throw new ConfigError("CORS_ORIGINS", `each entry must be an exact origin such as https://console.example.com (scheme, host, optional port; no path or trailing slash), got "${origin}"`);
+      throw new ConfigError(
+        "CORS_ORIGINS",
+        `each entry must be an exact origin such as https://console.example.com (scheme, host, optional port; no path or trailing slash), got "${origin}"`,
+      );
     }
     return origin;
   });

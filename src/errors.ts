@@ -26,8 +26,7 @@ export class AppError extends GraphQLError {
 }
 
 export const badInput = (message: string, details?: Record<string, unknown>) => new AppError("BAD_USER_INPUT", message, details);
-export const unauthenticated = (message = "authentication required: send Authorization: Bearer <token>") =>
-  new AppError("UNAUTHENTICATED", message);
+export const unauthenticated = (message = "authentication required: send Authorization: Bearer <token>") => new AppError("UNAUTHENTICATED", message);
 export const forbidden = (message: string) => new AppError("FORBIDDEN", message);
 export const notFound = (message: string) => new AppError("NOT_FOUND", message);
 export const conflict = (message: string, details?: Record<string, unknown>) => new AppError("CONFLICT", message, details);
@@ -56,11 +55,7 @@ const FRAMEWORK_STATUS: Record<string, number> = {
  * Shapes every error a client sees: a code and status from the spec's table, never a stack
  * trace or an internal path. Errors that are not ours are logged and reported as internal.
  */
-export function formatError(
-  formatted: GraphQLFormattedError,
-  original: unknown,
-  log: (err: unknown) => void,
-): GraphQLFormattedError {
+export function formatError(formatted: GraphQLFormattedError, original: unknown, log: (err: unknown) => void): GraphQLFormattedError {
   const cause = original instanceof GraphQLError ? (original.originalError ?? original) : original;
   if (cause instanceof AppError) {
     return { message: cause.message, locations: formatted.locations, path: formatted.path, extensions: { ...cause.extensions } };

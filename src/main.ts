@@ -49,10 +49,13 @@ async function main(): Promise<void> {
   let stopSignal: string | null = null;
   const drain = (running: RunningServer, signal: string) => {
     logger.info({ signal }, "shutting down: draining requests and subscriptions");
-    const force = setTimeout(() => {
-      logger.error("shutdown took too long; exiting");
-      process.exit(1);
-    }, (config.shutdownGraceSeconds + 5) * 1000);
+    const force = setTimeout(
+      () => {
+        logger.error("shutdown took too long; exiting");
+        process.exit(1);
+      },
+      (config.shutdownGraceSeconds + 5) * 1000,
+    );
     force.unref();
     running
       .stop()

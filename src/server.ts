@@ -205,4 +205,3 @@ function readBody(req: IncomingMessage): Promise<Buffer | null> {
     req.on("error", reject);
   });
 }
-

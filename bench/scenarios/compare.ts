@@ -33,5 +33,7 @@ export async function runCompare(ctx: BenchContext): Promise<void> {
   ctx.figures["D.shape"] = { ...shape, apart: compare.apart, servicesInEnvironment: compare.services };
   ctx.rows.push(atMost("D", `compareRevisions, ${compare.apart} deployments apart`, "ms", s.compare, "raw tree diff", s.raw, 3));
   ctx.rows.push(atMost("D", `previewRollback, ${compare.apart} deployments apart`, "ms", s.preview, "raw tree diff", s.raw, 3));
-  ctx.log(`  D ${shape.services} services / ${shape.files} files changed: compare ${s.compare.median.toFixed(1)} ms, preview ${s.preview.median.toFixed(1)} ms, raw diff ${s.raw.median.toFixed(1)} ms`);
+  ctx.log(
+    `  D ${shape.services} services / ${shape.files} files changed: compare ${s.compare.median.toFixed(1)} ms, preview ${s.preview.median.toFixed(1)} ms, raw diff ${s.raw.median.toFixed(1)} ms`,
+  );
 }

@@ -70,7 +70,14 @@ export async function runRollbacks(ctx: BenchContext, kind: Kind): Promise<void>
       if (kind === "full") return cli.copyFrom(target, [{ path: f.te.dir, kind: "tree" }], message(f, target));
       if (kind === "service") {
         const [dir, rendered] = servicePaths(f);
-        return cli.copyFrom(target, [{ path: dir!, kind: "tree" }, { path: rendered!, kind: "blob" }], message(f, target));
+        return cli.copyFrom(
+          target,
+          [
+            { path: dir!, kind: "tree" },
+            { path: rendered!, kind: "blob" },
+          ],
+          message(f, target),
+        );
       }
       return cli.writeFiles(cliFiles[i % 2]!, message(f, target));
     },

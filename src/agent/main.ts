@@ -125,7 +125,8 @@ async function main(argv: string[]): Promise<number> {
     }
   }
 
-  if (board.tty) board.message(`agent for project ${opts.project} at ${opts.server}: syncing every ${opts.interval} s${opts.watch ? " and on every new deployment" : ""} (Ctrl-C to stop)`);
+  if (board.tty)
+    board.message(`agent for project ${opts.project} at ${opts.server}: syncing every ${opts.interval} s${opts.watch ? " and on every new deployment" : ""} (Ctrl-C to stop)`);
   let last: EnvironmentLine[] = [];
   let applied: string | null = null;
   const nextRound = new RoundTrigger();
@@ -157,7 +158,11 @@ async function main(argv: string[]): Promise<number> {
       }
       // Transient (server restarting, network): show it and try again next round.
       const at = new Date();
-      board.render(last.length > 0 ? last.map((l) => ({ ...l, at, error: err.message })) : [{ name: opts.project, state: "ERROR", health: null, revision: null, at, drift: [], error: err.message }]);
+      board.render(
+        last.length > 0
+          ? last.map((l) => ({ ...l, at, error: err.message }))
+          : [{ name: opts.project, state: "ERROR", health: null, revision: null, at, drift: [], error: err.message }],
+      );
     }
     if (!(await nextRound.wait(opts.interval * 1000, stop.signal))) break;
   }

@@ -31,7 +31,6 @@ export interface DriftItem {
 /** At most this many drift items per tenant-environment go into a report. */
 export const MAX_DRIFT_ITEMS = 100;
 
-
 /** The tenant-environments of the working copy: tenants/<t>/<e>/ directories with rendered manifests. */
 export async function discoverEnvironments(worktree: string, filter: { tenant: string | null; environment: string | null }): Promise<TenantEnvironmentRef[]> {
   const tenantsDir = path.join(worktree, "tenants");

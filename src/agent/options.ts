@@ -54,7 +54,6 @@ export interface AgentOptions {
   version: boolean;
 }
 
-
 export function parseOptions(argv: string[], env: Record<string, string | undefined> = process.env, cwd = process.cwd()): AgentOptions {
   const values = parseCommandLine(
     argv,
@@ -77,7 +76,22 @@ export function parseOptions(argv: string[], env: Record<string, string | undefi
     "rollback-agent",
   );
   if (values.help || values.version) {
-    return { server: "", token: "", project: "", tenant: null, environment: null, interval: null, drift: false, degraded: false, watch: false, degradedService: null, degradedTag: null, stateDir: "", help: values.help ?? false, version: !values.help };
+    return {
+      server: "",
+      token: "",
+      project: "",
+      tenant: null,
+      environment: null,
+      interval: null,
+      drift: false,
+      degraded: false,
+      watch: false,
+      degradedService: null,
+      degradedTag: null,
+      stateDir: "",
+      help: values.help ?? false,
+      version: !values.help,
+    };
   }
 
   const serverRaw = (values.server ?? env.AGENT_SERVER ?? "").trim();

@@ -66,7 +66,9 @@ export class ApprovalService {
     return this.db.transaction(async (tx) => {
       const before = await this.policy(project.id, environment, tx);
       // tx.merge mutates `before`; keep what it said for the audit event's "before".
-      const previous = before.id ? { requiredApprovals: before.requiredApprovals, allowSelfApproval: before.allowSelfApproval } : { requiredApprovals: 0, allowSelfApproval: false };
+      const previous = before.id
+        ? { requiredApprovals: before.requiredApprovals, allowSelfApproval: before.allowSelfApproval }
+        : { requiredApprovals: 0, allowSelfApproval: false };
       const policy = tx.merge(ApprovalPolicy, before, { requiredApprovals, allowSelfApproval });
       if (!policy.id) policy.id = newId("Policy");
       await tx.save(policy);
@@ -161,19 +163,10 @@ export class ApprovalService {
 
   /** Closes sessions whose time ran out, so the audit trail records each expiry. */
   async expireSessions(): Promise<number> {
-    const due = await this.db.manager
-      .createQueryBuilder(BreakGlassSession, "s")
-      .where("s.closedAt IS NULL")
-      .andWhere("s.expiresAt <= :now", { now: new Date() })
-      .getMany();
+    const due = await this.db.manager.createQueryBuilder(BreakGlassSession, "s").where("s.closedAt IS NULL").andWhere("s.expiresAt <= :now", { now: new Date() }).getMany();
     for (const session of due) {
       await this.db.transaction(async (tx) => {
-        const res = await tx
-          .createQueryBuilder()
-          .update(BreakGlassSession)
-          .set({ closedAt: session.expiresAt })
-          .where({ id: session.id, closedAt: IsNull() })
-          .execute();
+        const res = await tx.createQueryBuilder().update(BreakGlassSession).set({ closedAt: session.expiresAt }).where({ id: session.id, closedAt: IsNull() }).execute();
         if (!res.affected) return;
         await this.audit.append(tx, {
           projectId: session.projectId,

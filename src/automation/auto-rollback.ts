@@ -166,7 +166,14 @@ export class AutoRollbackService {
         actor,
         action: "autorollback.triggered",
         subjectId: deployment.id,
-        details: { ...base, mode: policy.mode, windowMinutes: policy.windowMinutes, bypassApproval: policy.bypassApproval, targetSha: verdict.target.revision, services: verdict.services },
+        details: {
+          ...base,
+          mode: policy.mode,
+          windowMinutes: policy.windowMinutes,
+          bypassApproval: policy.bypassApproval,
+          targetSha: verdict.target.revision,
+          services: verdict.services,
+        },
       }),
     );
     const origin: RequestOrigin = { trigger: RollbackTrigger.AUTOMATIC, triggeredByDeploymentId: deployment.id, bypassApproval: policy.bypassApproval };
@@ -194,7 +201,13 @@ export class AutoRollbackService {
         const reason = `${service ? `${service}: ` : ""}${err.message}`;
         refusals.push(reason);
         await this.db.transaction((tx) =>
-          this.audit.append(tx, { projectId: project.id, actor, action: "autorollback.refused", subjectId: deployment.id, details: { ...base, service, code: err.code, reason: err.message } }),
+          this.audit.append(tx, {
+            projectId: project.id,
+            actor,
+            action: "autorollback.refused",
+            subjectId: deployment.id,
+            details: { ...base, service, code: err.code, reason: err.message },
+          }),
         );
       }
     }

@@ -28,10 +28,7 @@ export interface FreezeWindowInput {
 }
 
 /** What passing a freeze took: nothing (no window open), the window's own allowance, or the caller's break-glass session. */
-export type FreezePassage =
-  | { kind: "open" }
-  | { kind: "allowed"; window: FreezeWindow }
-  | { kind: "overridden"; window: FreezeWindow; breakGlassSessionId: string };
+export type FreezePassage = { kind: "open" } | { kind: "allowed"; window: FreezeWindow } | { kind: "overridden"; window: FreezeWindow; breakGlassSessionId: string };
 
 /**
  * Freeze windows (change freezes): while one is open, deploys to its environment are refused and

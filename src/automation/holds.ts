@@ -171,7 +171,10 @@ export class HoldService {
     const activeKeys = new Set(active.map((h) => heldFieldKey({ service: h.service, field: h.field, value: h.heldValue })));
 
     const toHold: HeldField[] = [];
-    for (const held of undoneValues(reverted.flatMap((d) => d.changes), scope)) {
+    for (const held of undoneValues(
+      reverted.flatMap((d) => d.changes),
+      scope,
+    )) {
       if (activeKeys.has(heldFieldKey(held)) || (await after.holds(te.tenantSlug, te.environment, held))) continue;
       toHold.push(held);
     }
@@ -217,7 +220,13 @@ export class HoldService {
       );
       // Chunked: one statement per hundred holds keeps every dialect's bind-parameter limit far away.
       for (let i = 0; i < rows.length; i += 100) {
-        await tx.createQueryBuilder().insert().into(DeploymentHold).values(rows.slice(i, i + 100) as never).updateEntity(false).execute();
+        await tx
+          .createQueryBuilder()
+          .insert()
+          .into(DeploymentHold)
+          .values(rows.slice(i, i + 100) as never)
+          .updateEntity(false)
+          .execute();
       }
       await this.audit.append(tx, {
         projectId: request.projectId,
@@ -249,7 +258,11 @@ function heldValueOf(h: Pick<DeploymentHold, "service" | "field" | "heldValue">)
 /** The override's justification: required with overrideHolds, refused without it (a reason for nothing is a mistaken call). */
 function overrideJustification(overrideHolds: boolean, justification: string | null): string | null {
   if (overrideHolds) {
-    return requiredText("holdOverrideJustification", justification, { max: MAX_JUSTIFICATION, multiline: true, hint: "overrideHolds needs a reason, recorded in the commit and the audit trail" });
+    return requiredText("holdOverrideJustification", justification, {
+      max: MAX_JUSTIFICATION,
+      multiline: true,
+      hint: "overrideHolds needs a reason, recorded in the commit and the audit trail",
+    });
   }
   if (justification !== null && justification.trim() !== "") throw badInput("holdOverrideJustification applies only with overrideHolds: true");
   return null;

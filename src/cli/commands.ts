@@ -46,7 +46,15 @@ export const COMMANDS: Command[] = [
   --label L          a note stored with the token
   --expires-days N   user tokens only: valid for N days (default: no expiry)
   --json             print {"token","id","kind"} instead of the bare token`,
-    options: { email: { type: "string" }, project: { type: "string" }, role: { type: "string" }, label: { type: "string" }, agent: { type: "boolean" }, "expires-days": { type: "string" }, json: { type: "boolean" } },
+    options: {
+      email: { type: "string" },
+      project: { type: "string" },
+      role: { type: "string" },
+      label: { type: "string" },
+      agent: { type: "boolean" },
+      "expires-days": { type: "string" },
+      json: { type: "boolean" },
+    },
     storage: "existing",
     nothingThere: "no project to issue a token for",
     prepare(values) {
@@ -114,7 +122,14 @@ export const COMMANDS: Command[] = [
   --project P         the new project's slug
   --environments LIST its environments, comma-separated
   --tenants LIST      its tenants, comma-separated`,
-    options: { org: { type: "string" }, plan: { type: "string" }, features: { type: "string" }, project: { type: "string" }, environments: { type: "string" }, tenants: { type: "string" } },
+    options: {
+      org: { type: "string" },
+      plan: { type: "string" },
+      features: { type: "string" },
+      project: { type: "string" },
+      environments: { type: "string" },
+      tenants: { type: "string" },
+    },
     storage: "create",
     prepare(values) {
       const plan = required(values, "plan").toUpperCase();

@@ -85,7 +85,9 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfigOrExit();
   const file = sqliteFile(config);
   if (command.storage === "existing" && file && !existsSync(file)) {
-    console.error(`${command.nothingThere ?? "nothing to do"}: there is no database at ${file} (DATA_DIR=${config.dataDir}); start the server once, or run \`${PROGRAM} seed demo\``);
+    console.error(
+      `${command.nothingThere ?? "nothing to do"}: there is no database at ${file} (DATA_DIR=${config.dataDir}); start the server once, or run \`${PROGRAM} seed demo\``,
+    );
     return 1;
   }
   // Logs go to stderr: stdout is the command's output (a token, a report).

@@ -56,7 +56,7 @@ export function prepareWatch(values: Record<string, string | boolean | undefined
     throw new UsageError(`--server is not a URL: "${server}"`);
   }
   if (base.protocol !== "http:" && base.protocol !== "https:") throw new UsageError(`--server must be http:// or https://, got "${server}"`);
-  const token = (typeof values.token === "string" ? values.token : process.env.ROLLBACK_TOKEN ?? "").trim();
+  const token = (typeof values.token === "string" ? values.token : (process.env.ROLLBACK_TOKEN ?? "")).trim();
   if (!token) throw new UsageError("--token is required (or set ROLLBACK_TOKEN)");
   const project = typeof values.project === "string" ? values.project.trim() : "";
   if (!project) throw new UsageError("--project is required");
@@ -111,7 +111,10 @@ async function watch(url: string, token: string, variables: Record<string, strin
       error: (err: unknown) => {
         if (refusedToken) console.error("error: the server refused the token (4401): it is unknown, expired or revoked");
         else if (Array.isArray(err)) report(err as { message: string }[]);
-        else if (!connectedOnce) console.error(`error: cannot reach the rollback server at ${url}${lastSocketError ? `: ${lastSocketError}` : ` (connection closed with ${closeCode(err) ?? "no code"})`}`);
+        else if (!connectedOnce)
+          console.error(
+            `error: cannot reach the rollback server at ${url}${lastSocketError ? `: ${lastSocketError}` : ` (connection closed with ${closeCode(err) ?? "no code"})`}`,
+          );
         else console.error(`error: lost the connection to ${url} and could not reconnect after ${RECONNECT_ATTEMPTS} attempts`);
         resolve(1);
       },

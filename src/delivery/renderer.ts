@@ -22,7 +22,11 @@ function str(v: unknown, fallback: string): string {
 }
 
 function sortedRecord(v: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]]));
+  return Object.fromEntries(
+    Object.keys(v)
+      .sort()
+      .map((k) => [k, v[k]]),
+  );
 }
 
 /**
@@ -70,7 +74,10 @@ export function renderService(src: ServiceSources): string {
   const kustomize = isRecord(bindings.kustomize) ? bindings.kustomize : null;
   if (kustomize && typeof kustomize.path === "string") annotations["gitops.example.com/kustomize-path"] = kustomize.path;
   if (Array.isArray(bindings.manifests)) {
-    annotations["gitops.example.com/manifests"] = bindings.manifests.map((m) => str(m, "")).filter(Boolean).join(",");
+    annotations["gitops.example.com/manifests"] = bindings.manifests
+      .map((m) => str(m, ""))
+      .filter(Boolean)
+      .join(",");
   }
 
   const docs: unknown[] = [];

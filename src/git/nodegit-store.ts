@@ -4,17 +4,7 @@ import NodeGit from "nodegit";
 import { LRUCache } from "lru-cache";
 import { KeyedMutex } from "../lib/mutex.js";
 import { asGitError, GitConflictError, GitStoreError, NothingToCommitError } from "./errors.js";
-import {
-  BRANCH,
-  BRANCH_REF,
-  type ChangedFile,
-  type CommitInfo,
-  type CommitResult,
-  type CommitSpec,
-  type GitStore,
-  type ProjectRepository,
-  type TreeWrite,
-} from "./git-store.js";
+import { BRANCH, BRANCH_REF, type ChangedFile, type CommitInfo, type CommitResult, type CommitSpec, type GitStore, type ProjectRepository, type TreeWrite } from "./git-store.js";
 import { isSlug } from "./layout.js";
 import type { RemoteSync } from "./remote-sync.js";
 
@@ -328,7 +318,7 @@ export class NodegitProjectRepository implements ProjectRepository {
       const parents = head ? [await Commit.lookup(this.repo, head)] : [];
       const message = spec.message.endsWith("\n") ? spec.message : `${spec.message}\n`;
       // eslint-disable-next-line @typescript-eslint/await-thenable -- @types/nodegit types Commit.create as synchronous; it returns a Promise
-    const oid = await Commit.create(this.repo, null as unknown as string, author, committer, "UTF-8", message, tree, parents.length, parents);
+      const oid = await Commit.create(this.repo, null as unknown as string, author, committer, "UTF-8", message, tree, parents.length, parents);
       const sha = oid.tostrS();
 
       const moved = await this.compareAndSwap(head, oid);

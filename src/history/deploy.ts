@@ -78,9 +78,7 @@ export class DeployService {
         const head = await repo.head();
         if (!head) throw badInput(`project "${project.slug}" has no commits yet`);
         const { writes, summary } =
-          source === DeploymentSource.PROMOTION
-            ? await this.promotionWrites(repo, project, te, head, input)
-            : await this.releaseWrites(repo, te, head, input);
+          source === DeploymentSource.PROMOTION ? await this.promotionWrites(repo, project, te, head, input) : await this.releaseWrites(repo, te, head, input);
         // Freeze windows and holds may refuse it, or add trailers and records of an override.
         const admission = await this.guard.admitDeploy({
           actor,
@@ -164,7 +162,10 @@ export class DeployService {
       const buffer = existing.get(fileName);
       if (!buffer) {
         // A typo in the file part (variable:X for variables:X) would add a file nothing reads.
-        const known = [...existing.keys()].filter((f) => !f.includes("/")).sort().join(", ");
+        const known = [...existing.keys()]
+          .filter((f) => !f.includes("/"))
+          .sort()
+          .join(", ");
         throw badInput(`service "${input.service}" has no file ${fileName} (fields ${assignments.map((a) => a.raw).join(", ")}); its files are ${known}`);
       }
       const current = buffer.toString("utf8");
@@ -208,7 +209,10 @@ export class DeployService {
       { type: "file", path: owned.rendered, content: renderFromFiles(te.tenantSlug, te.environment, input.service, files) },
     ];
     const tag = (parseYamlRecord(files.get("values.yaml") ?? null).image as { tag?: unknown } | undefined)?.tag;
-    return { writes, summary: `Promote ${input.service} from ${from} to ${te.tenantSlug}/${te.environment}${tag ? ` (${typeof tag === "object" ? JSON.stringify(tag) : String(tag as string | number | boolean)})` : ""}` };
+    return {
+      writes,
+      summary: `Promote ${input.service} from ${from} to ${te.tenantSlug}/${te.environment}${tag ? ` (${typeof tag === "object" ? JSON.stringify(tag) : String(tag as string | number | boolean)})` : ""}`,
+    };
   }
 
   /**

@@ -39,10 +39,7 @@ export class DeploymentQueries {
       first: filter.first,
       after: filter.after,
       fetch: (afterSeq, limit) => {
-        const qb = this.db.manager
-          .createQueryBuilder(Deployment, "d")
-          .leftJoinAndSelect("d.author", "author")
-          .where("d.tenantEnvironmentId = :te", { te: te.id });
+        const qb = this.db.manager.createQueryBuilder(Deployment, "d").leftJoinAndSelect("d.author", "author").where("d.tenantEnvironmentId = :te", { te: te.id });
         if (filter.source) qb.andWhere("d.source = :source", { source: filter.source });
         if (filter.status) qb.andWhere("d.status = :status", { status: filter.status });
         if (afterSeq !== null) qb.andWhere("d.seq < :afterSeq", { afterSeq });
@@ -53,10 +50,7 @@ export class DeploymentQueries {
   }
 
   private async count(teId: string, source: DeploymentSource | null, status: DeploymentStatus | null): Promise<number> {
-    const qb = this.db.manager
-      .createQueryBuilder(DeploymentCount, "c")
-      .select("COALESCE(SUM(c.count), 0)", "total")
-      .where("c.tenantEnvironmentId = :teId", { teId });
+    const qb = this.db.manager.createQueryBuilder(DeploymentCount, "c").select("COALESCE(SUM(c.count), 0)", "total").where("c.tenantEnvironmentId = :teId", { teId });
     if (source) qb.andWhere("c.source = :source", { source });
     if (status) qb.andWhere("c.status = :status", { status });
     const row = await qb.getRawOne<{ total: string | number }>();
@@ -70,7 +64,10 @@ export class DeploymentQueries {
     // Query builder with limit, not findOne: findOne with a relation costs TypeORM a second query.
     const qb = this.db.manager.createQueryBuilder(Deployment, "d").leftJoinAndSelect("d.author", "author").where("d.tenantEnvironmentId = :te", { te: te.id });
     if (rev.length >= 40) return qb.andWhere("d.revision = :rev", { rev }).limit(1).getOne();
-    const matches = await qb.andWhere("d.revision LIKE :prefix", { prefix: `${rev}%` }).limit(2).getMany();
+    const matches = await qb
+      .andWhere("d.revision LIKE :prefix", { prefix: `${rev}%` })
+      .limit(2)
+      .getMany();
     if (matches.length > 1) throw badInput(`revision "${revision}" is ambiguous in ${te.path}: give more characters`);
     return matches[0] ?? null;
   }
@@ -81,11 +78,6 @@ export class DeploymentQueries {
 
   /** Deployments of a tenant-environment newer than `seq`, oldest first. */
   async newerThan(tx: EntityManager, teId: string, seq: number): Promise<Deployment[]> {
-    return tx
-      .createQueryBuilder(Deployment, "d")
-      .where("d.tenantEnvironmentId = :teId", { teId })
-      .andWhere("d.seq > :seq", { seq })
-      .orderBy("d.seq", "ASC")
-      .getMany();
+    return tx.createQueryBuilder(Deployment, "d").where("d.tenantEnvironmentId = :teId", { teId }).andWhere("d.seq > :seq", { seq }).orderBy("d.seq", "ASC").getMany();
   }
 }

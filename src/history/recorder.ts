@@ -110,9 +110,7 @@ export class DeploymentRecorder {
 
   /** Inserts the deployment row, advances the tenant-environment and the counts. Runs in the caller's transaction. */
   async record(tx: EntityManager, input: RecordInput): Promise<Deployment> {
-    const te = await this.db
-      .forUpdate(tx.createQueryBuilder(TenantEnvironment, "te").where("te.id = :id", { id: input.te.id }))
-      .getOneOrFail();
+    const te = await this.db.forUpdate(tx.createQueryBuilder(TenantEnvironment, "te").where("te.id = :id", { id: input.te.id })).getOneOrFail();
     const existing = await tx.findOne(Deployment, { where: { tenantEnvironmentId: te.id, revision: input.revision }, relations: { author: true } });
     if (existing) return existing;
     const seq = te.lastSeq + 1;

@@ -10,4 +10,3 @@ export async function callerContext(app: App, authorization: string | undefined)
   const actor = await app.auth.authenticate(token);
   return { actor, authError: actor ? null : "invalid, expired or revoked token", services: app };
 }
-

@@ -186,9 +186,12 @@ export class GitHttpBackend {
 
     const args = [
       // Defense in depth: pushes and plain file downloads are off in git itself too.
-      "-c", "http.receivepack=false",
-      "-c", "http.getanyfile=false",
-      "-c", `safe.directory=${cgi.repoDir}`,
+      "-c",
+      "http.receivepack=false",
+      "-c",
+      "http.getanyfile=false",
+      "-c",
+      `safe.directory=${cgi.repoDir}`,
       "http-backend",
     ];
     const child = spawn("git", args, { env, stdio: ["pipe", "pipe", "pipe"] });

@@ -98,10 +98,21 @@ export function serveGraphqlWs(app: App, schema: GraphQLSchema, wsServer: WebSoc
         if (invalid.length > 0) return refuse(invalid.map((e) => coded(e, "GRAPHQL_VALIDATION_FAILED")));
         const operation = getOperationAST(document, payload.operationName);
         if (!operation) {
-          return refuse([coded(new GraphQLError(payload.operationName ? `Unknown operation named "${payload.operationName}".` : "Must provide operation name if query contains multiple operations."), "OPERATION_RESOLUTION_FAILURE")]);
+          return refuse([
+            coded(
+              new GraphQLError(
+                payload.operationName ? `Unknown operation named "${payload.operationName}".` : "Must provide operation name if query contains multiple operations.",
+              ),
+              "OPERATION_RESOLUTION_FAILURE",
+            ),
+          ]);
         }
         const variables = getVariableValues(schema, operation.variableDefinitions ?? [], payload.variables ?? {}, { maxErrors: 20 });
-        if (variables.errors) return refuse(variables.errors.map((e) => coded(e, "BAD_USER_INPUT")), operation.name?.value ?? null);
+        if (variables.errors)
+          return refuse(
+            variables.errors.map((e) => coded(e, "BAD_USER_INPUT")),
+            operation.name?.value ?? null,
+          );
         ctx.extra.operations?.set(id, { started, operation: operation.name?.value ?? null, type: operation.operation, counted: false });
         return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue: ctx.extra.actorContext };
       },

@@ -87,7 +87,8 @@ export class StaticFiles {
     if (pathname === "/" || pathname === "/index.html") file = "index.html";
     else if (pathname === EXPLORER_PATH || pathname === `${EXPLORER_PATH}index.html`) file = "explorer/index.html";
     else if (isAsset || hasExtension) file = pathname.slice(1);
-    else if (acceptsHtml(req)) file = "index.html"; // a console route such as /projects/demo: the app routes it
+    else if (acceptsHtml(req))
+      file = "index.html"; // a console route such as /projects/demo: the app routes it
     else return false;
 
     if (req.method !== "GET" && req.method !== "HEAD") {

@@ -64,7 +64,12 @@ export function traceGitStore(store: GitStore): GitStore {
   const tracedRepository = (repo: ProjectRepository) => {
     let traced = repositories.get(repo);
     if (!traced) {
-      traced = traceMethods(repo, "git", () => ({ "vcs.repository.name": repo.project }), (method) => TRACED_REPOSITORY_METHODS.has(method as keyof ProjectRepository));
+      traced = traceMethods(
+        repo,
+        "git",
+        () => ({ "vcs.repository.name": repo.project }),
+        (method) => TRACED_REPOSITORY_METHODS.has(method as keyof ProjectRepository),
+      );
       repositories.set(repo, traced);
     }
     return traced;
@@ -91,7 +96,9 @@ export function traceDatabase(db: Database): Database {
       const query = runner.query.bind(runner) as (sql: string, parameters?: unknown[], structured?: boolean) => Promise<unknown>;
       runner.query = ((sql: string, parameters?: unknown[], structured?: boolean) => {
         const operation = /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? "QUERY";
-        return inSpan(operation, { [ATTR_DB_SYSTEM_NAME]: system, [ATTR_DB_OPERATION_NAME]: operation, [ATTR_DB_QUERY_TEXT]: sql.slice(0, 2000) }, () => query(sql, parameters, structured));
+        return inSpan(operation, { [ATTR_DB_SYSTEM_NAME]: system, [ATTR_DB_OPERATION_NAME]: operation, [ATTR_DB_QUERY_TEXT]: sql.slice(0, 2000) }, () =>
+          query(sql, parameters, structured),
+        );
       }) as QueryRunner["query"];
     }
     return runner;

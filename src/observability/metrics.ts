@@ -19,7 +19,21 @@ const PREFIX = "rollback_server_";
 /** GraphQL operation names become label values: only well-formed names, and at most this many distinct ones. */
 const MAX_OPERATION_NAMES = 200;
 const OPERATION_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,63}$/;
-const OUTCOMES = new Set(["ok", "BAD_USER_INPUT", "UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND", "CONFLICT", "EXECUTION_FAILED", "INTERNAL_SERVER_ERROR", "GRAPHQL_PARSE_FAILED", "GRAPHQL_VALIDATION_FAILED", "PERSISTED_QUERY_NOT_FOUND", "PERSISTED_QUERY_NOT_SUPPORTED", "OPERATION_RESOLUTION_FAILURE"]);
+const OUTCOMES = new Set([
+  "ok",
+  "BAD_USER_INPUT",
+  "UNAUTHENTICATED",
+  "FORBIDDEN",
+  "NOT_FOUND",
+  "CONFLICT",
+  "EXECUTION_FAILED",
+  "INTERNAL_SERVER_ERROR",
+  "GRAPHQL_PARSE_FAILED",
+  "GRAPHQL_VALIDATION_FAILED",
+  "PERSISTED_QUERY_NOT_FOUND",
+  "PERSISTED_QUERY_NOT_SUPPORTED",
+  "OPERATION_RESOLUTION_FAILURE",
+]);
 
 /**
  * The server's Prometheus metrics (prom-client): process and Node.js runtime metrics, GraphQL
@@ -184,7 +198,11 @@ export class Metrics {
       help: "Age of the oldest webhook delivery still PENDING (0 when none): a receiver down, or deliveries not going out",
       registers,
       async collect() {
-        const oldest = await db.manager.findOne(WebhookDelivery, { where: { state: WebhookDeliveryState.PENDING }, order: { createdAt: "ASC" }, select: { id: true, createdAt: true } });
+        const oldest = await db.manager.findOne(WebhookDelivery, {
+          where: { state: WebhookDeliveryState.PENDING },
+          order: { createdAt: "ASC" },
+          select: { id: true, createdAt: true },
+        });
         this.set(oldest ? Math.max(0, (Date.now() - new Date(oldest.createdAt).getTime()) / 1000) : 0);
       },
     });
@@ -194,7 +212,8 @@ export class Metrics {
       labelNames: ["state"],
       registers,
       collect() {
-        const pool = db.dialect === "postgres" ? (db.dataSource.driver as unknown as { master?: { totalCount: number; idleCount: number; waitingCount: number } }).master : undefined;
+        const pool =
+          db.dialect === "postgres" ? (db.dataSource.driver as unknown as { master?: { totalCount: number; idleCount: number; waitingCount: number } }).master : undefined;
         this.reset();
         if (pool) {
           this.set({ state: "total" }, pool.totalCount);

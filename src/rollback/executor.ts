@@ -65,12 +65,7 @@ export class RollbackExecutor {
    * its tenant-environment's lock, which the project lock excludes: an EXECUTING request seen by
    * whoever holds the project lock is an interrupted one.
    */
-  async execute(
-    id: string,
-    actor: Actor,
-    trigger: "request" | "review" | "retry",
-    ready: { request?: RollbackRequest; plan?: RollbackPlan } = {},
-  ): Promise<RollbackRequest> {
+  async execute(id: string, actor: Actor, trigger: "request" | "review" | "retry", ready: { request?: RollbackRequest; plan?: RollbackPlan } = {}): Promise<RollbackRequest> {
     const initial = ready.request ?? (await this.queries.load(id));
     const from = trigger === "retry" ? RollbackRequestState.FAILED : RollbackRequestState.APPROVED;
     return this.db.withTenantEnvironmentLock(initial.projectId, initial.tenantEnvironmentId, async () => {
@@ -200,7 +195,8 @@ export class RollbackExecutor {
         parent = result.parent;
       } catch (err) {
         if (err instanceof GitConflictError && attempt < MAX_EXECUTION_ATTEMPTS) continue;
-        if (err instanceof NothingToCommitError) throw badInput(`nothing to roll back: tenant/${te.tenantSlug} env/${te.environment} already matches revision ${request.targetSha.slice(0, 7)}`);
+        if (err instanceof NothingToCommitError)
+          throw badInput(`nothing to roll back: tenant/${te.tenantSlug} env/${te.environment} already matches revision ${request.targetSha.slice(0, 7)}`);
         throw err;
       }
       onCommitted(sha);

@@ -51,7 +51,8 @@ export class RollbackPreparer {
     let service: string | null = null;
     let fields: FieldSelector[] = [];
     if (input.mode === RollbackMode.FULL) {
-      if (input.service || (input.fields && input.fields.length > 0)) throw badInput("service and fields apply to SERVICE and FIELD modes only; FULL reverts the whole tenant-environment");
+      if (input.service || (input.fields && input.fields.length > 0))
+        throw badInput("service and fields apply to SERVICE and FIELD modes only; FULL reverts the whole tenant-environment");
     } else {
       service = input.service?.trim() || null;
       if (!service) throw badInput(`service is required for ${input.mode} mode`);

@@ -31,7 +31,6 @@ export interface RequestFilter {
   after?: string | null;
 }
 
-
 /** A request with who asked, its reviews and its notes, in the order they came. */
 export const REQUEST_RELATIONS = { requestedBy: true, reviews: { reviewer: true }, notes: { author: true } } as const;
 

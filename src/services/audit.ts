@@ -70,9 +70,7 @@ export class AuditTrail {
   ) {}
 
   async append(tx: EntityManager, input: AuditInput): Promise<AuditEvent> {
-    let head = await this.db
-      .forUpdate(tx.createQueryBuilder(AuditChainHead, "h").where("h.projectId = :projectId", { projectId: input.projectId }))
-      .getOne();
+    let head = await this.db.forUpdate(tx.createQueryBuilder(AuditChainHead, "h").where("h.projectId = :projectId", { projectId: input.projectId })).getOne();
     if (!head) {
       head = tx.create(AuditChainHead, { projectId: input.projectId, seq: 0, hash: GENESIS_HASH });
       await tx.insert(AuditChainHead, head);
@@ -100,7 +98,13 @@ export class AuditTrail {
     });
     event.hash = eventHash(head.hash, event);
     // Every column is set here, so nothing needs reading back after the insert (tx.insert would re-select the defaults).
-    await tx.createQueryBuilder().insert().into(AuditEvent).values(event as never).updateEntity(false).execute();
+    await tx
+      .createQueryBuilder()
+      .insert()
+      .into(AuditEvent)
+      .values(event as never)
+      .updateEntity(false)
+      .execute();
     await tx.update(AuditChainHead, { projectId: input.projectId }, { seq: event.seq, hash: event.hash });
     return event;
   }
@@ -109,10 +113,7 @@ export class AuditTrail {
   async events(actor: Actor, projectSlug: string, filter: { first?: number | null; after?: string | null; breakGlassOnly?: boolean | null }): Promise<Page<AuditEvent>> {
     const { project } = await this.access.project(actor, projectSlug);
     const events = () => {
-      const qb = this.db.manager
-        .createQueryBuilder(AuditEvent, "e")
-        .leftJoinAndSelect("e.actor", "actor")
-        .where("e.projectId = :projectId", { projectId: project.id });
+      const qb = this.db.manager.createQueryBuilder(AuditEvent, "e").leftJoinAndSelect("e.actor", "actor").where("e.projectId = :projectId", { projectId: project.id });
       return filter.breakGlassOnly ? qb.andWhere("e.breakGlass = :bg", { bg: true }) : qb;
     };
     return keysetPage({
@@ -143,7 +144,8 @@ export class AuditTrail {
         checked++;
         if (e.seq !== expectedSeq) return { ok: false, checked, firstBreak: { seq: expectedSeq, eventId: e.id, reason: `event #${expectedSeq} is missing (next is #${e.seq})` } };
         if (e.prevHash !== prev) return { ok: false, checked, firstBreak: { seq: e.seq, eventId: e.id, reason: "prevHash does not match the previous event's hash" } };
-        if (eventHash(prev, e) !== e.hash) return { ok: false, checked, firstBreak: { seq: e.seq, eventId: e.id, reason: "content does not match its hash (edited after it was written)" } };
+        if (eventHash(prev, e) !== e.hash)
+          return { ok: false, checked, firstBreak: { seq: e.seq, eventId: e.id, reason: "content does not match its hash (edited after it was written)" } };
         prev = e.hash;
         expectedSeq++;
       }
@@ -151,7 +153,11 @@ export class AuditTrail {
     }
     const head = await this.db.manager.findOneBy(AuditChainHead, { projectId });
     if (head && (head.seq !== expectedSeq - 1 || head.hash !== prev)) {
-      return { ok: false, checked, firstBreak: { seq: head.seq, eventId: "", reason: `the chain ends at #${expectedSeq - 1} but its head says #${head.seq}: events were deleted` } };
+      return {
+        ok: false,
+        checked,
+        firstBreak: { seq: head.seq, eventId: "", reason: `the chain ends at #${expectedSeq - 1} but its head says #${head.seq}: events were deleted` },
+      };
     }
     return { ok: true, checked, firstBreak: null };
   }

@@ -83,15 +83,7 @@ export class AuthService {
   }
 
   /** Issues a token for a user with a role in a project (granting the role), or an agent token for a project. */
-  async createToken(options: {
-    actor: Actor;
-    kind: TokenKind;
-    projectSlug: string;
-    email?: string;
-    role?: Role;
-    label?: string;
-    expiresAt?: Date | null;
-  }): Promise<IssuedToken> {
+  async createToken(options: { actor: Actor; kind: TokenKind; projectSlug: string; email?: string; role?: Role; label?: string; expiresAt?: Date | null }): Promise<IssuedToken> {
     const project = await this.db.manager.findOneBy(Project, { slug: options.projectSlug });
     if (!project) throw notFound(`project "${options.projectSlug}" not found`);
     const token = TOKEN_PREFIX[options.kind] + randomBytes(24).toString("base64url");

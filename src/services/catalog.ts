@@ -37,17 +37,12 @@ export class Catalog {
   }
 
   /** Creates a project with its tenants, environments and a zero-approval policy per environment. */
-  async createProject(
-    tx: EntityManager,
-    input: { organization: Organization; slug: string; environments: string[]; tenants: string[] },
-  ): Promise<Project> {
+  async createProject(tx: EntityManager, input: { organization: Organization; slug: string; environments: string[]; tenants: string[] }): Promise<Project> {
     assertSlug("project", input.slug);
     input.environments.forEach((e) => assertSlug("environment", e));
     input.tenants.forEach((t) => assertSlug("tenant", t));
     if (await tx.findOneBy(Project, { slug: input.slug })) throw badInput(`project "${input.slug}" already exists`);
-    const project = await tx.save(
-      tx.create(Project, { id: newId("Project"), slug: input.slug, organizationId: input.organization.id, environments: input.environments }),
-    );
+    const project = await tx.save(tx.create(Project, { id: newId("Project"), slug: input.slug, organizationId: input.organization.id, environments: input.environments }));
     await tx.insert(AuditChainHead, { projectId: project.id, seq: 0, hash: GENESIS_HASH });
     for (const env of input.environments) {
       await tx.insert(ApprovalPolicy, { id: newId("Policy"), projectId: project.id, environment: env, requiredApprovals: 0, allowSelfApproval: false });

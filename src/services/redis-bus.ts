@@ -15,7 +15,10 @@ export async function createRedisBus(url: string, logger: Logger): Promise<Redis
   const options = { lazyConnect: true, maxRetriesPerRequest: 3, enableOfflineQueue: true };
   const publishClient = new Redis(url, options);
   const subscribeClient = new Redis(url, options);
-  for (const [name, client] of [["publish", publishClient], ["subscribe", subscribeClient]] as const) {
+  for (const [name, client] of [
+    ["publish", publishClient],
+    ["subscribe", subscribeClient],
+  ] as const) {
     client.on("error", (err) => logger.warn({ err: err.message, client: name }, "redis connection error"));
   }
   try {

@@ -144,7 +144,11 @@ export class SyncService {
 
     const { updated, changedDeployments } = await this.db.transaction(async (tx) => {
       const now = new Date();
-      await tx.update(TenantEnvironment, { id: te.id }, { syncRevision: revision, syncState: input.state, syncHealth: health, lastReportAt: now, drift: drift as never, unreachableAnnouncedAt: null });
+      await tx.update(
+        TenantEnvironment,
+        { id: te.id },
+        { syncRevision: revision, syncState: input.state, syncHealth: health, lastReportAt: now, drift: drift as never, unreachableAnnouncedAt: null },
+      );
       let changed: Deployment[] = [];
       if (deployment && input.state === SyncState.SYNCED) {
         const degraded = health !== null && DEGRADED.has(health.toLowerCase());
@@ -169,7 +173,15 @@ export class SyncService {
           actor,
           action: "sync.reported",
           subjectId: te.id,
-          details: { tenant: te.tenantSlug, environment: te.environment, revision, state: input.state, health, drift: drift.length, deployments: changed.map((d) => ({ revision: d.revision, status: d.status })) },
+          details: {
+            tenant: te.tenantSlug,
+            environment: te.environment,
+            revision,
+            state: input.state,
+            health,
+            drift: drift.length,
+            deployments: changed.map((d) => ({ revision: d.revision, status: d.status })),
+          },
         });
       }
       const updated = await tx.findOneByOrFail(TenantEnvironment, { id: te.id });
@@ -222,10 +234,7 @@ export class SyncService {
    */
   async announceUnreachable(now = new Date()): Promise<number> {
     const cutoff = new Date(now.getTime() - this.unreachableAfterSeconds * 1000);
-    const silent = await this.db.manager
-      .createQueryBuilder(TenantEnvironment, "te")
-      .where("te.lastReportAt < :cutoff AND te.unreachableAnnouncedAt IS NULL", { cutoff })
-      .getMany();
+    const silent = await this.db.manager.createQueryBuilder(TenantEnvironment, "te").where("te.lastReportAt < :cutoff AND te.unreachableAnnouncedAt IS NULL", { cutoff }).getMany();
     let published = 0;
     for (const te of silent) {
       const view = this.status(te, now);

@@ -23,7 +23,14 @@ export async function createTenant(t: TestServer, projectSlug: string, tenant: s
  * Writes hand-written files into a tenant-environment as one RELEASE commit (the way the demo seed
  * imports), e.g. a values.yaml with comments and unusual formatting. Returns the commit sha.
  */
-export async function importFiles(t: TestServer, projectSlug: string, tenant: string, environment: string, files: Record<string, string>, summary = "Import hand-written files"): Promise<string> {
+export async function importFiles(
+  t: TestServer,
+  projectSlug: string,
+  tenant: string,
+  environment: string,
+  files: Record<string, string>,
+  summary = "Import hand-written files",
+): Promise<string> {
   const project = await t.app.db.manager.findOneByOrFail(Project, { slug: projectSlug });
   const te = await t.app.catalog.tenantEnvironment(project, tenant, environment);
   const author = await t.app.auth.findUser(EMAIL.alice);

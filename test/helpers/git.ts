@@ -61,20 +61,12 @@ export function trailersOf(message: string): Record<string, string> {
 
 /** Paths that differ between two revisions, sorted. */
 export function changedPaths(t: TestServer, from: string, to: string, project = "demo"): string[] {
-  return t
-    .git(project, "diff", "--name-only", from, to)
-    .split("\n")
-    .filter(Boolean)
-    .sort();
+  return t.git(project, "diff", "--name-only", from, to).split("\n").filter(Boolean).sort();
 }
 
 /** Paths a commit changed against its first parent, sorted (no rename detection). */
 export function commitPaths(t: TestServer, sha: string, project = "demo"): string[] {
-  return t
-    .git(project, "diff-tree", "--no-commit-id", "-r", "--name-only", sha)
-    .split("\n")
-    .filter(Boolean)
-    .sort();
+  return t.git(project, "diff-tree", "--no-commit-id", "-r", "--name-only", sha).split("\n").filter(Boolean).sort();
 }
 
 /** Path -> ADDED/REMOVED/MODIFIED of a commit against its first parent. */
@@ -129,10 +121,7 @@ export function tenantEnvironmentTrees(t: TestServer, revision: string, project 
 
 /** Commits on main whose message carries this rollback request id. */
 export function commitsOf(t: TestServer, requestId: string, project = "demo"): string[] {
-  return t
-    .git(project, "log", "--format=%H", "--fixed-strings", `--grep=Rollback Request ID: ${requestId}`, "refs/heads/main")
-    .split("\n")
-    .filter(Boolean);
+  return t.git(project, "log", "--format=%H", "--fixed-strings", `--grep=Rollback Request ID: ${requestId}`, "refs/heads/main").split("\n").filter(Boolean);
 }
 
 /** Makes every branch update fail, as a Git write failure during execution would. */

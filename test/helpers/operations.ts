@@ -284,7 +284,13 @@ export async function fullHistory(
   const out: DeploymentView[] = [];
   let after: string | null = null;
   for (let guard = 0; guard < 1000; guard++) {
-    const page: HistoryPage = await historyPage(t, token, tenant, environment, { first: args.pageSize ?? 50, after, source: args.source, status: args.status, project: args.project });
+    const page: HistoryPage = await historyPage(t, token, tenant, environment, {
+      first: args.pageSize ?? 50,
+      after,
+      source: args.source,
+      status: args.status,
+      project: args.project,
+    });
     out.push(...page.edges.map((e) => e.node));
     if (!page.pageInfo.hasNextPage) return out;
     after = page.pageInfo.endCursor;
@@ -413,7 +419,13 @@ export async function rollbackToPrevious(t: TestServer, token: string, tenant: s
   return res.data.requestRollback;
 }
 
-export function review(t: TestServer, token: string, id: string, decision: "APPROVE" | "REJECT", comment?: string): Promise<GqlResult<{ reviewRollbackRequest: RollbackRequestView }>> {
+export function review(
+  t: TestServer,
+  token: string,
+  id: string,
+  decision: "APPROVE" | "REJECT",
+  comment?: string,
+): Promise<GqlResult<{ reviewRollbackRequest: RollbackRequestView }>> {
   return t.gql<{ reviewRollbackRequest: RollbackRequestView }>(token, REVIEW, { id, decision, comment: comment ?? null });
 }
 
@@ -458,7 +470,13 @@ export async function setPolicy(t: TestServer, environment: string, requiredAppr
   return data.setApprovalPolicy;
 }
 
-export async function openBreakGlass(t: TestServer, token: string, justification = "INC-4711: checkout is down, approvers asleep", minutes?: number, project = "demo"): Promise<BreakGlassView> {
+export async function openBreakGlass(
+  t: TestServer,
+  token: string,
+  justification = "INC-4711: checkout is down, approvers asleep",
+  minutes?: number,
+  project = "demo",
+): Promise<BreakGlassView> {
   return (await t.ok<{ openBreakGlassSession: BreakGlassView }>(token, OPEN_BREAK_GLASS, { p: project, j: justification, m: minutes ?? null })).openBreakGlassSession;
 }
 

@@ -75,7 +75,9 @@ export async function startReplica(name: string, env: Record<string, string>, ti
  * Replica A seeds the demo (pushing it to the Git remote), then B starts on the same database and
  * clones; both with `envFor(name, { SEED: "demo" })`. Returns them and the demo users' tokens.
  */
-export async function startDemoReplicas(envFor: (name: string, extra?: Record<string, string>) => Record<string, string>): Promise<{ a: Replica; b: Replica; tokens: Record<string, string> }> {
+export async function startDemoReplicas(
+  envFor: (name: string, extra?: Record<string, string>) => Record<string, string>,
+): Promise<{ a: Replica; b: Replica; tokens: Record<string, string> }> {
   const a = await startReplica("a", envFor("a", { SEED: "demo" }));
   const b = await startReplica("b", envFor("b", { SEED: "demo" })).catch(async (err: unknown) => {
     await a.stop();

@@ -251,11 +251,26 @@ const DEPLOYMENT_RECORDED_SLIM = `subscription($p:String!,$t:String,$e:String){ 
 /** Subscribes to syncStatusChanged of one tenant-environment, live before it returns. */
 export async function watchSync(t: TestServer, client: Client, tenant: string, environment: string) {
   const pid = await projectId(t, "demo");
-  return watch<{ syncStatusChanged: SyncEvent }>(client, SYNC_STATUS_CHANGED, { p: "demo", t: tenant, e: environment }, {
-    probe: () =>
-      t.app.events.syncStatusChanged({ projectId: pid, tenant, environment, revision: "probe", state: "UNKNOWN", agent: "NEVER_SEEN", lastReportAt: null, health: null, drift: [] }),
-    isProbe: (item) => item.syncStatusChanged.revision === "probe",
-  });
+  return watch<{ syncStatusChanged: SyncEvent }>(
+    client,
+    SYNC_STATUS_CHANGED,
+    { p: "demo", t: tenant, e: environment },
+    {
+      probe: () =>
+        t.app.events.syncStatusChanged({
+          projectId: pid,
+          tenant,
+          environment,
+          revision: "probe",
+          state: "UNKNOWN",
+          agent: "NEVER_SEEN",
+          lastReportAt: null,
+          health: null,
+          drift: [],
+        }),
+      isProbe: (item) => item.syncStatusChanged.revision === "probe",
+    },
+  );
 }
 
 /** Subscribes to deploymentRecorded of one tenant-environment, live before it returns. */

@@ -42,7 +42,9 @@ describe("METRICS_TOKEN and the OpenTelemetry variables", () => {
   it("sends traces to OTEL_EXPORTER_OTLP_ENDPOINT/v1/traces, or to the traces endpoint as given; off when disabled", () => {
     expect(config({}).otelTracesUrl).toBeNull();
     expect(config({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318/" }).otelTracesUrl).toBe("http://collector:4318/v1/traces");
-    expect(config({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318", OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://traces:4318/custom" }).otelTracesUrl).toBe("http://traces:4318/custom");
+    expect(config({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318", OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://traces:4318/custom" }).otelTracesUrl).toBe(
+      "http://traces:4318/custom",
+    );
     expect(config({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318", OTEL_SDK_DISABLED: "true" }).otelTracesUrl).toBeNull();
     expect(config({ OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318", OTEL_TRACES_EXPORTER: "none" }).otelTracesUrl).toBeNull();
     expect(configError({ OTEL_EXPORTER_OTLP_ENDPOINT: "collector:4318" })).toMatch(/^OTEL_EXPORTER_OTLP_ENDPOINT:/);

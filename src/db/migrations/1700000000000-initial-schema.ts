@@ -36,16 +36,13 @@ export class InitialSchema1700000000000 implements MigrationInterface {
     };
 
     await table("organization", [id(), { ...str("slug", 100), isUnique: true }, str("plan", 20), json("features"), created("createdAt")]);
-    await table("user", [id(), str("email", 320), str("name", 200, true), str("organizationId", 40, true), created("createdAt")], [
-      { columns: ["email"], unique: true },
-    ]);
-    await table("project", [id(), { ...str("slug", 100), isUnique: true }, str("organizationId", 40), json("environments"), created("createdAt")], [
-      { columns: ["organizationId"] },
-    ]);
-    await table("membership", [id(), str("userId", 40), str("projectId", 40), str("role", 20)], [
-      { columns: ["userId", "projectId"], unique: true },
-      { columns: ["projectId"] },
-    ]);
+    await table("user", [id(), str("email", 320), str("name", 200, true), str("organizationId", 40, true), created("createdAt")], [{ columns: ["email"], unique: true }]);
+    await table(
+      "project",
+      [id(), { ...str("slug", 100), isUnique: true }, str("organizationId", 40), json("environments"), created("createdAt")],
+      [{ columns: ["organizationId"] }],
+    );
+    await table("membership", [id(), str("userId", 40), str("projectId", 40), str("role", 20)], [{ columns: ["userId", "projectId"], unique: true }, { columns: ["projectId"] }]);
     await table("tenant", [id(), str("projectId", 40), str("slug", 100)], [{ columns: ["projectId", "slug"], unique: true }]);
     await table(
       "tenant_environment",
@@ -133,20 +130,19 @@ export class InitialSchema1700000000000 implements MigrationInterface {
         date("executionStartedAt", true),
         str("executorId", 64, true),
       ],
-      [
-        { columns: ["requestedById", "idempotencyKey"], unique: true },
-        { columns: ["projectId", "createdAt"] },
-        { columns: ["state"] },
-        { columns: ["tenantEnvironmentId"] },
-      ],
+      [{ columns: ["requestedById", "idempotencyKey"], unique: true }, { columns: ["projectId", "createdAt"] }, { columns: ["state"] }, { columns: ["tenantEnvironmentId"] }],
     );
-    await table("review", [id(), str("requestId", 40), str("reviewerId", 40), str("decision", 10), text("comment", true), date("createdAt")], [
-      { columns: ["requestId", "reviewerId"], unique: true },
-    ]);
+    await table(
+      "review",
+      [id(), str("requestId", 40), str("reviewerId", 40), str("decision", 10), text("comment", true), date("createdAt")],
+      [{ columns: ["requestId", "reviewerId"], unique: true }],
+    );
     await table("rollback_note", [id(), str("requestId", 40), str("authorId", 40), text("text"), date("createdAt")], [{ columns: ["requestId"] }]);
-    await table("approval_policy", [id(), str("projectId", 40), str("environment", 100), int("requiredApprovals"), bool("allowSelfApproval")], [
-      { columns: ["projectId", "environment"], unique: true },
-    ]);
+    await table(
+      "approval_policy",
+      [id(), str("projectId", 40), str("environment", 100), int("requiredApprovals"), bool("allowSelfApproval")],
+      [{ columns: ["projectId", "environment"], unique: true }],
+    );
     await table(
       "break_glass_session",
       [id(), str("projectId", 40), str("userId", 40), text("justification"), date("openedAt"), date("expiresAt"), date("closedAt", true)],

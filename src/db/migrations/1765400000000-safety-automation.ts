@@ -18,9 +18,7 @@ export class SafetyAutomation1765400000000 implements MigrationInterface {
     const bool = (name: string): TableColumnOptions => ({ name, type: "boolean" });
     const date = (name: string, nullable = false): TableColumnOptions => ({ name, type: dateType, isNullable: nullable });
     const table = async (name: string, columns: TableColumnOptions[], indices: { columns: string[]; unique?: boolean }[] = []) => {
-      await queryRunner.createTable(
-        new Table({ name, columns, indices: indices.map((ix) => new TableIndex({ columnNames: ix.columns, isUnique: ix.unique ?? false })) }),
-      );
+      await queryRunner.createTable(new Table({ name, columns, indices: indices.map((ix) => new TableIndex({ columnNames: ix.columns, isUnique: ix.unique ?? false })) }));
     };
 
     await table(
@@ -74,10 +72,7 @@ export class SafetyAutomation1765400000000 implements MigrationInterface {
       [{ columns: ["projectId", "environment", "endsAt"] }],
     );
 
-    await queryRunner.addColumns("rollback_request", [
-      new TableColumn({ ...str("trigger", 10), default: "'MANUAL'" }),
-      new TableColumn(str("triggeredByDeploymentId", 40, true)),
-    ]);
+    await queryRunner.addColumns("rollback_request", [new TableColumn({ ...str("trigger", 10), default: "'MANUAL'" }), new TableColumn(str("triggeredByDeploymentId", 40, true))]);
     await queryRunner.createIndex("rollback_request", new TableIndex({ columnNames: ["triggeredByDeploymentId"] }));
   }
 

@@ -116,7 +116,12 @@ describe("access matrix on project demo", () => {
     { name: "query node(Project)", doc: `query($id: ID!) { node(id: $id) { id } }`, field: "node", vars: async () => ({ id: projectId }) },
     { name: "query node(RollbackRequest)", doc: `query($id: ID!) { node(id: $id) { id } }`, field: "node", vars: async () => ({ id: sharedRequestId }) },
     { name: "query node(AuditEvent)", doc: `query($id: ID!) { node(id: $id) { id } }`, field: "node", vars: async () => ({ id: auditEventId }) },
-    { name: "query project", doc: `query { project(slug: "demo") { id slug viewerRole environments approvalPolicies { environment } } }`, field: "project", vars: async () => ({}) },
+    {
+      name: "query project",
+      doc: `query { project(slug: "demo") { id slug viewerRole environments approvalPolicies { environment } } }`,
+      field: "project",
+      vars: async () => ({}),
+    },
     {
       name: "query tenantEnvironment",
       doc: `query { tenantEnvironment(project: "demo", tenant: "acme", environment: "production") { id currentRevision services { name } } }`,
@@ -167,7 +172,11 @@ describe("access matrix on project demo", () => {
       doc: REVIEW,
       field: "reviewRollbackRequest",
       // A fresh PENDING request of carol's for every cell; REJECT, so nothing executes.
-      vars: async () => ({ id: (await mustRequest(t, tokenOf(t, "carol"), { targetSha: prodRevisions[1], justification: "matrix review" })).id, decision: "REJECT", comment: null }),
+      vars: async () => ({
+        id: (await mustRequest(t, tokenOf(t, "carol"), { targetSha: prodRevisions[1], justification: "matrix review" })).id,
+        decision: "REJECT",
+        comment: null,
+      }),
     },
     {
       name: "mutation retryRollbackExecution",
@@ -197,10 +206,12 @@ describe("access matrix on project demo", () => {
       name: "mutation closeBreakGlassSession (jane's session)",
       doc: CLOSE_BREAK_GLASS,
       field: "closeBreakGlassSession",
-      vars: async () => ({ id: (await t.ok<{ openBreakGlassSession: { id: string } }>(tokens.DEPLOYER, OPEN_BREAK_GLASS, { p: "demo", j: "matrix close", m: 5 })).openBreakGlassSession.id }),
+      vars: async () => ({
+        id: (await t.ok<{ openBreakGlassSession: { id: string } }>(tokens.DEPLOYER, OPEN_BREAK_GLASS, { p: "demo", j: "matrix close", m: 5 })).openBreakGlassSession.id,
+      }),
       after: async () => {
-        const open = (await t.ok<{ project: { activeBreakGlassSession: { id: string } | null } }>(tokens.DEPLOYER, `{ project(slug: "demo") { activeBreakGlassSession { id } } }`)).project
-          .activeBreakGlassSession;
+        const open = (await t.ok<{ project: { activeBreakGlassSession: { id: string } | null } }>(tokens.DEPLOYER, `{ project(slug: "demo") { activeBreakGlassSession { id } } }`))
+          .project.activeBreakGlassSession;
         if (open) await t.ok(tokens.DEPLOYER, CLOSE_BREAK_GLASS, { id: open.id });
       },
     },
@@ -294,9 +305,10 @@ describe("access matrix on project demo", () => {
     actual["subscription deploymentRecorded"] = await subscriptionCells(
       `subscription { deploymentRecorded(project: "demo", tenant: "acme", environment: "dev") { revision source } }`,
       {},
-      () => t.ok(tokens.DEPLOYER, `mutation($input: DeployInput!) { deploy(input: $input) { revision } }`, {
-        input: { project: "demo", tenant: "acme", environment: "dev", service: "worker", set: { replicas: ++replicas } },
-      }),
+      () =>
+        t.ok(tokens.DEPLOYER, `mutation($input: DeployInput!) { deploy(input: $input) { revision } }`, {
+          input: { project: "demo", tenant: "acme", environment: "dev", service: "worker", set: { replicas: ++replicas } },
+        }),
     );
 
     expect(actual).toEqual(EXPECTED);
@@ -315,7 +327,9 @@ describe("access matrix on project demo", () => {
       const theirs = await t.gql(mallory, doc("demo"));
       const missing = await t.gql(mallory, doc("no-such-project"));
       const shape = (r: GqlResult, slug: string) =>
-        r.errors?.length ? { code: r.errors[0]!.extensions?.code, status: r.errors[0]!.extensions?.status, message: r.errors[0]!.message.replace(slug, "<slug>") } : { data: (r.data as Record<string, unknown>)[field] };
+        r.errors?.length
+          ? { code: r.errors[0]!.extensions?.code, status: r.errors[0]!.extensions?.status, message: r.errors[0]!.message.replace(slug, "<slug>") }
+          : { data: (r.data as Record<string, unknown>)[field] };
       expect(shape(theirs, "demo"), name).toEqual(shape(missing, "no-such-project"));
       expect(JSON.stringify(theirs), name).not.toContain("FORBIDDEN");
     }

@@ -4,16 +4,7 @@ import { TokenKind } from "../../../entities/enums.js";
 import { expectError } from "../../helpers/assertions.js";
 import { tokenOf } from "../../helpers/demo.js";
 import { rawGraphql } from "../../helpers/http.js";
-import {
-  DEPLOY,
-  DEPLOYMENT_RECORDED,
-  type DeploymentView,
-  fullHistory,
-  HISTORY_QUERY,
-  requestRollback,
-  rollbackInput,
-  writeState,
-} from "../../helpers/operations.js";
+import { DEPLOY, DEPLOYMENT_RECORDED, type DeploymentView, fullHistory, HISTORY_QUERY, requestRollback, rollbackInput, writeState } from "../../helpers/operations.js";
 import { useTestServer } from "../../helpers/server.js";
 import { closeCode, subscribe } from "../../helpers/subscriptions.js";
 
@@ -28,7 +19,10 @@ describe("authentication", () => {
     staging = await fullHistory(t, jane, "acme", "staging");
   });
 
-  const full = (extra: Record<string, unknown> = {}) => ({ ...rollbackInput({ environment: "staging", targetSha: staging[5]!.revision, justification: "api-gateway returns 500s since the last promotion" }), ...extra });
+  const full = (extra: Record<string, unknown> = {}) => ({
+    ...rollbackInput({ environment: "staging", targetSha: staging[5]!.revision, justification: "api-gateway returns 500s since the last promotion" }),
+    ...extra,
+  });
 
   it("answers me with the caller's email and name", async () => {
     const data = await t.ok<{ me: { id: string; email: string; name: string } }>(jane, "{ me { id email name } }");

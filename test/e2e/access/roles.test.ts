@@ -32,7 +32,10 @@ describe("roles and organizations", () => {
     staging = await fullHistory(t, jane, "acme", "staging");
   });
 
-  const full = (extra: Record<string, unknown> = {}) => ({ ...rollbackInput({ environment: "staging", targetSha: staging[5]!.revision, justification: "api-gateway returns 500s since the last promotion" }), ...extra });
+  const full = (extra: Record<string, unknown> = {}) => ({
+    ...rollbackInput({ environment: "staging", targetSha: staging[5]!.revision, justification: "api-gateway returns 500s since the last promotion" }),
+    ...extra,
+  });
 
   describe("roles", () => {
     it("lets a VIEWER read history, compare revisions and preview", async () => {
@@ -92,11 +95,7 @@ describe("roles and organizations", () => {
     it("answers NOT_FOUND 404 to mallory for a preview, a comparison and a deploy in another organization's project", async () => {
       expectError(await previewRollback(t, mallory, full()), "NOT_FOUND", 404);
       expectError(await t.gql(mallory, COMPARE, { p: "demo", t: "acme", e: "staging", target: staging[3]!.revision }), "NOT_FOUND", 404);
-      expectError(
-        await t.gql(mallory, DEPLOY, { input: { project: "demo", tenant: "acme", environment: "staging", service: "web", set: { replicas: 7 } } }),
-        "NOT_FOUND",
-        404,
-      );
+      expectError(await t.gql(mallory, DEPLOY, { input: { project: "demo", tenant: "acme", environment: "staging", service: "web", set: { replicas: 7 } } }), "NOT_FOUND", 404);
     });
 
     it("hides another organization's objects from node(id)", async () => {

@@ -22,7 +22,10 @@ describe("agent tokens and reportSyncStatus", () => {
     alice = tokenOf(t, "alice");
     jane = tokenOf(t, "jane");
     requestId = (await rollbackToPrevious(t, jane, "globex", "staging")).id;
-    const opened = await t.ok<{ openBreakGlassSession: { id: string } }>(jane, `mutation { openBreakGlassSession(project:"demo", justification:"incident 42", durationMinutes: 30){ id } }`);
+    const opened = await t.ok<{ openBreakGlassSession: { id: string } }>(
+      jane,
+      `mutation { openBreakGlassSession(project:"demo", justification:"incident 42", durationMinutes: 30){ id } }`,
+    );
     sessionId = opened.openBreakGlassSession.id;
     demoId = await projectId(t, "demo");
   });
@@ -56,7 +59,10 @@ describe("agent tokens and reportSyncStatus", () => {
     });
 
     it("wrote nothing while refusing", async () => {
-      const policy = await t.ok<{ project: { approvalPolicies: { environment: string; requiredApprovals: number }[] } }>(alice, `{ project(slug:"demo"){ approvalPolicies { environment requiredApprovals } } }`);
+      const policy = await t.ok<{ project: { approvalPolicies: { environment: string; requiredApprovals: number }[] } }>(
+        alice,
+        `{ project(slug:"demo"){ approvalPolicies { environment requiredApprovals } } }`,
+      );
       expect(policy.project.approvalPolicies.find((p) => p.environment === "production")?.requiredApprovals).toBe(1);
       const req = await t.ok<{ rollbackRequest: { notes: unknown[]; reviews: unknown[] } }>(alice, `{ rollbackRequest(id:"${requestId}"){ notes { text } reviews { decision } } }`);
       expect(req.rollbackRequest.notes).toEqual([]);
@@ -73,17 +79,22 @@ describe("agent tokens and reportSyncStatus", () => {
     ])("subscription %s", async (_name, query) => {
       const client = t.ws(agent);
       const error = await new Promise<unknown>((resolve) => {
-        client.subscribe(
-          { query, variables: { p: "demo" } },
-          { next: (v) => v.errors && resolve(v.errors), error: resolve, complete: () => resolve("completed without error") },
-        );
+        client.subscribe({ query, variables: { p: "demo" } }, { next: (v) => v.errors && resolve(v.errors), error: resolve, complete: () => resolve("completed without error") });
       });
       expect(JSON.stringify(error)).toContain("FORBIDDEN");
     });
   });
 
   describe("reportSyncStatus", () => {
-    const input = (over: Record<string, unknown> = {}) => ({ project: "demo", tenant: "acme", environment: "dev", revision: t.git("demo", "rev-parse", "refs/heads/main").trim(), state: "SYNCED", health: "Healthy", ...over });
+    const input = (over: Record<string, unknown> = {}) => ({
+      project: "demo",
+      tenant: "acme",
+      environment: "dev",
+      revision: t.git("demo", "rev-parse", "refs/heads/main").trim(),
+      state: "SYNCED",
+      health: "Healthy",
+      ...over,
+    });
 
     it("accepts the project's agent token and an abbreviated revision, answering the full sha", async () => {
       const head = t.git("demo", "rev-parse", "refs/heads/main").trim();
@@ -105,7 +116,10 @@ describe("agent tokens and reportSyncStatus", () => {
 
     it("refuses other projects (NOT_FOUND), unknown tenants and environments (NOT_FOUND), and no token (UNAUTHENTICATED)", async () => {
       const starterHead = t.git("starter", "rev-parse", "refs/heads/main").trim();
-      expect((await t.gql(agent, REPORT_SYNC, { i: input({ project: "starter", revision: starterHead }) })).errors?.[0]?.extensions).toMatchObject({ code: "NOT_FOUND", status: 404 });
+      expect((await t.gql(agent, REPORT_SYNC, { i: input({ project: "starter", revision: starterHead }) })).errors?.[0]?.extensions).toMatchObject({
+        code: "NOT_FOUND",
+        status: 404,
+      });
       expect((await t.gql(agent, REPORT_SYNC, { i: input({ project: "nope" }) })).errors?.[0]?.extensions).toMatchObject({ code: "NOT_FOUND", status: 404 });
       expect((await t.gql(agent, REPORT_SYNC, { i: input({ tenant: "initech" }) })).errors?.[0]?.extensions).toMatchObject({ code: "NOT_FOUND", status: 404 });
       expect((await t.gql(agent, REPORT_SYNC, { i: input({ environment: "qa" }) })).errors?.[0]?.extensions).toMatchObject({ code: "NOT_FOUND", status: 404 });
@@ -124,7 +138,9 @@ describe("agent tokens and reportSyncStatus", () => {
         { kind: "Deployment", name: "web", field: "spec.replicas", desired: 1, actual: 4 },
         { kind: "ConfigMap", name: "web-variables", field: null, desired: "present", actual: "missing" },
       ];
-      const res = await t.ok<{ reportSyncStatus: { state: string; drift: unknown[] } }>(agent, REPORT_SYNC, { i: input({ revision: before[0]!.revision, state: "OUT_OF_SYNC", drift }) });
+      const res = await t.ok<{ reportSyncStatus: { state: string; drift: unknown[] } }>(agent, REPORT_SYNC, {
+        i: input({ revision: before[0]!.revision, state: "OUT_OF_SYNC", drift }),
+      });
       expect(res.reportSyncStatus.state).toBe("OUT_OF_SYNC");
       expect(res.reportSyncStatus.drift).toEqual(drift);
       const seen = await t.ok<{ tenantEnvironment: { sync: { state: string; drift: unknown[]; revision: string } } }>(
@@ -136,7 +152,10 @@ describe("agent tokens and reportSyncStatus", () => {
     });
 
     it("writes one audit event per changing report, by the agent", async () => {
-      const events = await t.ok<{ auditEvents: { nodes: { action: string; actor: unknown; details: Record<string, unknown> }[] } }>(alice, `{ auditEvents(project:"demo", first: 20){ nodes { action actor { email } details } } }`);
+      const events = await t.ok<{ auditEvents: { nodes: { action: string; actor: unknown; details: Record<string, unknown> }[] } }>(
+        alice,
+        `{ auditEvents(project:"demo", first: 20){ nodes { action actor { email } details } } }`,
+      );
       const sync = events.auditEvents.nodes.filter((e) => e.action === "sync.reported");
       expect(sync.length).toBeGreaterThan(0);
       expect(sync[0]!.actor).toBeNull();

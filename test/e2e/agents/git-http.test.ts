@@ -174,7 +174,11 @@ describe("the hosted repository over Git smart HTTP", () => {
         const headers: Record<string, string> = auth ? { authorization: auth } : {};
         const adv = await rawRequest(t, "/git/demo.git/info/refs?service=git-receive-pack", { headers });
         expect(adv.status).toBe(403);
-        const post = await rawRequest(t, "/git/demo.git/git-receive-pack", { method: "POST", headers: { ...headers, "content-type": "application/x-git-receive-pack-request" }, body: Buffer.from("0000") });
+        const post = await rawRequest(t, "/git/demo.git/git-receive-pack", {
+          method: "POST",
+          headers: { ...headers, "content-type": "application/x-git-receive-pack-request" },
+          body: Buffer.from("0000"),
+        });
         expect(post.status).toBe(403);
       }
     });

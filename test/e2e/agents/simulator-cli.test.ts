@@ -81,10 +81,14 @@ describe("the agent simulator's command line", () => {
   it("with --interval: a plain status line per round when stdout is not a terminal, 'stopped' and exit 0 on SIGTERM and SIGINT", async () => {
     for (const signal of ["SIGTERM", "SIGINT"] as const) {
       const dir = stateDir();
-      const child = spawn(process.execPath, [AGENT_MAIN, "--server", t.url, "--token", agent, "--project", "demo", "--tenant", "acme", "--environment", "production", "--interval", "0.2", "--state-dir", dir], {
-        env: gitEnv(),
-        stdio: ["ignore", "pipe", "pipe"],
-      });
+      const child = spawn(
+        process.execPath,
+        [AGENT_MAIN, "--server", t.url, "--token", agent, "--project", "demo", "--tenant", "acme", "--environment", "production", "--interval", "0.2", "--state-dir", dir],
+        {
+          env: gitEnv(),
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
       let stdout = "";
       let stderr = "";
       child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));

@@ -69,8 +69,16 @@ describe("break-glass", () => {
 
     const { good, bad } = await badRelease(t);
     const input = { project: "demo", tenant: "acme", environment: "production", mode: "FULL", targetSha: good };
-    expect((await t.ok<{ previewRollback: unknown }>(jane, PREVIEW, { i: input })).previewRollback).toEqual({ approvalRequired: true, requiredApprovals: 1, breakGlassActive: true });
-    expect((await t.ok<{ previewRollback: unknown }>(bob, PREVIEW, { i: input })).previewRollback).toEqual({ approvalRequired: true, requiredApprovals: 1, breakGlassActive: false });
+    expect((await t.ok<{ previewRollback: unknown }>(jane, PREVIEW, { i: input })).previewRollback).toEqual({
+      approvalRequired: true,
+      requiredApprovals: 1,
+      breakGlassActive: true,
+    });
+    expect((await t.ok<{ previewRollback: unknown }>(bob, PREVIEW, { i: input })).previewRollback).toEqual({
+      approvalRequired: true,
+      requiredApprovals: 1,
+      breakGlassActive: false,
+    });
 
     const done = await mustRequest(t, jane, { targetSha: good, justification: "INC-4711 bad tag" });
     expect(done).toMatchObject({ state: "COMPLETED", breakGlass: true, approvals: 0, requiredApprovals: 1, reviews: [] });
@@ -109,7 +117,10 @@ describe("break-glass", () => {
     const ofRequest = flagged.nodes.filter((e) => e.subjectId === done.id).map((e) => e.action);
     expect(ofRequest.sort()).toEqual(["breakglass.used", "hold.created", "rollback.executed", "rollback.note_added", "rollback.requested"]);
     const opened = flagged.nodes.find((e) => e.subjectId === session.id && e.action === "breakglass.opened")!;
-    expect(opened).toMatchObject({ actor: { email: "jane@example.com" }, details: expect.objectContaining({ justification: "INC-4711: checkout down, no approver reachable", grantedMinutes: 30 }) });
+    expect(opened).toMatchObject({
+      actor: { email: "jane@example.com" },
+      details: expect.objectContaining({ justification: "INC-4711: checkout down, no approver reachable", grantedMinutes: 30 }),
+    });
 
     // Closed: the next request of hers needs approval again.
     const next = await badRelease(t);
@@ -207,7 +218,11 @@ describe("break-glass", () => {
     const field = await requestRollback(t, jane, rollbackInput({ project: "pro", mode: "FIELD", service: "api-gateway", fields: ["image.tag"], targetSha: proGood }));
     expectError(field, "FORBIDDEN", 403, /ENTERPRISE/);
     for (const mode of ["SERVICE", "FIELD"] as const) {
-      const res = await requestRollback(t, jane, rollbackInput({ project: "starter", mode, service: "api-gateway", fields: mode === "FIELD" ? ["image.tag"] : null, targetSha: starterGood }));
+      const res = await requestRollback(
+        t,
+        jane,
+        rollbackInput({ project: "starter", mode, service: "api-gateway", fields: mode === "FIELD" ? ["image.tag"] : null, targetSha: starterGood }),
+      );
       expectError(res, "FORBIDDEN", 403, /plan/);
     }
     expect(head(t, "pro")).toBe(proHead);

@@ -3,19 +3,7 @@ import { Role, TokenKind } from "../../../entities/enums.js";
 import { errorOf, expectError } from "../../helpers/assertions.js";
 import { tokenOf } from "../../helpers/demo.js";
 import { commitsOf, entryId, head, lockBranch, unlockBranch } from "../../helpers/git.js";
-import {
-  auditOf,
-  badRelease,
-  getRequest,
-  mustRequest,
-  mustReview,
-  recentDeployments,
-  requestRollback,
-  retry,
-  review,
-  rollbackInput,
-  setPolicy,
-} from "../../helpers/operations.js";
+import { auditOf, badRelease, getRequest, mustRequest, mustReview, recentDeployments, requestRollback, retry, review, rollbackInput, setPolicy } from "../../helpers/operations.js";
 import { useTestServer } from "../../helpers/server.js";
 
 /**
@@ -240,7 +228,8 @@ describe("rollback request state machine", () => {
 
   it("a DEPLOYER may retry only their own requests; APPROVER and ADMIN any; concurrent retries execute once", async () => {
     // A second DEPLOYER in demo (the CLI's token creation, in-process).
-    const dan = (await t.app.auth.createToken({ actor: { kind: "system", user: null }, kind: TokenKind.USER, projectSlug: "demo", email: "dan@example.com", role: Role.DEPLOYER })).token;
+    const dan = (await t.app.auth.createToken({ actor: { kind: "system", user: null }, kind: TokenKind.USER, projectSlug: "demo", email: "dan@example.com", role: Role.DEPLOYER }))
+      .token;
     const { good } = await badRelease(t);
     const pending = await mustRequest(t, jane, { targetSha: good });
     lockBranch(t);
@@ -285,9 +274,14 @@ describe("rollback request state machine", () => {
     for (const targetSha of [null, "", "   "]) {
       expectError(await requestRollback(t, jane, rollbackInput({ targetSha })), "BAD_USER_INPUT", 400, "targetSha is required");
     }
-    const good = ((await recentDeployments(t, jane, "acme", "production", 2)).map((d) => d.revision))[1]!;
+    const good = (await recentDeployments(t, jane, "acme", "production", 2)).map((d) => d.revision)[1]!;
     for (const fields of [[], null, [" "]]) {
-      expectError(await requestRollback(t, jane, rollbackInput({ mode: "FIELD", service: "api-gateway", targetSha: good, fields })), "BAD_USER_INPUT", 400, "selected fields cannot be empty for field mode");
+      expectError(
+        await requestRollback(t, jane, rollbackInput({ mode: "FIELD", service: "api-gateway", targetSha: good, fields })),
+        "BAD_USER_INPUT",
+        400,
+        "selected fields cannot be empty for field mode",
+      );
     }
   });
 });

@@ -127,7 +127,14 @@ describe("audit trail", () => {
       expect.objectContaining({ environment: "staging", before: { requiredApprovals: 0, allowSelfApproval: false }, after: { requiredApprovals: 2, allowSelfApproval: true } }),
       expect.objectContaining({ environment: "staging", before: { requiredApprovals: 2, allowSelfApproval: true }, after: { requiredApprovals: 0, allowSelfApproval: false } }),
     ]);
-    expect(detail("rollback.requested", failing.id)).toMatchObject({ mode: "FULL", tenant: "acme", environment: "production", targetSha: first.good, baseSha: first.bad, justification: "audit: failing then retried" });
+    expect(detail("rollback.requested", failing.id)).toMatchObject({
+      mode: "FULL",
+      tenant: "acme",
+      environment: "production",
+      targetSha: first.good,
+      baseSha: first.bad,
+      justification: "audit: failing then retried",
+    });
     expect(detail("rollback.reviewed", failing.id)).toMatchObject({ decision: "APPROVE", comment: "ok", approvals: 1, requiredApprovals: 1 });
     expect(detail("rollback.failed", failing.id)).toMatchObject({ code: "EXECUTION_FAILED", error: expect.any(String) });
     expect(detail("rollback.retried", failing.id)).toMatchObject({ attempt: 2 });
@@ -146,7 +153,9 @@ describe("audit trail", () => {
 
   it("pages newest first with opaque cursors; only readers of the project see it", async () => {
     const q = `query($after: String) { auditEvents(project: "demo", first: 5, after: $after) { totalCount pageInfo { hasNextPage hasPreviousPage endCursor } edges { cursor node { ${AUDIT_FIELDS} } } } }`;
-    type Page = { auditEvents: { totalCount: number; pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; endCursor: string }; edges: { cursor: string; node: AuditRow }[] } };
+    type Page = {
+      auditEvents: { totalCount: number; pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; endCursor: string }; edges: { cursor: string; node: AuditRow }[] };
+    };
     const p1 = (await t.ok<Page>(victor, q, { after: null })).auditEvents;
     const p2 = (await t.ok<Page>(victor, q, { after: p1.pageInfo.endCursor })).auditEvents;
     expect(p1.edges).toHaveLength(5);

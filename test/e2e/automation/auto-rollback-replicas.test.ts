@@ -59,7 +59,11 @@ describe.skipIf(!available)("automatic rollback across replicas", () => {
     // With an approval required, the automatic request waits, so the head stays bad while every report comes in.
     await ok(b, alice, `mutation { setApprovalPolicy(project: "demo", environment: "staging", requiredApprovals: 1, allowSelfApproval: false) { requiredApprovals } }`);
     const te = { project: "demo", tenant: "acme", environment: "staging" };
-    const { tenantEnvironment } = await ok<{ tenantEnvironment: { currentRevision: string } }>(b, jane, `{ tenantEnvironment(project: "demo", tenant: "acme", environment: "staging") { currentRevision } }`);
+    const { tenantEnvironment } = await ok<{ tenantEnvironment: { currentRevision: string } }>(
+      b,
+      jane,
+      `{ tenantEnvironment(project: "demo", tenant: "acme", environment: "staging") { currentRevision } }`,
+    );
     const good = tenantEnvironment.currentRevision;
     await ok(a, agent, REPORT_SYNC, { i: { ...te, revision: good, state: "SYNCED", health: "Healthy" } });
     const { deploy } = await ok<{ deploy: { id: string; revision: string } }>(b, jane, `mutation($i: DeployInput!) { deploy(input: $i) { id revision } }`, {
@@ -71,7 +75,25 @@ describe.skipIf(!available)("automatic rollback across replicas", () => {
     const simulate = (replica: Replica) =>
       run(
         process.execPath,
-        [AGENT_MAIN, "--server", replica.url, "--token", agent, "--project", "demo", "--tenant", "acme", "--environment", "staging", "--state-dir", path.join(root, `agent-${replica.name}`), "--degraded-service", "billing", "--degraded-tag", "v4.0.0-bad"],
+        [
+          AGENT_MAIN,
+          "--server",
+          replica.url,
+          "--token",
+          agent,
+          "--project",
+          "demo",
+          "--tenant",
+          "acme",
+          "--environment",
+          "staging",
+          "--state-dir",
+          path.join(root, `agent-${replica.name}`),
+          "--degraded-service",
+          "billing",
+          "--degraded-tag",
+          "v4.0.0-bad",
+        ],
         { env: gitEnv({ TZ: "UTC" }), timeoutMs: 60_000 },
       );
     const degraded = { i: { ...te, revision: deploy.revision, state: "SYNCED", health: "Degraded" } };
@@ -89,13 +111,22 @@ describe.skipIf(!available)("automatic rollback across replicas", () => {
     const automatic = rollbackRequests.nodes.filter((r) => r.trigger === "AUTOMATIC");
     expect(automatic).toHaveLength(1);
     expect(automatic[0]).toMatchObject({ state: "PENDING", service: "billing", targetSha: good, triggeredBy: { id: deploy.id }, requestedBy: { email: "auto-rollback" } });
-    const approved = await ok<{ reviewRollbackRequest: AutomaticRequest }>(b, tokens["bob@example.com"]!, `mutation($id: ID!) { reviewRollbackRequest(id: $id, decision: APPROVE) { ${AUTOMATIC_FIELDS} } }`, {
-      id: automatic[0]!.id,
-    });
+    const approved = await ok<{ reviewRollbackRequest: AutomaticRequest }>(
+      b,
+      tokens["bob@example.com"]!,
+      `mutation($id: ID!) { reviewRollbackRequest(id: $id, decision: APPROVE) { ${AUTOMATIC_FIELDS} } }`,
+      {
+        id: automatic[0]!.id,
+      },
+    );
     expect(approved.reviewRollbackRequest.state).toBe("COMPLETED");
     automatic[0] = approved.reviewRollbackRequest;
     expect(remoteGit("log", "main", "--format=%H", "--grep=^Trigger: automatic$").split("\n").filter(Boolean)).toEqual([automatic[0]!.commitSha]);
-    const { auditEvents } = await ok<{ auditEvents: { nodes: { action: string; subjectId: string }[] } }>(a, alice, `{ auditEvents(project: "demo", first: 100) { nodes { action subjectId } } }`);
+    const { auditEvents } = await ok<{ auditEvents: { nodes: { action: string; subjectId: string }[] } }>(
+      a,
+      alice,
+      `{ auditEvents(project: "demo", first: 100) { nodes { action subjectId } } }`,
+    );
     expect(auditEvents.nodes.filter((e) => e.action === "autorollback.triggered" && e.subjectId === deploy.id)).toHaveLength(1);
     // Seen the same from the other replica, holds included.
     const onB = await ok<{ rollbackRequest: AutomaticRequest }>(b, jane, `query($id: ID!) { rollbackRequest(id: $id) { ${AUTOMATIC_FIELDS} } }`, { id: automatic[0]!.id });

@@ -41,7 +41,10 @@ describe("automatic rollback on Degraded", () => {
   const headOf = async (tenant: string, environment: string, project = "demo") => (await historyRevisions(t, jane, project, tenant, environment, 1))[0]!;
 
   it("setAutoRollbackPolicy: ADMIN only, one policy per environment, FIELD refused, plan gates apply, audited", async () => {
-    const policies = await t.ok<{ project: { autoRollbackPolicies: Record<string, unknown>[] } }>(tokenOf(t, "victor"), `{ project(slug: "demo") { autoRollbackPolicies { ${POLICY_FIELDS} } } }`);
+    const policies = await t.ok<{ project: { autoRollbackPolicies: Record<string, unknown>[] } }>(
+      tokenOf(t, "victor"),
+      `{ project(slug: "demo") { autoRollbackPolicies { ${POLICY_FIELDS} } } }`,
+    );
     expect(policies.project.autoRollbackPolicies.map(({ id: _id, ...p }) => p)).toEqual(
       ["dev", "staging", "production"].map((environment) => ({ environment, enabled: false, windowMinutes: 30, mode: "SERVICE", bypassApproval: false })),
     );
@@ -54,7 +57,12 @@ describe("automatic rollback on Degraded", () => {
 
     expectError(await setAutoRollback(t, jane, { environment: "staging", enabled: true }), "FORBIDDEN", 403, /ADMIN or higher is required/);
     expectError(await setAutoRollback(t, alice, { environment: "staging", enabled: true, mode: "FIELD" }), "BAD_USER_INPUT", 400, /^mode FIELD cannot be automatic/);
-    expectError(await setAutoRollback(t, alice, { environment: "staging", enabled: true, windowMinutes: 0 }), "BAD_USER_INPUT", 400, "windowMinutes must be a whole number from 1 to 1440, got 0");
+    expectError(
+      await setAutoRollback(t, alice, { environment: "staging", enabled: true, windowMinutes: 0 }),
+      "BAD_USER_INPUT",
+      400,
+      "windowMinutes must be a whole number from 1 to 1440, got 0",
+    );
     expectError(await setAutoRollback(t, alice, { environment: "qa", enabled: true }), "NOT_FOUND", 404, `environment "qa" not found in project "demo"`);
     expectError(await setAutoRollback(t, tokenOf(t, "mallory"), { environment: "dev", enabled: true }), "NOT_FOUND", 404);
     expectError(
@@ -72,7 +80,10 @@ describe("automatic rollback on Degraded", () => {
     expect(event).toMatchObject({
       actor: { email: "alice@example.com" },
       subjectId: "staging",
-      details: { before: { enabled: false, windowMinutes: 30, mode: "SERVICE", bypassApproval: false }, after: { enabled: true, windowMinutes: 30, mode: "SERVICE", bypassApproval: false } },
+      details: {
+        before: { enabled: false, windowMinutes: 30, mode: "SERVICE", bypassApproval: false },
+        after: { enabled: true, windowMinutes: 30, mode: "SERVICE", bypassApproval: false },
+      },
     });
   });
 
@@ -88,7 +99,12 @@ describe("automatic rollback on Degraded", () => {
     const ran = await runAgent(t, agent, degradedArgs);
     expect(ran.stderr).toBe("");
     expect(ran.code).toBe(0);
-    expect(ran.stdout).toMatch(new RegExp(`^acme/staging\\s+SYNCED\\s+Degraded\\s+${released.revision.slice(0, 7)}\\s+\\S+\\s+degraded: Deployment billing \\(registry\\.example\\.com/acme-corp/billing:${bad.replace(/\./g, "\\.")}\\)$`, "m"));
+    expect(ran.stdout).toMatch(
+      new RegExp(
+        `^acme/staging\\s+SYNCED\\s+Degraded\\s+${released.revision.slice(0, 7)}\\s+\\S+\\s+degraded: Deployment billing \\(registry\\.example\\.com/acme-corp/billing:${bad.replace(/\./g, "\\.")}\\)$`,
+        "m",
+      ),
+    );
 
     const automatic = await automaticRequests(t, "acme", "staging");
     expect(automatic).toHaveLength(1);
@@ -105,7 +121,11 @@ describe("automatic rollback on Degraded", () => {
       breakGlass: false,
       requiredApprovals: 0,
     });
-    expect(request!.justification).toMatch(new RegExp(`^Automatic rollback: the agent reported Degraded for revision ${released.revision.slice(0, 7)} \\("Release billing to acme/staging: image\\.tag=.*"\\) \\d+ min after it was deployed; auto-rollback policy of staging: SERVICE, 30-minute window$`));
+    expect(request!.justification).toMatch(
+      new RegExp(
+        `^Automatic rollback: the agent reported Degraded for revision ${released.revision.slice(0, 7)} \\("Release billing to acme/staging: image\\.tag=.*"\\) \\d+ min after it was deployed; auto-rollback policy of staging: SERVICE, 30-minute window$`,
+      ),
+    );
     expect(request!.commitMessage).toContain("\nAuthor: auto-rollback\nApproval: Not required\nTrigger: automatic\nRollback Request ID: ");
     expect(t.git("demo", "log", "-1", "--format=%an <%ae>", request!.commitSha!).trim()).toBe("auto-rollback <auto-rollback>");
     expect(fileAt(t, request!.commitSha!, "tenants/acme/staging/services/billing/values.yaml")).not.toContain(bad);
@@ -113,7 +133,10 @@ describe("automatic rollback on Degraded", () => {
 
     // The trail says why, and who: the auto-rollback identity, not the agent.
     const triggered = (await auditOf(t, released.id)).find((e) => e.action === "autorollback.triggered");
-    expect(triggered).toMatchObject({ actor: { email: "auto-rollback" }, details: { revision: released.revision, health: "Degraded", mode: "SERVICE", targetSha: good, services: ["billing"], via: "auto-rollback" } });
+    expect(triggered).toMatchObject({
+      actor: { email: "auto-rollback" },
+      details: { revision: released.revision, health: "Degraded", mode: "SERVICE", targetSha: good, services: ["billing"], via: "auto-rollback" },
+    });
     const requested = (await auditOf(t, request!.id)).find((e) => e.action === "rollback.requested");
     expect(requested).toMatchObject({ actor: { email: "auto-rollback" }, details: { trigger: "AUTOMATIC", triggeredByDeploymentId: released.id, via: "auto-rollback" } });
 
@@ -122,10 +145,12 @@ describe("automatic rollback on Degraded", () => {
     const healed = await runAgent(t, agent, degradedArgs);
     expect(healed.stdout).toMatch(new RegExp(`^acme/staging\\s+SYNCED\\s+Healthy\\s+${request!.commitSha!.slice(0, 7)}\\s`, "m"));
     expect(await automaticRequests(t, "acme", "staging")).toHaveLength(1);
-    const [rollbackDeployment] = await t.ok<{ deploymentHistory: { nodes: { revision: string; status: string; source: string }[] } }>(
-      jane,
-      `{ deploymentHistory(project: "demo", tenant: "acme", environment: "staging", first: 1) { nodes { revision status source } } }`,
-    ).then((d) => d.deploymentHistory.nodes);
+    const [rollbackDeployment] = await t
+      .ok<{ deploymentHistory: { nodes: { revision: string; status: string; source: string }[] } }>(
+        jane,
+        `{ deploymentHistory(project: "demo", tenant: "acme", environment: "staging", first: 1) { nodes { revision status source } } }`,
+      )
+      .then((d) => d.deploymentHistory.nodes);
     expect(rollbackDeployment).toEqual({ revision: request!.commitSha, status: "SUCCESS", source: "ROLLBACK" });
 
     // The hold applies: the bad value does not come back through the next deploy.
@@ -145,9 +170,9 @@ describe("automatic rollback on Degraded", () => {
     await report(agent, "demo", "acme", "dev", manual.commitSha!, "Degraded");
     await report(agent, "demo", "acme", "dev", manual.commitSha!, "Degraded");
     expect(await automaticRequests(t, "acme", "dev")).toEqual([]);
-    const [deployment] = await t.ok<{ deploymentHistory: { nodes: { id: string }[] } }>(jane, `{ deploymentHistory(project: "demo", tenant: "acme", environment: "dev", first: 1) { nodes { id } } }`).then(
-      (d) => d.deploymentHistory.nodes,
-    );
+    const [deployment] = await t
+      .ok<{ deploymentHistory: { nodes: { id: string }[] } }>(jane, `{ deploymentHistory(project: "demo", tenant: "acme", environment: "dev", first: 1) { nodes { id } } }`)
+      .then((d) => d.deploymentHistory.nodes);
     const skipped = (await auditOf(t, deployment!.id)).filter((e) => e.action === "autorollback.skipped");
     expect(skipped).toHaveLength(1);
     expect(skipped[0]!.details.reason).toBe(`deployment ${manual.commitSha!.slice(0, 7)} is itself a rollback: automatic rollback never rolls back a rollback`);
@@ -168,7 +193,14 @@ describe("automatic rollback on Degraded", () => {
     const [bad, previous] = await historyRevisions(t, jane, "demo", "acme", "production", 2);
     await report(agent, "demo", "acme", "production", bad!, "Degraded");
     const [pending] = await automaticRequests(t, "acme", "production");
-    expect(pending).toMatchObject({ state: "PENDING", requiredApprovals: 1, service: "api-gateway", targetSha: previous, requestedBy: { email: "auto-rollback" }, breakGlass: false });
+    expect(pending).toMatchObject({
+      state: "PENDING",
+      requiredApprovals: 1,
+      service: "api-gateway",
+      targetSha: previous,
+      requestedBy: { email: "auto-rollback" },
+      breakGlass: false,
+    });
     const done = await mustReview(t, tokenOf(t, "bob"), pending!.id, "APPROVE");
     expect(done.state).toBe("COMPLETED");
     expect(done.commitMessage).toContain("\nApproval: Approved by bob@example.com (quorum: 1/1)\nTrigger: automatic\n");
@@ -197,7 +229,13 @@ describe("automatic rollback on Degraded", () => {
     await mustSetAutoRollback(t, { project: "starter", environment: "staging", enabled: true, mode: "FULL" });
     const good = await headOf("acme", "staging", "starter");
     await report(starterAgent, "starter", "acme", "staging", good, "Healthy");
-    const released = await mustDeploy(t, jane, { project: "starter", tenant: "acme", environment: "staging", service: "worker", set: { replicas: 5, "image.tag": uniqueTag("v1") } });
+    const released = await mustDeploy(t, jane, {
+      project: "starter",
+      tenant: "acme",
+      environment: "staging",
+      service: "worker",
+      set: { replicas: 5, "image.tag": uniqueTag("v1") },
+    });
     await report(starterAgent, "starter", "acme", "staging", released.revision, "Unhealthy");
     const [request] = await automaticRequests(t, "acme", "staging", "starter");
     expect(request).toMatchObject({ state: "COMPLETED", mode: "FULL", service: null, targetSha: good, affectedServices: ["worker"] });

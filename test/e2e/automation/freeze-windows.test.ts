@@ -3,7 +3,21 @@ import { expectError } from "../../helpers/assertions.js";
 import { tokenOf } from "../../helpers/demo.js";
 import { agentToken } from "../../helpers/fixtures.js";
 import { head, lockBranch, unlockBranch } from "../../helpers/git.js";
-import { auditEvents, auditOf, closeBreakGlass, getRequest, historyRevisions, mustRequest, openBreakGlass, REPORT_SYNC, requestRollback, retry, rollbackInput, review, uniqueTag } from "../../helpers/operations.js";
+import {
+  auditEvents,
+  auditOf,
+  closeBreakGlass,
+  getRequest,
+  historyRevisions,
+  mustRequest,
+  openBreakGlass,
+  REPORT_SYNC,
+  requestRollback,
+  retry,
+  rollbackInput,
+  review,
+  uniqueTag,
+} from "../../helpers/operations.js";
 import { startTestServer, type TestServer } from "../../helpers/server.js";
 import {
   automaticRequests,
@@ -48,17 +62,37 @@ describe("freeze windows", () => {
     expectError(await createFreeze(t, jane, { environment: "dev", startsAt: start, endsAt: end, reason: "release train" }), "FORBIDDEN", 403, /ADMIN or higher is required/);
     expectError(await createFreeze(t, tokenOf(t, "mallory"), { environment: "dev", startsAt: start, endsAt: end, reason: "x" }), "NOT_FOUND", 404);
     expectError(await createFreeze(t, alice, { environment: "qa", startsAt: start, endsAt: end, reason: "x" }), "NOT_FOUND", 404, `environment "qa" not found in project "demo"`);
-    expectError(await createFreeze(t, alice, { environment: "dev", startsAt: end, endsAt: start, reason: "x" }), "BAD_USER_INPUT", 400, `endsAt (${start.toISOString()}) must be after startsAt (${end.toISOString()})`);
+    expectError(
+      await createFreeze(t, alice, { environment: "dev", startsAt: end, endsAt: start, reason: "x" }),
+      "BAD_USER_INPUT",
+      400,
+      `endsAt (${start.toISOString()}) must be after startsAt (${end.toISOString()})`,
+    );
     expectError(
       await createFreeze(t, alice, { environment: "dev", startsAt: minutesFromNow(-120), endsAt: minutesFromNow(-60), reason: "x" }),
       "BAD_USER_INPUT",
       400,
       /is in the past: a freeze window must end in the future$/,
     );
-    expectError(await createFreeze(t, alice, { environment: "dev", startsAt: start, endsAt: minutesFromNow(91 * 24 * 60), reason: "x" }), "BAD_USER_INPUT", 400, "a freeze window lasts at most 90 days");
+    expectError(
+      await createFreeze(t, alice, { environment: "dev", startsAt: start, endsAt: minutesFromNow(91 * 24 * 60), reason: "x" }),
+      "BAD_USER_INPUT",
+      400,
+      "a freeze window lasts at most 90 days",
+    );
     expectError(await createFreeze(t, alice, { environment: "dev", startsAt: start, endsAt: end, reason: "  " }), "BAD_USER_INPUT", 400, /^reason is required/);
-    expectError(await createFreeze(t, alice, { environment: "dev", startsAt: start, endsAt: end, reason: "two\nlines" }), "BAD_USER_INPUT", 400, "reason must not contain control characters or line breaks");
-    expectError(await createFreeze(t, alice, { environment: "dev", startsAt: start, endsAt: end, reason: "r".repeat(501) }), "BAD_USER_INPUT", 400, "reason must be at most 500 characters, got 501");
+    expectError(
+      await createFreeze(t, alice, { environment: "dev", startsAt: start, endsAt: end, reason: "two\nlines" }),
+      "BAD_USER_INPUT",
+      400,
+      "reason must not contain control characters or line breaks",
+    );
+    expectError(
+      await createFreeze(t, alice, { environment: "dev", startsAt: start, endsAt: end, reason: "r".repeat(501) }),
+      "BAD_USER_INPUT",
+      400,
+      "reason must be at most 500 characters, got 501",
+    );
     expectError(await createFreeze(t, alice, { environment: "dev", startsAt: "yesterday", endsAt: end, reason: "x" }), "BAD_USER_INPUT", 400);
 
     const upcoming = await mustFreeze(t, { environment: "dev", startsAt: minutesFromNow(24 * 60), endsAt: minutesFromNow(26 * 60), reason: "tomorrow's maintenance" });
@@ -66,10 +100,20 @@ describe("freeze windows", () => {
     expect(open).toMatchObject({ environment: "dev", reason: "quarter close", allowRollbacks: true, active: true, createdBy: { email: "alice@example.com" } });
     expect(upcoming.active).toBe(false);
 
-    const now = await t.ok<{ tenantEnvironment: { activeFreeze: { id: string } | null }; project: { freezeWindows: Freeze[] } }>(tokenOf(t, "victor"), frozenQuery, { p: "demo", t: "acme", e: "dev", at: null });
+    const now = await t.ok<{ tenantEnvironment: { activeFreeze: { id: string } | null }; project: { freezeWindows: Freeze[] } }>(tokenOf(t, "victor"), frozenQuery, {
+      p: "demo",
+      t: "acme",
+      e: "dev",
+      at: null,
+    });
     expect(now.tenantEnvironment.activeFreeze).toEqual({ id: open.id });
     expect(now.project.freezeWindows.map((w) => w.id)).toEqual([open.id, upcoming.id]);
-    const tomorrow = await t.ok<{ project: { freezeWindows: Freeze[] } }>(tokenOf(t, "victor"), frozenQuery, { p: "demo", t: "acme", e: "dev", at: minutesFromNow(25 * 60).toISOString() });
+    const tomorrow = await t.ok<{ project: { freezeWindows: Freeze[] } }>(tokenOf(t, "victor"), frozenQuery, {
+      p: "demo",
+      t: "acme",
+      e: "dev",
+      at: minutesFromNow(25 * 60).toISOString(),
+    });
     expect(tomorrow.project.freezeWindows.map((w) => w.id)).toEqual([upcoming.id]);
     const node = await t.ok<{ node: unknown }>(jane, `query($id: ID!) { node(id: $id) { id ... on FreezeWindow { reason } } }`, { id: open.id });
     expect(node.node).toEqual({ id: open.id, reason: "quarter close" });
@@ -113,15 +157,31 @@ describe("freeze windows", () => {
     // Requested before the freeze, approved during it.
     const pending = await mustRequest(t, jane, { tenant: "globex", mode: "FULL", targetSha: previous!, justification: "queued before the freeze" });
     expect(pending.state).toBe("PENDING");
-    const freeze = await mustFreeze(t, { environment: "production", startsAt: minutesFromNow(-1), endsAt: minutesFromNow(90), reason: "audit week: no changes at all", allowRollbacks: false });
+    const freeze = await mustFreeze(t, {
+      environment: "production",
+      startsAt: minutesFromNow(-1),
+      endsAt: minutesFromNow(90),
+      reason: "audit week: no changes at all",
+      allowRollbacks: false,
+    });
 
-    expectError(await requestRollback(t, jane, rollbackInput({ tenant: "globex", mode: "FULL", targetSha: previous!, justification: "during the freeze" })), "FORBIDDEN", 403, frozenMessage(freeze));
-    const requests = await t.ok<{ rollbackRequests: { totalCount: number } }>(jane, `{ rollbackRequests(project: "demo", tenant: "globex", environment: "production") { totalCount } }`);
+    expectError(
+      await requestRollback(t, jane, rollbackInput({ tenant: "globex", mode: "FULL", targetSha: previous!, justification: "during the freeze" })),
+      "FORBIDDEN",
+      403,
+      frozenMessage(freeze),
+    );
+    const requests = await t.ok<{ rollbackRequests: { totalCount: number } }>(
+      jane,
+      `{ rollbackRequests(project: "demo", tenant: "globex", environment: "production") { totalCount } }`,
+    );
     expect(requests.rollbackRequests.totalCount).toBe(1);
 
     const bob = tokenOf(t, "bob");
     expectError(await review(t, bob, pending.id, "APPROVE"), "FORBIDDEN", 403, frozenMessage(freeze));
-    const still = await t.ok<{ rollbackRequest: { state: string; reviews: unknown[] } }>(jane, `query($id: ID!) { rollbackRequest(id: $id) { state reviews { decision } } }`, { id: pending.id });
+    const still = await t.ok<{ rollbackRequest: { state: string; reviews: unknown[] } }>(jane, `query($id: ID!) { rollbackRequest(id: $id) { state reviews { decision } } }`, {
+      id: pending.id,
+    });
     expect(still.rollbackRequest).toEqual({ state: "PENDING", reviews: [] });
 
     // Break-glass overrides it: the reviewer's own session.
@@ -139,7 +199,11 @@ describe("freeze windows", () => {
     lockBranch(t);
     let failed;
     try {
-      failed = await requestRollback(t, jane, rollbackInput({ tenant: "globex", environment: "staging", mode: "FULL", targetSha: previous!, justification: "first attempt fails" }));
+      failed = await requestRollback(
+        t,
+        jane,
+        rollbackInput({ tenant: "globex", environment: "staging", mode: "FULL", targetSha: previous!, justification: "first attempt fails" }),
+      );
     } finally {
       unlockBranch(t);
     }

@@ -43,7 +43,11 @@ describe("holds after rollback", () => {
     const onRequest = await t.ok<{ rollbackRequest: { holds: Hold[] } }>(jane, `query($id: ID!) { rollbackRequest(id: $id) { holds { id field heldValue } } }`, { id: done.id });
     expect(onRequest.rollbackRequest.holds).toEqual([{ id: holds[0]!.id, field: "image.tag", heldValue: "v2.1.0" }]);
     const created = (await auditOf(t, done.id)).find((e) => e.action === "hold.created");
-    expect(created?.details).toMatchObject({ tenant: "acme", environment: "production", holds: [{ id: holds[0]!.id, service: "api-gateway", field: "image.tag", value: "v2.1.0" }] });
+    expect(created?.details).toMatchObject({
+      tenant: "acme",
+      environment: "production",
+      holds: [{ id: holds[0]!.id, service: "api-gateway", field: "image.tag", value: "v2.1.0" }],
+    });
 
     // Deploying v2.1.0 again: refused, nothing written.
     const before = head(t);
@@ -59,7 +63,13 @@ describe("holds after rollback", () => {
     // The override needs a justification.
     const unjustified = await tryDeploy(t, jane, { tenant: "acme", environment: "production", service: "api-gateway", set: { "image.tag": "v2.1.0" }, overrideHolds: true });
     expectError(unjustified, "BAD_USER_INPUT", 400, /^holdOverrideJustification is required/);
-    const stray = await tryDeploy(t, jane, { tenant: "acme", environment: "production", service: "api-gateway", set: { "image.tag": "v2.1.0" }, holdOverrideJustification: "forgot the flag" });
+    const stray = await tryDeploy(t, jane, {
+      tenant: "acme",
+      environment: "production",
+      service: "api-gateway",
+      set: { "image.tag": "v2.1.0" },
+      holdOverrideJustification: "forgot the flag",
+    });
     expectError(stray, "BAD_USER_INPUT", 400, "holdOverrideJustification applies only with overrideHolds: true");
 
     const overridden = await mustDeploy(t, jane, {
@@ -86,7 +96,11 @@ describe("holds after rollback", () => {
     expect(events.map((e) => e.action)).toEqual(["deployment.created", "hold.overridden"]);
     expect(events[1]).toMatchObject({
       actor: { email: "jane@example.com" },
-      details: { revision: overridden.revision, justification: "v2.1.0 fixed by a config change in INC-42", holds: [{ id: holds[0]!.id, service: "api-gateway", field: "image.tag", value: "v2.1.0" }] },
+      details: {
+        revision: overridden.revision,
+        justification: "v2.1.0 fixed by a config change in INC-42",
+        holds: [{ id: holds[0]!.id, service: "api-gateway", field: "image.tag", value: "v2.1.0" }],
+      },
     });
   });
 
@@ -108,7 +122,12 @@ describe("holds after rollback", () => {
     ]);
 
     // Each held value is refused where it was held; the same value elsewhere is not.
-    expectError(await tryDeploy(t, jane, { tenant: "acme", environment: "staging", service: "billing", set: { replicas: 7 } }), "CONFLICT", 409, `deployment re-introduces values held after rollback ${done.id}: billing replicas = 7`);
+    expectError(
+      await tryDeploy(t, jane, { tenant: "acme", environment: "staging", service: "billing", set: { replicas: 7 } }),
+      "CONFLICT",
+      409,
+      `deployment re-introduces values held after rollback ${done.id}: billing replicas = 7`,
+    );
     await mustDeploy(t, jane, { tenant: "globex", environment: "staging", service: "billing", set: { replicas: 7 } });
     // Every offending value of one deploy is listed.
     const both = await tryDeploy(t, jane, { tenant: "acme", environment: "staging", service: "billing", set: { replicas: 7, "image.tag": billingTag } });
@@ -119,7 +138,15 @@ describe("holds after rollback", () => {
     const [good] = await historyRevisions(t, jane, "demo", "globex", "staging", 1);
     const tag = uniqueTag("v6");
     const bad = await mustDeploy(t, jane, { tenant: "globex", environment: "staging", service: "auth", set: { "image.tag": tag, "variables:LOG_LEVEL": "debug" } });
-    const field = await mustRequest(t, jane, { tenant: "globex", environment: "staging", mode: "FIELD", service: "auth", fields: ["image.tag"], targetSha: good!, justification: "bad auth tag" });
+    const field = await mustRequest(t, jane, {
+      tenant: "globex",
+      environment: "staging",
+      mode: "FIELD",
+      service: "auth",
+      fields: ["image.tag"],
+      targetSha: good!,
+      justification: "bad auth tag",
+    });
     expect(field.state).toBe("COMPLETED");
     const held = (await holdsOf(t, "globex", "staging")).filter((h) => h.rollbackRequest.id === field.id);
     expect(held.map(holdView)).toEqual([{ service: "auth", field: "image.tag", heldValue: tag }]);
@@ -127,7 +154,14 @@ describe("holds after rollback", () => {
     expectError(await tryDeploy(t, jane, { tenant: "globex", environment: "staging", service: "auth", set: { "values:image.tag": tag } }), "CONFLICT", 409);
 
     // Back to the bad revision, on purpose: the operator chose the value, the hold goes.
-    const back = await mustRequest(t, jane, { tenant: "globex", environment: "staging", mode: "SERVICE", service: "auth", targetSha: bad.revision, justification: "the tag was not the problem after all" });
+    const back = await mustRequest(t, jane, {
+      tenant: "globex",
+      environment: "staging",
+      mode: "SERVICE",
+      service: "auth",
+      targetSha: bad.revision,
+      justification: "the tag was not the problem after all",
+    });
     expect(back.state).toBe("COMPLETED");
     const [released] = (await holdsOf(t, "globex", "staging", false)).filter((h) => h.id === held[0]!.id);
     expect(released).toMatchObject({ releaseKind: "ROLLBACK", releasedBy: { email: "jane@example.com" }, releaseJustification: "the tag was not the problem after all" });
@@ -139,8 +173,18 @@ describe("holds after rollback", () => {
     const tag = uniqueTag("v5");
     await mustDeploy(t, jane, { tenant: "globex", environment: "staging", service: "worker", set: { "image.tag": tag } });
     await mustDeploy(t, jane, { tenant: "globex", environment: "production", service: "worker", source: "PROMOTION", fromEnvironment: "staging" });
-    const open = await t.ok<{ openBreakGlassSession: { id: string } }>(jane, `mutation { openBreakGlassSession(project: "demo", justification: "worker down", durationMinutes: 5) { id } }`);
-    const done = await mustRequest(t, jane, { tenant: "globex", environment: "production", mode: "SERVICE", service: "worker", targetSha: good!, justification: "worker crash loop" });
+    const open = await t.ok<{ openBreakGlassSession: { id: string } }>(
+      jane,
+      `mutation { openBreakGlassSession(project: "demo", justification: "worker down", durationMinutes: 5) { id } }`,
+    );
+    const done = await mustRequest(t, jane, {
+      tenant: "globex",
+      environment: "production",
+      mode: "SERVICE",
+      service: "worker",
+      targetSha: good!,
+      justification: "worker crash loop",
+    });
     expect(done.state).toBe("COMPLETED");
     await t.ok(jane, `mutation($id: ID!) { closeBreakGlassSession(id: $id) { id } }`, { id: open.openBreakGlassSession.id });
     const refused = await tryDeploy(t, jane, { tenant: "globex", environment: "production", service: "worker", source: "PROMOTION", fromEnvironment: "staging" });
@@ -164,10 +208,17 @@ describe("holds after rollback", () => {
     expectError(await releaseHold(t, bob, hold!.id, "bad\u0007bell"), "BAD_USER_INPUT", 400, "justification must not contain control characters");
 
     const released = await releaseHold(t, bob, hold!.id, "root cause fixed in the image build");
-    expect(released.data?.releaseDeploymentHold).toMatchObject({ id: hold!.id, releaseKind: "MANUAL", releasedBy: { email: "bob@example.com" }, releaseJustification: "root cause fixed in the image build" });
+    expect(released.data?.releaseDeploymentHold).toMatchObject({
+      id: hold!.id,
+      releaseKind: "MANUAL",
+      releasedBy: { email: "bob@example.com" },
+      releaseJustification: "root cause fixed in the image build",
+    });
     // Releasing again answers the released hold as it is.
     expect((await releaseHold(t, tokenOf(t, "alice"), hold!.id, "again")).data?.releaseDeploymentHold).toMatchObject({ releasedBy: { email: "bob@example.com" } });
-    expect((await auditOf(t, hold!.id)).map((e) => [e.action, e.actor?.email, e.details.justification])).toEqual([["hold.released", "bob@example.com", "root cause fixed in the image build"]]);
+    expect((await auditOf(t, hold!.id)).map((e) => [e.action, e.actor?.email, e.details.justification])).toEqual([
+      ["hold.released", "bob@example.com", "root cause fixed in the image build"],
+    ]);
     await mustDeploy(t, jane, { tenant: "acme", environment: "dev", service: "web", set: { "image.tag": tag } });
 
     // node(id) resolves a hold for those who can see its project, and nobody else.

@@ -65,7 +65,15 @@ export async function expectAccessible(page: Page, label: string, only?: string)
   if (only) builder.include(only);
   const results = await builder.analyze();
   const bad = results.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
-  const report = bad.map((v) => `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join("\n  ")}`).join("\n");
+  const report = bad
+    .map(
+      (v) =>
+        `${v.id} (${v.impact}): ${v.help}\n  ${v.nodes
+          .slice(0, 3)
+          .map((n) => n.target.join(" "))
+          .join("\n  ")}`,
+    )
+    .join("\n");
   expect(bad, `axe on ${label}:\n${report}`).toEqual([]);
 }
 

@@ -20,16 +20,19 @@ describe("API for the console", () => {
 
   const request = async (token: string, environment: string, justification: string) => {
     const [, previous] = await historyRevisions(t, token, "demo", "acme", environment, 2);
-    const data = await t.ok<{ requestRollback: { id: string; state: string } }>(
-      token,
-      `mutation($input: RollbackInput!) { requestRollback(input: $input) { id state } }`,
-      { input: { project: "demo", tenant: "acme", environment, mode: "FULL", targetSha: previous, justification } },
-    );
+    const data = await t.ok<{ requestRollback: { id: string; state: string } }>(token, `mutation($input: RollbackInput!) { requestRollback(input: $input) { id state } }`, {
+      input: { project: "demo", tenant: "acme", environment, mode: "FULL", targetSha: previous, justification },
+    });
     return data.requestRollback;
   };
   const eligibility = async (token: string, id: string) =>
-    (await t.ok<{ rollbackRequest: { viewerCanReview: { allowed: boolean; reason: string | null } } }>(token, `query($id: ID!) { rollbackRequest(id: $id) { viewerCanReview { allowed reason } } }`, { id }))
-      .rollbackRequest.viewerCanReview;
+    (
+      await t.ok<{ rollbackRequest: { viewerCanReview: { allowed: boolean; reason: string | null } } }>(
+        token,
+        `query($id: ID!) { rollbackRequest(id: $id) { viewerCanReview { allowed reason } } }`,
+        { id },
+      )
+    ).rollbackRequest.viewerCanReview;
   const reviewError = async (token: string, id: string) => {
     const result = await t.gql(token, `mutation($id: ID!) { reviewRollbackRequest(id: $id, decision: APPROVE) { state } }`, { id });
     return result.errors?.[0]?.message ?? null;
@@ -57,16 +60,27 @@ describe("API for the console", () => {
 
   it("rollbackModes says which modes the plan and flags allow, with the refusal's own words", async () => {
     const modes = async (slug: string) =>
-      (await t.ok<{ project: { rollbackModes: { mode: string; allowed: boolean; reason: string | null; blastRadius: string }[] } }>(jane, `query($s: String!) { project(slug: $s) { rollbackModes { mode allowed reason blastRadius } } }`, { s: slug }))
-        .project.rollbackModes;
+      (
+        await t.ok<{ project: { rollbackModes: { mode: string; allowed: boolean; reason: string | null; blastRadius: string }[] } }>(
+          jane,
+          `query($s: String!) { project(slug: $s) { rollbackModes { mode allowed reason blastRadius } } }`,
+          { s: slug },
+        )
+      ).project.rollbackModes;
     expect(await modes("demo")).toEqual([
       { mode: "FULL", allowed: true, reason: null, blastRadius: "HIGH" },
       { mode: "SERVICE", allowed: true, reason: null, blastRadius: "MEDIUM" },
       { mode: "FIELD", allowed: true, reason: null, blastRadius: "MINIMAL" },
     ]);
     const starter = await modes("starter");
-    expect(starter.map((m) => [m.mode, m.allowed])).toEqual([["FULL", true], ["SERVICE", false], ["FIELD", false]]);
-    expect(starter[1]!.reason).toBe('SERVICE rollback is not available: it requires plan PRO or ENTERPRISE (organization "startup" is on FREE) and feature flag selective_rollback');
+    expect(starter.map((m) => [m.mode, m.allowed])).toEqual([
+      ["FULL", true],
+      ["SERVICE", false],
+      ["FIELD", false],
+    ]);
+    expect(starter[1]!.reason).toBe(
+      'SERVICE rollback is not available: it requires plan PRO or ENTERPRISE (organization "startup" is on FREE) and feature flag selective_rollback',
+    );
     expect(starter[2]!.reason).toBe('FIELD rollback is not available: it requires plan ENTERPRISE (organization "startup" is on FREE) and feature flag selective_rollback');
 
     // The same words as the preview's refusal.
@@ -140,7 +154,10 @@ describe("API for the console", () => {
 
   it("auditChainVerification walks the chain like the CLI, and finds an edited event", async () => {
     const query = `{ auditChainVerification(project: "demo") { intact checked firstBreak { seq eventId reason } } auditEvents(project: "demo", first: 1) { totalCount nodes { id } } }`;
-    const before = await t.ok<{ auditChainVerification: { intact: boolean; checked: number; firstBreak: unknown }; auditEvents: { totalCount: number; nodes: { id: string }[] } }>(victor, query);
+    const before = await t.ok<{ auditChainVerification: { intact: boolean; checked: number; firstBreak: unknown }; auditEvents: { totalCount: number; nodes: { id: string }[] } }>(
+      victor,
+      query,
+    );
     expect(before.auditChainVerification).toEqual({ intact: true, checked: before.auditEvents.totalCount, firstBreak: null });
 
     const newest = before.auditEvents.nodes[0]!.id;

@@ -135,7 +135,8 @@ describe("operator console in the browser", () => {
     const checklist = page.getByRole("list", { name: "Post-rollback checklist" });
     expect(await checklist.textContent()).toContain("Git commit present: done");
     expect(await checklist.textContent()).toContain("Agent synced to it: not yet");
-    const { commitSha } = (await t.ok<{ rollbackRequest: { commitSha: string } }>(token(t, "jane"), `query($id: ID!) { rollbackRequest(id: $id) { commitSha } }`, { id })).rollbackRequest;
+    const { commitSha } = (await t.ok<{ rollbackRequest: { commitSha: string } }>(token(t, "jane"), `query($id: ID!) { rollbackRequest(id: $id) { commitSha } }`, { id }))
+      .rollbackRequest;
     const agent = await t.app.auth.createToken({ actor: { kind: "system", user: null }, kind: TokenKind.AGENT, projectSlug: "demo", label: "console test" });
     await t.ok(agent.token, `mutation($i: SyncReportInput!) { reportSyncStatus(input: $i) { state } }`, {
       i: { project: "demo", tenant: "acme", environment: "staging", revision: commitSha, state: "SYNCED", health: "Healthy", drift: [] },
@@ -157,7 +158,15 @@ describe("operator console in the browser", () => {
     // ...and follows the next report live, on the page as it is (once its subscription reached the server).
     await page.waitForTimeout(1000);
     await t.ok(agent.token, `mutation($i: SyncReportInput!) { reportSyncStatus(input: $i) { state } }`, {
-      i: { project: "demo", tenant: "acme", environment: "staging", revision: commitSha, state: "OUT_OF_SYNC", health: "Degraded", drift: [{ kind: "Deployment", name: service, field: "spec.replicas", desired: 2, actual: 3 }] },
+      i: {
+        project: "demo",
+        tenant: "acme",
+        environment: "staging",
+        revision: commitSha,
+        state: "OUT_OF_SYNC",
+        health: "Degraded",
+        drift: [{ kind: "Deployment", name: service, field: "spec.replicas", desired: 2, actual: 3 }],
+      },
     });
     await expect.poll(() => stagingRow.textContent(), { timeout: 15_000 }).toContain("Degraded");
     expect(await stagingRow.textContent()).toContain("Out of sync");
@@ -218,7 +227,11 @@ describe("operator console in the browser", () => {
   it("victor (VIEWER) sees no rollback or review button enabled", async () => {
     const jane = token(t, "jane");
     const [, previous] = await historyRevisions(t, jane, "demo", "acme", "production", 2);
-    const pending = await t.ok<{ requestRollback: { id: string; state: string } }>(jane, `mutation($r: String!) { requestRollback(input: {project: "demo", tenant: "acme", environment: "production", mode: FULL, targetSha: $r, justification: "pending for victor"}) { id state } }`, { r: previous });
+    const pending = await t.ok<{ requestRollback: { id: string; state: string } }>(
+      jane,
+      `mutation($r: String!) { requestRollback(input: {project: "demo", tenant: "acme", environment: "production", mode: FULL, targetSha: $r, justification: "pending for victor"}) { id state } }`,
+      { r: previous },
+    );
     expect(pending.requestRollback.state).toBe("PENDING");
 
     const { page } = await open();
@@ -269,8 +282,12 @@ describe("operator console in the browser", () => {
     expect(await page.getByRole("radio", { name: "Full" }).isEnabled()).toBe(true);
     expect(await page.getByRole("radio", { name: "Service" }).isDisabled()).toBe(true);
     expect(await page.getByRole("radio", { name: "Field-Level" }).isDisabled()).toBe(true);
-    await page.getByText('Not available: SERVICE rollback is not available: it requires plan PRO or ENTERPRISE (organization "startup" is on FREE) and feature flag selective_rollback').waitFor();
-    await page.getByText('Not available: FIELD rollback is not available: it requires plan ENTERPRISE (organization "startup" is on FREE) and feature flag selective_rollback').waitFor();
+    await page
+      .getByText('Not available: SERVICE rollback is not available: it requires plan PRO or ENTERPRISE (organization "startup" is on FREE) and feature flag selective_rollback')
+      .waitFor();
+    await page
+      .getByText('Not available: FIELD rollback is not available: it requires plan ENTERPRISE (organization "startup" is on FREE) and feature flag selective_rollback')
+      .waitFor();
     // The reason is part of the option's description, so a screen reader hears it too.
     const described = await page.getByRole("radio", { name: "Service" }).getAttribute("aria-describedby");
     expect(described).toContain("mode-SERVICE-why");
@@ -280,7 +297,12 @@ describe("operator console in the browser", () => {
     await page.getByRole("radio", { name: "Full" }).focus();
     await page.keyboard.press("Space");
     expect(await page.getByRole("radio", { name: "Full" }).isChecked()).toBe(true);
-    for (let i = 0; i < 10 && (await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string } | null } }).document.activeElement?.textContent)) !== "Next"; i++) {
+    for (
+      let i = 0;
+      i < 10 &&
+      (await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string } | null } }).document.activeElement?.textContent)) !== "Next";
+      i++
+    ) {
       await page.keyboard.press("Tab");
     }
     await page.keyboard.press("Enter");
@@ -322,7 +344,10 @@ describe("operator console in the browser", () => {
     await page.getByRole("button", { name: "Next" }).click();
     await page.getByRole("heading", { name: "Select the target revision" }).waitFor();
     await page.getByRole("button", { name: "Next" }).click();
-    await page.getByText(/^Approval is bypassed by your open break-glass session/).first().waitFor();
+    await page
+      .getByText(/^Approval is bypassed by your open break-glass session/)
+      .first()
+      .waitFor();
     await page.getByRole("button", { name: "Next" }).click();
     await page.getByRole("textbox", { name: "Justification" }).fill("SEV1 mitigation");
     await page.getByRole("button", { name: "Submit rollback" }).click();
@@ -331,7 +356,10 @@ describe("operator console in the browser", () => {
     expect(await page.getByRole("figure", { name: "Commit message" }).textContent()).toContain("Approval: Bypassed by break-glass session bgs_");
 
     await page.getByRole("link", { name: "Audit trail" }).click();
-    await page.getByRole("status").filter({ hasText: /^Intact: all \d+ events verified/ }).waitFor();
+    await page
+      .getByRole("status")
+      .filter({ hasText: /^Intact: all \d+ events verified/ })
+      .waitFor();
     await page.getByLabel("Break-glass only").check();
     const events = page.getByRole("table", { name: "Audit events, newest first" });
     await events.getByRole("rowheader", { name: "breakglass.opened" }).waitFor();
@@ -364,7 +392,11 @@ describe("operator console in the browser", () => {
 
     // A history longer than one page (the demo has 27 deployments per tenant-environment).
     for (let i = 0; i < 30; i++) {
-      await t.ok(token(t, "jane"), `mutation($n: JSON) { deploy(input: {project: "demo", tenant: "globex", environment: "dev", service: "worker", set: $n, summary: "scale worker"}) { id } }`, { n: { replicas: 10 + i } });
+      await t.ok(
+        token(t, "jane"),
+        `mutation($n: JSON) { deploy(input: {project: "demo", tenant: "globex", environment: "dev", service: "worker", set: $n, summary: "scale worker"}) { id } }`,
+        { n: { replicas: 10 + i } },
+      );
     }
     // A fresh page load straight onto the history panel, signed in (the token already in the tab's session).
     await context.addInitScript((value: string) => sessionStorage.setItem("rollback-console.token", value), token(t, "victor"));
@@ -380,7 +412,9 @@ describe("operator console in the browser", () => {
     const figures = { firstLoadScripts: scripts, firstLoadJsGzipBytes: gzipTotal, historyFirstPageRows: rendered!.rows, historyFirstPageRenderedMs: Math.round(rendered!.ms) };
     mkdirSync(ARTIFACTS, { recursive: true });
     writeFileSync(path.join(ARTIFACTS, "console-figures.json"), JSON.stringify(figures, null, 2) + "\n");
-    console.log(`console: first load ${(gzipTotal / 1024).toFixed(1)} KB gzip JS in ${scripts.length} files; history's first ${rendered!.rows} rows on screen ${Math.round(rendered!.ms)} ms after navigation start`);
+    console.log(
+      `console: first load ${(gzipTotal / 1024).toFixed(1)} KB gzip JS in ${scripts.length} files; history's first ${rendered!.rows} rows on screen ${Math.round(rendered!.ms)} ms after navigation start`,
+    );
     await fresh.close();
   });
 });

@@ -99,14 +99,21 @@ describe("GraphQL explorer bundled with the server", () => {
       const probe = collect(t.ws(jane), `subscription { rollbackRequestUpdated(project: "demo") { id } }`, {}, 1);
       await probe.ready;
       await new Promise((r) => setTimeout(r, 500));
-      const created = await t.ok<{ requestRollback: { id: string } }>(jane, `mutation($r: String!) { requestRollback(input: {project: "demo", tenant: "acme", environment: "dev", mode: FULL, targetSha: $r, justification: "explorer test"}) { id } }`, { r: previous });
+      const created = await t.ok<{ requestRollback: { id: string } }>(
+        jane,
+        `mutation($r: String!) { requestRollback(input: {project: "demo", tenant: "acme", environment: "dev", mode: FULL, targetSha: $r, justification: "explorer test"}) { id } }`,
+        { r: previous },
+      );
       await probe.done;
       probe.dispose();
       await expect.poll(() => responseText(page), { timeout: 20_000 }).toContain(created.requestRollback.id);
       await screenshot(page, "explorer-subscription");
 
       expect(c.blocked, "requests that left the server").toEqual([]);
-      expect(c.errors.filter((e) => /Content Security Policy|Refused to/.test(e)), "CSP violations").toEqual([]);
+      expect(
+        c.errors.filter((e) => /Content Security Policy|Refused to/.test(e)),
+        "CSP violations",
+      ).toEqual([]);
       // GraphiQL's own UI is upstream's; the part this project adds, the token bar, must pass axe.
       await expectAccessible(page, "explorer token bar", ".explorer-bar");
     } finally {

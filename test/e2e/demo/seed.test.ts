@@ -13,9 +13,7 @@ describe("the demo seed as a new user sees it", () => {
   });
 
   it("writes a token for every demo user to DATA_DIR/demo-tokens.json", () => {
-    expect(Object.keys(t.tokens).sort()).toEqual(
-      ["alice@example.com", "bob@example.com", "carol@example.com", "jane@example.com", "mallory@example.com", "victor@example.com"],
-    );
+    expect(Object.keys(t.tokens).sort()).toEqual(["alice@example.com", "bob@example.com", "carol@example.com", "jane@example.com", "mallory@example.com", "victor@example.com"]);
     for (const token of Object.values(t.tokens)) expect(token).toMatch(/^\S{20,}$/);
   });
 
@@ -73,11 +71,9 @@ describe("the demo seed as a new user sees it", () => {
     };
     for (const [email, role] of Object.entries(roles)) {
       for (const project of ["demo", "pro", "starter"]) {
-        const data = await t.ok<{ me: { email: string }; project: { viewerRole: string } }>(
-          t.tokens[email]!,
-          `query($s:String!){ me { email } project(slug:$s){ viewerRole } }`,
-          { s: project },
-        );
+        const data = await t.ok<{ me: { email: string }; project: { viewerRole: string } }>(t.tokens[email]!, `query($s:String!){ me { email } project(slug:$s){ viewerRole } }`, {
+          s: project,
+        });
         expect(data.me.email).toBe(email);
         expect(data.project.viewerRole).toBe(role);
       }
@@ -149,9 +145,7 @@ describe("the demo seed as a new user sees it", () => {
     const newest = page.edges[0]!.node;
     expect(newest.source).toBe("RELEASE");
     expect(newest.status).toBe("FAILED");
-    expect(newest.changes).toEqual([
-      expect.objectContaining({ service: "api-gateway", file: "values.yaml", path: "image.tag", kind: "MODIFIED", after: "v2.1.0" }),
-    ]);
+    expect(newest.changes).toEqual([expect.objectContaining({ service: "api-gateway", file: "values.yaml", path: "image.tag", kind: "MODIFIED", after: "v2.1.0" })]);
   });
 
   it("keeps the index and Git in step: every deployment's revision is a commit whose trailers name its tenant-environment", async () => {

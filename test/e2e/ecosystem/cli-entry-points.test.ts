@@ -101,10 +101,16 @@ describe("the rollback-server, rollback-cli and rollback-agent programs", () => 
 
     it("gives each command its own --help, watch's included", async () => {
       const cases: [string[], string[]][] = [
-        [["token", "create"], ["--email", "--project", "--role", "--agent", "--expires-days"]],
+        [
+          ["token", "create"],
+          ["--email", "--project", "--role", "--agent", "--expires-days"],
+        ],
         [["audit", "verify"], ["--project"]],
         [["watch"], ["--server", "--token", "--project", "--deployments"]],
-        [["project", "create"], ["--org", "--plan", "--features", "--environments", "--tenants"]],
+        [
+          ["project", "create"],
+          ["--org", "--plan", "--features", "--environments", "--tenants"],
+        ],
       ];
       for (const [command, options] of cases) {
         const r = await bin("rollback-cli", [...command, "--help"]);
@@ -140,7 +146,10 @@ describe("the rollback-server, rollback-cli and rollback-agent programs", () => 
         [["audit", "verify", "--project"], /--project needs a value/],
         [["reindex", "--json"], /unknown option --json for reindex/],
         [["audit", "verify", "--project", "demo", "extra"], /unexpected argument "extra"/],
-        [["project", "create", "--org", "o", "--plan", "GOLD", "--features", "rollback", "--project", "p", "--environments", "dev", "--tenants", "t"], /--plan must be one of FREE, PRO, ENTERPRISE/],
+        [
+          ["project", "create", "--org", "o", "--plan", "GOLD", "--features", "rollback", "--project", "p", "--environments", "dev", "--tenants", "t"],
+          /--plan must be one of FREE, PRO, ENTERPRISE/,
+        ],
       ];
       for (const [args, message] of cases) {
         const r = await bin("rollback-cli", args, { DATA_DIR: dataDir });

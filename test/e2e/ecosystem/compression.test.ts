@@ -35,7 +35,11 @@ describe("response compression", () => {
   let t: TestServer;
   let jane: string;
   const graphql = (encoding: string | null, body = PAGE) =>
-    raw(t.graphqlUrl, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${jane}`, ...(encoding ? { "accept-encoding": encoding } : {}) }, body });
+    raw(t.graphqlUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${jane}`, ...(encoding ? { "accept-encoding": encoding } : {}) },
+      body,
+    });
 
   beforeAll(async () => {
     t = await startTestServer();

@@ -58,7 +58,11 @@ describe("CORS: the API called from a page on another origin", () => {
           const query = "query Me { me { email } }";
           const res =
             method === "POST"
-              ? await fetch(url, { method, headers: { "content-type": "application/json", authorization: `Bearer ${token}`, "x-request-id": "from-the-browser-1" }, body: JSON.stringify({ query }) })
+              ? await fetch(url, {
+                  method,
+                  headers: { "content-type": "application/json", authorization: `Bearer ${token}`, "x-request-id": "from-the-browser-1" },
+                  body: JSON.stringify({ query }),
+                })
               : await fetch(`${url}?query=${encodeURIComponent(query)}`, { headers: { authorization: `Bearer ${token}` } });
           return { ok: true as const, status: res.status, body: await res.json(), requestId: res.headers.get("x-request-id") };
         } catch (err) {
@@ -94,7 +98,10 @@ describe("CORS: the API called from a page on another origin", () => {
     expect(res.status).toBe(204);
     expect(res.headers.get("access-control-allow-origin")).toBe("https://console.example.com");
     expect(res.headers.get("access-control-allow-methods")?.split(",")).toEqual(expect.arrayContaining(["GET", "POST", "OPTIONS"]));
-    const allowed = res.headers.get("access-control-allow-headers")!.split(",").map((h) => h.trim());
+    const allowed = res.headers
+      .get("access-control-allow-headers")!
+      .split(",")
+      .map((h) => h.trim());
     expect(allowed).toEqual(expect.arrayContaining(["authorization", "content-type", "apollo-require-preflight", "x-request-id", "traceparent"]));
     expect(res.headers.get("access-control-allow-credentials")).toBeNull();
     expect(res.headers.get("vary")).toMatch(/\bOrigin\b/);
@@ -111,7 +118,11 @@ describe("CORS: the API called from a page on another origin", () => {
     expect([...preflight.headers.keys()].filter((h) => h.startsWith("access-control-"))).toEqual([]);
     expect(preflight.headers.get("vary")).toMatch(/\bOrigin\b/);
 
-    const call = await fetch(t.graphqlUrl, { method: "POST", headers: { origin: "https://evil.example", "content-type": "application/json", authorization: `Bearer ${jane}` }, body: JSON.stringify({ query: "{ me { email } }" }) });
+    const call = await fetch(t.graphqlUrl, {
+      method: "POST",
+      headers: { origin: "https://evil.example", "content-type": "application/json", authorization: `Bearer ${jane}` },
+      body: JSON.stringify({ query: "{ me { email } }" }),
+    });
     expect([...call.headers.keys()].filter((h) => h.startsWith("access-control-"))).toEqual([]);
     expect(call.headers.get("vary")).toMatch(/\bOrigin\b/);
   });

@@ -40,7 +40,12 @@ describe("GraphQL clients against the server", () => {
   describe("urql's default Client", () => {
     it("sends queries as GET with the bearer token, and the server answers them", async () => {
       seen.length = 0;
-      const client = new Client({ url: t.graphqlUrl, exchanges: [cacheExchange, fetchExchange], fetch: recordingFetch, fetchOptions: { headers: { authorization: `Bearer ${jane}` } } });
+      const client = new Client({
+        url: t.graphqlUrl,
+        exchanges: [cacheExchange, fetchExchange],
+        fetch: recordingFetch,
+        fetchOptions: { headers: { authorization: `Bearer ${jane}` } },
+      });
       const result = await client.query<History>(HISTORY, VARS).toPromise();
       expect(result.error).toBeUndefined();
       expect(result.data?.deploymentHistory.nodes).toHaveLength(3);

@@ -77,7 +77,10 @@ describe("graphql-ws: invalid operations fail alone, with codes", () => {
     const res = await fetch(graphqlUrl, {
       method: "POST",
       headers: { "content-type": "application/json", authorization: `Bearer ${jane}` },
-      body: JSON.stringify({ query: DEPLOY, variables: { input: { project: "demo", tenant: "acme", environment: "dev", service: "web", set: { replicas: 4 }, summary: "after the bad operations" } } }),
+      body: JSON.stringify({
+        query: DEPLOY,
+        variables: { input: { project: "demo", tenant: "acme", environment: "dev", service: "web", set: { replicas: 4 }, summary: "after the bad operations" } },
+      }),
     });
     expect(((await res.json()) as { errors?: unknown }).errors).toBeUndefined();
     await eventually(async () => (events.length > 0 ? true : undefined), "the deployment event", 20_000);

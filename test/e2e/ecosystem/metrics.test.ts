@@ -81,9 +81,9 @@ describe("Prometheus /metrics", () => {
   });
 
   it("counts GraphQL operations by name and outcome, with a latency histogram", async () => {
-    await t.gql(jane, "query MetricsHistory { deploymentHistory(project: \"demo\", tenant: \"acme\", environment: \"dev\", first: 1) { totalCount } }");
-    await t.gql(jane, "query MetricsHistory { deploymentHistory(project: \"demo\", tenant: \"acme\", environment: \"dev\", first: 1) { totalCount } }");
-    await t.gql(jane, "query MetricsMissing { deploymentHistory(project: \"no-such-project\", tenant: \"acme\", environment: \"dev\", first: 1) { totalCount } }");
+    await t.gql(jane, 'query MetricsHistory { deploymentHistory(project: "demo", tenant: "acme", environment: "dev", first: 1) { totalCount } }');
+    await t.gql(jane, 'query MetricsHistory { deploymentHistory(project: "demo", tenant: "acme", environment: "dev", first: 1) { totalCount } }');
+    await t.gql(jane, 'query MetricsMissing { deploymentHistory(project: "no-such-project", tenant: "acme", environment: "dev", first: 1) { totalCount } }');
     await t.gql(jane, "query MetricsBroken { nope }");
     const samples = await scrape();
     expect(value(samples, "rollback_server_graphql_operations_total", { operation: "MetricsHistory", type: "query", outcome: "ok" })).toBe(2);

@@ -24,7 +24,8 @@ describe("request logs of the built server", () => {
   let tokens: Record<string, string>;
 
   const lines = (): Line[] => server.stdout.filter((l) => l.trim() !== "").map((l) => JSON.parse(l) as Line);
-  const requestLine = (requestId: string) => eventually(async () => lines().find((l) => l.msg === "request" && l.requestId === requestId), `the request line of ${requestId}`, 20_000);
+  const requestLine = (requestId: string) =>
+    eventually(async () => lines().find((l) => l.msg === "request" && l.requestId === requestId), `the request line of ${requestId}`, 20_000);
   const post = (body: unknown, headers: Record<string, string> = {}) =>
     fetch(`${base}/graphql`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
 
@@ -68,12 +69,17 @@ describe("request logs of the built server", () => {
 
   it("writes the same request id on every line logged while the request runs", async () => {
     const jane = tokens["jane@example.com"]!;
-    const history = (await (await post({ query: `{ deploymentHistory(project:"demo",tenant:"acme",environment:"staging",first:4){ nodes { revision } } }` }, { authorization: `Bearer ${jane}` })).json()) as {
+    const history = (await (
+      await post({ query: `{ deploymentHistory(project:"demo",tenant:"acme",environment:"staging",first:4){ nodes { revision } } }` }, { authorization: `Bearer ${jane}` })
+    ).json()) as {
       data: { deploymentHistory: { nodes: { revision: string }[] } };
     };
     const target = history.data.deploymentHistory.nodes[3]!.revision;
     const res = await post(
-      { query: `mutation Roll($i: RollbackInput!) { requestRollback(input: $i) { id state } }`, variables: { i: { project: "demo", tenant: "acme", environment: "staging", mode: "FULL", targetSha: target, justification: "log test" } } },
+      {
+        query: `mutation Roll($i: RollbackInput!) { requestRollback(input: $i) { id state } }`,
+        variables: { i: { project: "demo", tenant: "acme", environment: "staging", mode: "FULL", targetSha: target, justification: "log test" } },
+      },
       { authorization: `Bearer ${jane}`, "x-request-id": "rollback-with-a-pause" },
     );
     expect(((await res.json()) as { data: { requestRollback: { state: string } } }).data.requestRollback.state).toBe("COMPLETED");
@@ -125,15 +131,31 @@ describe("request logs of the built server", () => {
         this.on("upgrade", (res) => (echoed = res.headers["x-request-id"] as string));
       }
     }
-    const victor = createClient({ url: `${base.replace(/^http/, "ws")}/graphql`, webSocketImpl: WithRequestId, connectionParams: { authorization: `Bearer ${tokens["victor@example.com"]}` }, retryAttempts: 0 });
+    const victor = createClient({
+      url: `${base.replace(/^http/, "ws")}/graphql`,
+      webSocketImpl: WithRequestId,
+      connectionParams: { authorization: `Bearer ${tokens["victor@example.com"]}` },
+      retryAttempts: 0,
+    });
     const result = await new Promise<unknown>((resolve, reject) => victor.subscribe({ query: "query Ping { __typename }" }, { next: resolve, error: reject, complete: () => {} }));
     expect(result).toEqual({ data: { __typename: "Query" } });
     await victor.dispose();
     const operation = await eventually(async () => lines().find((l) => l.msg === "websocket operation" && l.operation === "Ping"), "the websocket operation line");
-    expect(operation).toMatchObject({ transport: "websocket", operationType: "query", actor: expect.stringMatching(/^user:/), requestId: "dashboard-socket-7", ms: expect.any(Number) });
+    expect(operation).toMatchObject({
+      transport: "websocket",
+      operationType: "query",
+      actor: expect.stringMatching(/^user:/),
+      requestId: "dashboard-socket-7",
+      ms: expect.any(Number),
+    });
     expect(echoed).toBe("dashboard-socket-7");
 
-    const stranger = createClient({ url: `${base.replace(/^http/, "ws")}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: "Bearer rbs_wrong" }, retryAttempts: 0 });
+    const stranger = createClient({
+      url: `${base.replace(/^http/, "ws")}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: "Bearer rbs_wrong" },
+      retryAttempts: 0,
+    });
     await new Promise<void>((resolve) => stranger.subscribe({ query: "{ __typename }" }, { next: () => {}, error: () => resolve(), complete: () => resolve() }));
     await stranger.dispose();
     const refusedLine = await eventually(async () => lines().find((l) => l.msg === "websocket connection refused"), "the refused connection line");

@@ -33,7 +33,10 @@ describe("tracing in the built server", () => {
   let hookDir: string;
   let collector: http.Server;
   let collectorUrl: string;
-  const exports: { path: string; body: { resourceSpans: { resource: { attributes: { key: string; value: { stringValue?: string } }[] }; scopeSpans: { spans: OtlpSpan[] }[] }[] } }[] = [];
+  const exports: {
+    path: string;
+    body: { resourceSpans: { resource: { attributes: { key: string; value: { stringValue?: string } }[] }; scopeSpans: { spans: OtlpSpan[] }[] }[] };
+  }[] = [];
   const dirs: string[] = [];
 
   beforeAll(async () => {
@@ -61,7 +64,14 @@ describe("tracing in the built server", () => {
     const dataDir = copyOfTemplate("rbs-otel-");
     dirs.push(dataDir);
     const jane = (JSON.parse(readFileSync(path.join(dataDir, "demo-tokens.json"), "utf8")) as Record<string, string>)["jane@example.com"]!;
-    const server = spawnNode("dist/src/main.js", [], { DATA_DIR: dataDir, PORT: "0", SEED: "none", LOG_LEVEL: "info", NODE_OPTIONS: `--import ${path.join(hookDir, "hook.mjs")}`, ...env });
+    const server = spawnNode("dist/src/main.js", [], {
+      DATA_DIR: dataDir,
+      PORT: "0",
+      SEED: "none",
+      LOG_LEVEL: "info",
+      NODE_OPTIONS: `--import ${path.join(hookDir, "hook.mjs")}`,
+      ...env,
+    });
     try {
       const url = String((await server.logLine("rollback server listening", 240_000)).url);
       const res = await fetch(url, {

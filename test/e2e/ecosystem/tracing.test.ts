@@ -56,7 +56,13 @@ describe("OpenTelemetry tracing (in-memory exporter)", () => {
     const server = spans.find((s) => s.name === "query TracedHistory")!;
     expect(server.kind).toBe(SpanKind.SERVER);
     expect(server.parentSpanContext?.spanId).toBe(PARENT_SPAN_ID);
-    expect(server.attributes).toMatchObject({ "graphql.operation.name": "TracedHistory", "graphql.operation.type": "query", "http.request.method": "POST", "http.route": "graphql", "http.response.status_code": 200 });
+    expect(server.attributes).toMatchObject({
+      "graphql.operation.name": "TracedHistory",
+      "graphql.operation.type": "query",
+      "http.request.method": "POST",
+      "http.route": "graphql",
+      "http.response.status_code": 200,
+    });
 
     const service = spans.find((s) => s.name === "DeploymentService.history");
     expect(service, spans.map((s) => s.name).join(", ")).toBeDefined();

@@ -43,11 +43,7 @@ describe("compareRevisions", () => {
   });
 
   it("covers exactly the files Git says differ, each with a unified diff", () => {
-    const gitPaths = t
-      .git("demo", "diff", "--name-only", comparison.base, comparison.target, "--", "tenants/acme/staging")
-      .split("\n")
-      .filter(Boolean)
-      .sort();
+    const gitPaths = t.git("demo", "diff", "--name-only", comparison.base, comparison.target, "--", "tenants/acme/staging").split("\n").filter(Boolean).sort();
     const files = comparison.services.flatMap((s) => s.files);
     expect(files.map((f) => f.path).sort()).toEqual(gitPaths);
     for (const f of files) {

@@ -74,7 +74,7 @@ describe("deploy", () => {
       expect(deployment.summary).toContain("api-gateway");
       expect(deployment.summary).toContain("v9.9.9");
       const changes = deployment.changes.map((c) => `${c.service}|${c.file}|${c.path}|${JSON.stringify(c.after)}`).sort();
-      expect(changes).toEqual(["api-gateway|values.yaml|image.tag|\"v9.9.9\"", "api-gateway|values.yaml|replicas|4"]);
+      expect(changes).toEqual(['api-gateway|values.yaml|image.tag|"v9.9.9"', "api-gateway|values.yaml|replicas|4"]);
     });
 
     it("writes one commit on top of the branch", () => {
@@ -94,10 +94,7 @@ describe("deploy", () => {
     });
 
     it("regenerates the rendered manifest in the same commit, and only the service's files change", () => {
-      expect(changedPaths(t, headBefore, deployment.revision)).toEqual([
-        "tenants/globex/dev/rendered/api-gateway.yaml",
-        "tenants/globex/dev/services/api-gateway/values.yaml",
-      ]);
+      expect(changedPaths(t, headBefore, deployment.revision)).toEqual(["tenants/globex/dev/rendered/api-gateway.yaml", "tenants/globex/dev/services/api-gateway/values.yaml"]);
       const rendered = fileAt(t, deployment.revision, "tenants/globex/dev/rendered/api-gateway.yaml");
       expect(rendered).toContain("image: registry.example.com/acme-corp/api-gateway:v9.9.9");
       expect(rendered).toMatch(/^\s+replicas: 4$/m);
@@ -240,11 +237,7 @@ describe("deploy", () => {
     };
 
     it("refuses an unknown service with BAD_USER_INPUT 400", async () => {
-      const error = expectError(
-        await deploy(jane, { project: "demo", tenant: "globex", environment: "dev", service: "payments", set: { replicas: 2 } }),
-        "BAD_USER_INPUT",
-        400,
-      );
+      const error = expectError(await deploy(jane, { project: "demo", tenant: "globex", environment: "dev", service: "payments", set: { replicas: 2 } }), "BAD_USER_INPUT", 400);
       expect(error.message).toContain("payments");
       unchanged();
     });
@@ -286,30 +279,17 @@ describe("deploy", () => {
     });
 
     it("refuses a PROMOTION without fromEnvironment with BAD_USER_INPUT 400", async () => {
-      expectError(
-        await deploy(jane, { project: "demo", tenant: "globex", environment: "staging", service: "web", source: "PROMOTION" }),
-        "BAD_USER_INPUT",
-        400,
-        /fromEnvironment/,
-      );
+      expectError(await deploy(jane, { project: "demo", tenant: "globex", environment: "staging", service: "web", source: "PROMOTION" }), "BAD_USER_INPUT", 400, /fromEnvironment/);
       unchanged();
     });
 
     it("answers NOT_FOUND 404 for a PROMOTION from an environment that does not exist", async () => {
-      expectError(
-        await deploy(jane, { project: "demo", tenant: "globex", environment: "staging", service: "web", source: "PROMOTION", fromEnvironment: "qa" }),
-        "NOT_FOUND",
-        404,
-      );
+      expectError(await deploy(jane, { project: "demo", tenant: "globex", environment: "staging", service: "web", source: "PROMOTION", fromEnvironment: "qa" }), "NOT_FOUND", 404);
       unchanged();
     });
 
     it("refuses source ROLLBACK on deploy with BAD_USER_INPUT 400", async () => {
-      expectError(
-        await deploy(jane, { project: "demo", tenant: "globex", environment: "dev", service: "web", source: "ROLLBACK", set: { replicas: 9 } }),
-        "BAD_USER_INPUT",
-        400,
-      );
+      expectError(await deploy(jane, { project: "demo", tenant: "globex", environment: "dev", service: "web", source: "ROLLBACK", set: { replicas: 9 } }), "BAD_USER_INPUT", 400);
       unchanged();
     });
 
@@ -325,11 +305,7 @@ describe("deploy", () => {
     });
 
     it("refuses a VIEWER with FORBIDDEN 403", async () => {
-      expectError(
-        await deploy(tokenOf(t, "victor"), { project: "demo", tenant: "globex", environment: "dev", service: "web", set: { replicas: 9 } }),
-        "FORBIDDEN",
-        403,
-      );
+      expectError(await deploy(tokenOf(t, "victor"), { project: "demo", tenant: "globex", environment: "dev", service: "web", set: { replicas: 9 } }), "FORBIDDEN", 403);
       unchanged();
     });
   });

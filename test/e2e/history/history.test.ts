@@ -139,7 +139,14 @@ describe("deployment history", () => {
   describe("tenantEnvironment", () => {
     it("shows the services at the current revision with their parsed values and files", async () => {
       const data = await t.ok<{
-        tenantEnvironment: { id: string; name: string; path: string; currentRevision: string; tenant: { slug: string }; services: { name: string; values: Record<string, unknown>; files: string[] }[] };
+        tenantEnvironment: {
+          id: string;
+          name: string;
+          path: string;
+          currentRevision: string;
+          tenant: { slug: string };
+          services: { name: string; values: Record<string, unknown>; files: string[] }[];
+        };
       }>(jane, `{ tenantEnvironment(project:"demo",tenant:"acme",environment:"staging"){ id name path currentRevision tenant { slug } services { name values files } } }`);
       const te = data.tenantEnvironment;
       expect(te).toMatchObject({ name: "staging", path: "tenants/acme/staging/", tenant: { slug: "acme" } });
@@ -174,21 +181,15 @@ describe("deployment history", () => {
 
     it("is reachable again by its global id through node(id)", async () => {
       const data = await t.ok<{ tenantEnvironment: { id: string } }>(jane, `{ tenantEnvironment(project:"demo",tenant:"acme",environment:"dev"){ id } }`);
-      const node = await t.ok<{ node: { id: string; path?: string } | null }>(
-        jane,
-        `query($id:ID!){ node(id:$id){ id ... on TenantEnvironment { path } } }`,
-        { id: data.tenantEnvironment.id },
-      );
+      const node = await t.ok<{ node: { id: string; path?: string } | null }>(jane, `query($id:ID!){ node(id:$id){ id ... on TenantEnvironment { path } } }`, {
+        id: data.tenantEnvironment.id,
+      });
       expect(node.node).toEqual({ id: data.tenantEnvironment.id, path: "tenants/acme/dev/" });
     });
 
     it("resolves a deployment by its global id through node(id)", async () => {
       const newest = (await historyPage(t, jane, "acme", "dev", { first: 1 })).edges[0]!.node;
-      const node = await t.ok<{ node: { id: string; revision?: string } | null }>(
-        jane,
-        `query($id:ID!){ node(id:$id){ id ... on Deployment { revision } } }`,
-        { id: newest.id },
-      );
+      const node = await t.ok<{ node: { id: string; revision?: string } | null }>(jane, `query($id:ID!){ node(id:$id){ id ... on Deployment { revision } } }`, { id: newest.id });
       expect(node.node).toEqual({ id: newest.id, revision: newest.revision });
     });
   });

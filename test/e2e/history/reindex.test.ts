@@ -83,8 +83,16 @@ describe("reindex rebuilds the history from Git", () => {
     const before = await snapshot(server, jane);
     // The fixture has every kind of status and source the rebuild must handle.
     const all = Object.values(before).flat();
-    for (const status of ["SUCCESS", "FAILED", "PENDING", "ROLLED_BACK"]) expect(all.some((d) => d.status === status), status).toBe(true);
-    for (const source of ["RELEASE", "PROMOTION", "ROLLBACK"]) expect(all.some((d) => d.source === source), source).toBe(true);
+    for (const status of ["SUCCESS", "FAILED", "PENDING", "ROLLED_BACK"])
+      expect(
+        all.some((d) => d.status === status),
+        status,
+      ).toBe(true);
+    for (const source of ["RELEASE", "PROMOTION", "ROLLBACK"])
+      expect(
+        all.some((d) => d.source === source),
+        source,
+      ).toBe(true);
     return { t: server, jane, before };
   }
 

@@ -104,8 +104,16 @@ describe("history marking of selective rollbacks, and reindex", () => {
       list.map((d) => ({ revision: d.revision, source: d.source, status: d.status, summary: d.summary, rollbackRequest: d.rollbackRequest?.id ?? null, changes: d.changes }));
     const before = snapshot(await recentDeployments(t, jane, tenant, "dev", 100, P));
     const rollbackRows = before.filter((d) => d.source === "ROLLBACK");
-    expect(rollbackRows.map((d) => d.rollbackRequest).sort()).toEqual(Object.values(rollbacks).map((r) => r.id).sort());
-    expect(rollbackRows.map((d) => d.revision).sort()).toEqual(Object.values(rollbacks).map((r) => r.sha).sort());
+    expect(rollbackRows.map((d) => d.rollbackRequest).sort()).toEqual(
+      Object.values(rollbacks)
+        .map((r) => r.id)
+        .sort(),
+    );
+    expect(rollbackRows.map((d) => d.revision).sort()).toEqual(
+      Object.values(rollbacks)
+        .map((r) => r.sha)
+        .sort(),
+    );
 
     await t.app.reindexer.reindex(P);
 

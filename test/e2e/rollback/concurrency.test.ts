@@ -121,7 +121,14 @@ describe("concurrent writers", () => {
     const headBefore = head(server);
     const commitsBefore = commitCount(server);
 
-    const rollback = requestRollback(server, jane, { project: "demo", tenant: "acme", environment: "staging", mode: "FULL", targetSha: target.revision, justification: "rollback while others deploy" });
+    const rollback = requestRollback(server, jane, {
+      project: "demo",
+      tenant: "acme",
+      environment: "staging",
+      mode: "FULL",
+      targetSha: target.revision,
+      justification: "rollback while others deploy",
+    });
     const executing = await eventually(async () => {
       const data = await server.ok<{ rollbackRequests: { nodes: { id: string; state: string }[] } }>(
         bob,
@@ -171,9 +178,7 @@ describe("concurrent writers", () => {
     ]);
     expectNoInternals(rolled);
     expectNoInternals(deployed);
-    const landed = [rolled.errors ? null : rolled.data!.requestRollback.commitSha, deployed.errors ? null : deployed.data!.deploy.revision].filter(
-      (x): x is string => Boolean(x),
-    );
+    const landed = [rolled.errors ? null : rolled.data!.requestRollback.commitSha, deployed.errors ? null : deployed.data!.deploy.revision].filter((x): x is string => Boolean(x));
     if (rolled.errors) expect(["CONFLICT", "BAD_USER_INPUT"]).toContain(rolled.errors[0]!.extensions!.code);
     if (deployed.errors) expect(["CONFLICT", "BAD_USER_INPUT"]).toContain(deployed.errors[0]!.extensions!.code);
     expect(landed.length).toBeGreaterThanOrEqual(1);
@@ -198,11 +203,32 @@ describe("concurrent writers", () => {
     type Listed = { rollbackRequests: { nodes: { id: string; tenant: string; environment: string; state: string }[] } };
     const inState = async (state: string) => (await server.ok<Listed>(jane, LIST, { state })).rollbackRequests.nodes;
 
-    const first = requestRollback(server, jane, { project: "demo", tenant: "acme", environment: "staging", mode: "FULL", targetSha: acme[3]!.revision, justification: "acme first" });
+    const first = requestRollback(server, jane, {
+      project: "demo",
+      tenant: "acme",
+      environment: "staging",
+      mode: "FULL",
+      targetSha: acme[3]!.revision,
+      justification: "acme first",
+    });
     await eventually(async () => ((await inState("EXECUTING")).length === 1 ? true : undefined), "the first rollback to execute");
 
-    const other = requestRollback(server, jane, { project: "demo", tenant: "globex", environment: "staging", mode: "FULL", targetSha: globex[3]!.revision, justification: "globex meanwhile" });
-    const same = requestRollback(server, alice, { project: "demo", tenant: "acme", environment: "staging", mode: "FULL", targetSha: acme[6]!.revision, justification: "acme again" });
+    const other = requestRollback(server, jane, {
+      project: "demo",
+      tenant: "globex",
+      environment: "staging",
+      mode: "FULL",
+      targetSha: globex[3]!.revision,
+      justification: "globex meanwhile",
+    });
+    const same = requestRollback(server, alice, {
+      project: "demo",
+      tenant: "acme",
+      environment: "staging",
+      mode: "FULL",
+      targetSha: acme[6]!.revision,
+      justification: "acme again",
+    });
     const executing = await eventually(async () => {
       const rows = await inState("EXECUTING");
       return rows.length === 2 ? rows : undefined;

@@ -5,16 +5,7 @@ import { expectError, expectOnlyTouched } from "../../helpers/assertions.js";
 import { tokenOf } from "../../helpers/demo.js";
 import { createTenant, importFiles } from "../../helpers/fixtures.js";
 import { changedKinds, diffLines, fileOrNull, head, rawCommitMessage } from "../../helpers/git.js";
-import {
-  deploy,
-  justified,
-  previewRollback,
-  requestRollback,
-  type RollbackInputVars,
-  rollbackOk,
-  rollbackRequestCount,
-  TEST_JUSTIFICATION,
-} from "../../helpers/operations.js";
+import { deploy, justified, previewRollback, requestRollback, type RollbackInputVars, rollbackOk, rollbackRequestCount, TEST_JUSTIFICATION } from "../../helpers/operations.js";
 import { useTestServer } from "../../helpers/server.js";
 import { envYaml, plainService, TRICKY_VALUES, trickyService } from "../../helpers/yaml-fixtures.js";
 
@@ -76,7 +67,10 @@ describe("FIELD rollback on hand-written YAML", () => {
       ...plainService("web"),
     });
     // Deployments over it: scalars in every file, through the API.
-    await deploy(t, jane, { ...WHERE, service: SVC, set: {
+    await deploy(t, jane, {
+      ...WHERE,
+      service: SVC,
+      set: {
         "image.tag": "v2.0.0",
         replicas: 5,
         "resources.limits.cpu": "750m",
@@ -84,7 +78,8 @@ describe("FIELD rollback on hand-written YAML", () => {
         "env.1.value": "api-gw",
         "variables:LOG_LEVEL": "debug",
         "bindings:kustomize.path": "services/api-gateway/kustomize-v2",
-      }, });
+      },
+    });
     // A hand edit: a field added, a list item and a subtree removed.
     const current = fileOrNull(t, head(t, P), VALUES, P)!;
     const edited = current
@@ -242,7 +237,10 @@ describe("FIELD rollback errors", () => {
     const full = { ...input, targetSha: target } as RollbackInputVars;
     const headBefore = head(t, P);
     const countBefore = await rollbackRequestCount(t, jane, P);
-    const messages = [expectError(await previewRollback(t, jane, full), code, status, message).message, expectError(await requestRollback(t, jane, justified(full)), code, status, message).message];
+    const messages = [
+      expectError(await previewRollback(t, jane, full), code, status, message).message,
+      expectError(await requestRollback(t, jane, justified(full)), code, status, message).message,
+    ];
     expect(head(t, P)).toBe(headBefore);
     expect(await rollbackRequestCount(t, jane, P)).toBe(countBefore);
     return messages;

@@ -13,7 +13,7 @@ import {
   ROLLBACK_REQUEST_UPDATED,
   rollbackRequestCount,
   type RollbackRequestView,
-type RecordedDeployment
+  type RecordedDeployment,
 } from "../../helpers/operations.js";
 import { useTestServer } from "../../helpers/server.js";
 import { subscribe, type Subscription, warmUp } from "../../helpers/subscriptions.js";
@@ -351,7 +351,7 @@ describe("more FULL rollbacks", () => {
     expect(res.errors).toBeUndefined();
     const message = commitMessage(t, res.data!.requestRollback.commitSha!);
     expect(message.split("\n")).toContain("Justification: first line second line");
-    expect(trailersOf(message)).toMatchObject({ Mode: "full", Author: "jane@example.com", "Approval": "Not required" });
+    expect(trailersOf(message)).toMatchObject({ Mode: "full", Author: "jane@example.com", Approval: "Not required" });
   });
 
   it("holds a production rollback for its one approval and writes nothing yet", async () => {

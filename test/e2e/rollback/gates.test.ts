@@ -123,7 +123,11 @@ describe("plan and feature gates", () => {
     });
 
     it("without selective_rollback: SERVICE and FIELD are refused naming the flag (not a plan); FULL still works", async () => {
-      await setFeatures(t, "acme-corp", ALL.filter((f) => f !== "selective_rollback"));
+      await setFeatures(
+        t,
+        "acme-corp",
+        ALL.filter((f) => f !== "selective_rollback"),
+      );
       for (const mode of ["SERVICE", "FIELD"] as const) {
         const [message] = await expectRefused(await freshInput("demo", mode), ["selective_rollback"]);
         expect(message).not.toMatch(/\bplan\b/i);
@@ -132,14 +136,22 @@ describe("plan and feature gates", () => {
     });
 
     it("without basic_rollback: FULL is refused naming the flag; SERVICE and FIELD still work", async () => {
-      await setFeatures(t, "acme-corp", ALL.filter((f) => f !== "basic_rollback"));
+      await setFeatures(
+        t,
+        "acme-corp",
+        ALL.filter((f) => f !== "basic_rollback"),
+      );
       await expectRefused(await freshInput("demo", "FULL"), ["basic_rollback"]);
       await expectAllowed(await freshInput("demo", "SERVICE"));
       await expectAllowed(await freshInput("demo", "FIELD"));
     });
 
     it("without rollback: every mode is refused naming the flag", async () => {
-      await setFeatures(t, "acme-corp", ALL.filter((f) => f !== "rollback"));
+      await setFeatures(
+        t,
+        "acme-corp",
+        ALL.filter((f) => f !== "rollback"),
+      );
       for (const mode of ["FULL", "SERVICE", "FIELD"] as const) {
         const messages = await expectRefused(await freshInput("demo", mode), []);
         // The flag `rollback` itself (not only the word in "<MODE> rollback", nor another flag's name).

@@ -1,16 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { errorOf, expectError } from "../../helpers/assertions.js";
 import { tokenOf } from "../../helpers/demo.js";
-import {
-  ADD_NOTE,
-  auditOf,
-  badRelease,
-  getRequest,
-  mustRequest,
-  mustReview,
-  ROLLBACK_REQUEST_UPDATED,
-  type RollbackRequestView,
-} from "../../helpers/operations.js";
+import { ADD_NOTE, auditOf, badRelease, getRequest, mustRequest, mustReview, ROLLBACK_REQUEST_UPDATED, type RollbackRequestView } from "../../helpers/operations.js";
 import { useTestServer } from "../../helpers/server.js";
 import { collect } from "../../helpers/subscriptions.js";
 

@@ -97,11 +97,7 @@ describe("previewRollback FULL on the demo", () => {
   it("previews the rollback whose result is the target's directory", () => {
     // Every file the preview lists differs between the current and the target directory, and nothing else does.
     const listed = result.services.flatMap((s) => s.files.map((f) => f.path)).sort();
-    const differing = t
-      .git("demo", "diff", "--name-only", history[0]!.revision, history[10]!.revision, "--", "tenants/acme/staging")
-      .split("\n")
-      .filter(Boolean)
-      .sort();
+    const differing = t.git("demo", "diff", "--name-only", history[0]!.revision, history[10]!.revision, "--", "tenants/acme/staging").split("\n").filter(Boolean).sort();
     expect(listed).toEqual(differing);
     expect(entryId(t, history[10]!.revision, "tenants/acme/staging")).not.toBe(entryId(t, history[0]!.revision, "tenants/acme/staging"));
   });
@@ -190,7 +186,11 @@ describe("previews equal the commit, in every mode", () => {
       ]),
     );
     expect(p.impact).toEqual({ services: 1, bindings: 0, variables: 1, fields: 4, files: 3 });
-    expect(previewFiles(p).map((f) => f.path).sort()).toEqual([`${DIR}/rendered/${SVC}.yaml`, `${DIR}/services/${SVC}/values.yaml`, `${DIR}/services/${SVC}/variables.yaml`]);
+    expect(
+      previewFiles(p)
+        .map((f) => f.path)
+        .sort(),
+    ).toEqual([`${DIR}/rendered/${SVC}.yaml`, `${DIR}/services/${SVC}/values.yaml`, `${DIR}/services/${SVC}/variables.yaml`]);
     expect(rawCommitMessage(t, sha, P)).toContain(`\nMode: field\nService: ${SVC}\nFields: image.tag, extra, probes, variables:LOG_LEVEL\n`);
   });
 

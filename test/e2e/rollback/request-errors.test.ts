@@ -17,7 +17,10 @@ describe("requestRollback input errors", () => {
     globexStaging = await fullHistory(t, jane, "globex", "staging");
   });
 
-  const full = (extra: Record<string, unknown> = {}) => ({ ...rollbackInput({ environment: "staging", targetSha: staging[5]!.revision, justification: "api-gateway returns 500s since the last promotion" }), ...extra });
+  const full = (extra: Record<string, unknown> = {}) => ({
+    ...rollbackInput({ environment: "staging", targetSha: staging[5]!.revision, justification: "api-gateway returns 500s since the last promotion" }),
+    ...extra,
+  });
 
   it('refuses a missing targetSha with exactly "targetSha is required" (BAD_USER_INPUT 400) and writes nothing', async () => {
     const before = await writeState(t);

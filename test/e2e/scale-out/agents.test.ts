@@ -56,7 +56,10 @@ describe.skipIf(!available)("scale-out: the sync loop across replicas", () => {
     const client = createClient({ url: b.graphqlUrl.replace(/^http/, "ws"), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${victor}` }, retryAttempts: 0 });
     clients.push(client);
     const events: SyncEvent[] = [];
-    client.subscribe<{ syncStatusChanged: SyncEvent }>({ query: SYNC_STATUS_CHANGED, variables: { p: "demo" } }, { next: (v) => v.data && events.push(v.data.syncStatusChanged), error: () => undefined, complete: () => undefined });
+    client.subscribe<{ syncStatusChanged: SyncEvent }>(
+      { query: SYNC_STATUS_CHANGED, variables: { p: "demo" } },
+      { next: (v) => v.data && events.push(v.data.syncStatusChanged), error: () => undefined, complete: () => undefined },
+    );
     const waitFor = async (pred: (e: SyncEvent) => boolean, what: string, act?: () => Promise<unknown>) => {
       const deadline = Date.now() + 60_000;
       while (!events.some(pred)) {
@@ -67,22 +70,38 @@ describe.skipIf(!available)("scale-out: the sync loop across replicas", () => {
     };
     // Live check: reports of another tenant-environment through A until B's subscriber sees one.
     const headOnA = async () =>
-      (await call<{ tenantEnvironment: { currentRevision: string } }>(a, victor, `{ tenantEnvironment(project:"demo",tenant:"globex",environment:"dev"){ currentRevision } }`)).data!.tenantEnvironment.currentRevision;
+      (await call<{ tenantEnvironment: { currentRevision: string } }>(a, victor, `{ tenantEnvironment(project:"demo",tenant:"globex",environment:"dev"){ currentRevision } }`))
+        .data!.tenantEnvironment.currentRevision;
     const probeRevision = await headOnA();
-    await waitFor((e) => e.tenant === "globex" && e.environment === "dev", "probe event", () =>
-      call(a, agent, REPORT_SYNC, { i: { project: "demo", tenant: "globex", environment: "dev", revision: probeRevision, state: "SYNCED", health: "Healthy" } }),
+    await waitFor(
+      (e) => e.tenant === "globex" && e.environment === "dev",
+      "probe event",
+      () => call(a, agent, REPORT_SYNC, { i: { project: "demo", tenant: "globex", environment: "dev", revision: probeRevision, state: "SYNCED", health: "Healthy" } }),
     );
 
-    const history = await call<{ deploymentHistory: { nodes: { revision: string }[] } }>(b, jane, `{ deploymentHistory(project:"demo",tenant:"acme",environment:"staging",first:2){ nodes { revision } } }`);
+    const history = await call<{ deploymentHistory: { nodes: { revision: string }[] } }>(
+      b,
+      jane,
+      `{ deploymentHistory(project:"demo",tenant:"acme",environment:"staging",first:2){ nodes { revision } } }`,
+    );
     const target = history.data!.deploymentHistory.nodes[1]!.revision;
-    const requested = await call<{ requestRollback: { state: string; commitSha: string } }>(b, jane, `mutation($i:RollbackInput!){ requestRollback(input:$i){ state commitSha } }`, {
-      i: { project: "demo", tenant: "acme", environment: "staging", mode: "FULL", targetSha: target, justification: "scale-out sync loop" },
-    });
+    const requested = await call<{ requestRollback: { state: string; commitSha: string } }>(
+      b,
+      jane,
+      `mutation($i:RollbackInput!){ requestRollback(input:$i){ state commitSha } }`,
+      {
+        i: { project: "demo", tenant: "acme", environment: "staging", mode: "FULL", targetSha: target, justification: "scale-out sync loop" },
+      },
+    );
     expect(requested.errors).toBeUndefined();
     expect(requested.data!.requestRollback.state).toBe("COMPLETED");
     const sha = requested.data!.requestRollback.commitSha;
 
-    const ran = await run(process.execPath, [AGENT_MAIN, "--server", a.url, "--token", agent, "--project", "demo", "--tenant", "acme", "--environment", "staging", "--state-dir", path.join(root, "agent")], { env: gitEnv() });
+    const ran = await run(
+      process.execPath,
+      [AGENT_MAIN, "--server", a.url, "--token", agent, "--project", "demo", "--tenant", "acme", "--environment", "staging", "--state-dir", path.join(root, "agent")],
+      { env: gitEnv() },
+    );
     expect(ran.stderr).toBe("");
     expect(ran.code).toBe(0);
     expect(ran.stdout).toMatch(new RegExp(`^acme/staging\\s+SYNCED\\s+Healthy\\s+${sha.slice(0, 7)}`, "m"));
@@ -106,8 +125,9 @@ describe.skipIf(!available)("scale-out: the sync loop across replicas", () => {
       { query: SYNC_STATUS_CHANGED, variables: { p: "demo", t: "globex", e: "production" } },
       { next: (v) => v.data && events.push(v.data.syncStatusChanged), error: () => undefined, complete: () => undefined },
     );
-    const revision = (await call<{ tenantEnvironment: { currentRevision: string } }>(a, victor, `{ tenantEnvironment(project:"demo",tenant:"globex",environment:"production"){ currentRevision } }`)).data!
-      .tenantEnvironment.currentRevision;
+    const revision = (
+      await call<{ tenantEnvironment: { currentRevision: string } }>(a, victor, `{ tenantEnvironment(project:"demo",tenant:"globex",environment:"production"){ currentRevision } }`)
+    ).data!.tenantEnvironment.currentRevision;
     // Report (through A) until B's subscriber has seen a report: then it is live.
     const deadline = Date.now() + 60_000;
     while (!events.some((e) => e.agent === "CONNECTED")) {

@@ -33,10 +33,7 @@ describe.skipIf(!available)("scale-out: replicas on PostgreSQL, Redis and a host
     ...extra,
   });
   const remoteGit = (...args: string[]) => execFileSync("git", ["-C", path.join(remoteRoot, "demo.git"), ...args], { encoding: "utf8" });
-  const commitsCarrying = (requestId: string) =>
-    remoteGit("log", "main", "--format=%H", `--grep=Rollback Request ID: ${requestId}$`)
-      .split("\n")
-      .filter(Boolean);
+  const commitsCarrying = (requestId: string) => remoteGit("log", "main", "--format=%H", `--grep=Rollback Request ID: ${requestId}$`).split("\n").filter(Boolean);
   const revisions = async (replica: Replica, tenant: string, env: string) =>
     (
       await call<{ deploymentHistory: { nodes: { revision: string }[] } }>(
@@ -47,8 +44,14 @@ describe.skipIf(!available)("scale-out: replicas on PostgreSQL, Redis and a host
       )
     ).data!.deploymentHistory.nodes.map((n) => n.revision);
   const requestState = async (replica: Replica, id: string) =>
-    (await call<{ rollbackRequest: { state: string; commitSha: string | null; error: string | null } }>(replica, tokens["jane@example.com"]!, `query($id:ID!){ rollbackRequest(id:$id){ state commitSha error } }`, { id }))
-      .data!.rollbackRequest;
+    (
+      await call<{ rollbackRequest: { state: string; commitSha: string | null; error: string | null } }>(
+        replica,
+        tokens["jane@example.com"]!,
+        `query($id:ID!){ rollbackRequest(id:$id){ state commitSha error } }`,
+        { id },
+      )
+    ).data!.rollbackRequest;
 
   beforeAll(async () => {
     ({ a, b, tokens } = await startDemoReplicas(envFor));
@@ -70,7 +73,12 @@ describe.skipIf(!available)("scale-out: replicas on PostgreSQL, Redis and a host
   });
 
   it("a subscription on replica A sees every state change of a request created on B and approved on A", async () => {
-    const client = createClient({ url: a.graphqlUrl.replace(/^http/, "ws"), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${tokens["victor@example.com"]}` }, retryAttempts: 0 });
+    const client = createClient({
+      url: a.graphqlUrl.replace(/^http/, "ws"),
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${tokens["victor@example.com"]}` },
+      retryAttempts: 0,
+    });
     const states: string[] = [];
     let onFour!: () => void;
     const four = new Promise<void>((resolve) => (onFour = resolve));
@@ -143,7 +151,9 @@ describe.skipIf(!available)("scale-out: replicas on PostgreSQL, Redis and a host
 
   it("rollbacks of twelve tenant-environments of three projects at once on one replica all complete (more lock holders than pooled connections)", async () => {
     const jane = tokens["jane@example.com"]!;
-    const tes = ["demo", "pro", "starter"].flatMap((project) => ["acme", "globex"].flatMap((tenant) => ["dev", "staging"].map((environment) => ({ project, tenant, environment }))));
+    const tes = ["demo", "pro", "starter"].flatMap((project) =>
+      ["acme", "globex"].flatMap((tenant) => ["dev", "staging"].map((environment) => ({ project, tenant, environment }))),
+    );
     const subtree = (project: string, rev: string, dir: string) =>
       execFileSync("git", ["-C", path.join(remoteRoot, `${project}.git`), "rev-parse", `${rev}:${dir}`], { encoding: "utf8" }).trim();
     const inputs = await Promise.all(

@@ -2,16 +2,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { expectNoInternals } from "../../helpers/assertions.js";
 import { tokenOf } from "../../helpers/demo.js";
 import { rawGraphql } from "../../helpers/http.js";
-import {
-  COMPARE,
-  DEPLOY,
-  type DeploymentView,
-  fullHistory,
-  HISTORY_QUERY,
-  previewRollback,
-  requestRollback,
-  rollbackInput,
-} from "../../helpers/operations.js";
+import { COMPARE, DEPLOY, type DeploymentView, fullHistory, HISTORY_QUERY, previewRollback, requestRollback, rollbackInput } from "../../helpers/operations.js";
 import { useTestServer } from "../../helpers/server.js";
 
 /** Every error a client sees carries a code and status from the spec's table, never a stack trace or an internal path. */
@@ -25,7 +16,10 @@ describe("no response carries a stack trace", () => {
     staging = await fullHistory(t, jane, "acme", "staging");
   });
 
-  const full = (extra: Record<string, unknown> = {}) => ({ ...rollbackInput({ environment: "staging", targetSha: staging[5]!.revision, justification: "api-gateway returns 500s since the last promotion" }), ...extra });
+  const full = (extra: Record<string, unknown> = {}) => ({
+    ...rollbackInput({ environment: "staging", targetSha: staging[5]!.revision, justification: "api-gateway returns 500s since the last promotion" }),
+    ...extra,
+  });
 
   it("answers a syntax error with a 400 code and no internals", async () => {
     const res = await t.gql(jane, "{ me { email ");

@@ -187,7 +187,9 @@ describe("starting the built server (node dist/src/main.js)", () => {
     const again = await proc.logLine("rollback server listening", 240_000);
     const { json: after } = await rawGraphql(
       String(again.url),
-      { query: `{ rollbackRequest(id:"${request.id}"){ state commitSha } deploymentHistory(project:"demo",tenant:"acme",environment:"staging",first:1){ nodes { revision source } } }` },
+      {
+        query: `{ rollbackRequest(id:"${request.id}"){ state commitSha } deploymentHistory(project:"demo",tenant:"acme",environment:"staging",first:1){ nodes { revision source } } }`,
+      },
       auth,
     );
     expect(after.data).toEqual({

@@ -1,16 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { tokenOf } from "../../helpers/demo.js";
 import { lockBranch, unlockBranch } from "../../helpers/git.js";
-import {
-  ADD_NOTE,
-  badRelease,
-  mustRequest,
-  mustReview,
-  RETRY,
-  ROLLBACK_REQUEST_UPDATED,
-  type RollbackRequestView,
-  setPolicy,
-} from "../../helpers/operations.js";
+import { ADD_NOTE, badRelease, mustRequest, mustReview, RETRY, ROLLBACK_REQUEST_UPDATED, type RollbackRequestView, setPolicy } from "../../helpers/operations.js";
 import { useTestServer } from "../../helpers/server.js";
 import { collect, subscribe, type Subscription, warmUp } from "../../helpers/subscriptions.js";
 
@@ -176,7 +167,12 @@ describe("rollbackRequestUpdated", () => {
     const otherUser = subscribe<WithNotes>(t.ws(alice), WITH_NOTES, { p: "demo", id: pending.id }, "rollbackRequestUpdated");
     const all: Subscription<Slim | WithNotes>[] = [slimA, slimB, leaver, notes, otherUser];
     // Each subscription proves itself live with a note of its own.
-    for (const [i, sub] of all.entries()) await warmUp(sub, () => t.ok(carol, ADD_NOTE, { id: pending.id, text: `warm-up ${i}` }), (items) => items.length > 0);
+    for (const [i, sub] of all.entries())
+      await warmUp(
+        sub,
+        () => t.ok(carol, ADD_NOTE, { id: pending.id, text: `warm-up ${i}` }),
+        (items) => items.length > 0,
+      );
 
     leaver.dispose();
     await t.ok(carol, ADD_NOTE, { id: pending.id, text: "after one left" });

@@ -7,7 +7,15 @@ describe("the agent simulator's status board", () => {
     let written = "";
     const tty = { isTTY: true, columns: 120, write: (s: string) => ((written += s), true) } as unknown as NodeJS.WriteStream;
     const board = new StatusBoard(tty);
-    const line = (state: string): EnvironmentLine => ({ name: "acme/production", state, health: "Healthy", revision: "3f2a1b7c0ffee", at: new Date(Date.UTC(2024, 0, 1, 12, 4, 5)), drift: [], error: null });
+    const line = (state: string): EnvironmentLine => ({
+      name: "acme/production",
+      state,
+      health: "Healthy",
+      revision: "3f2a1b7c0ffee",
+      at: new Date(Date.UTC(2024, 0, 1, 12, 4, 5)),
+      drift: [],
+      error: null,
+    });
     board.render([line("SYNCED"), { ...line("SYNCED"), name: "acme/staging" }]);
     expect(written).toBe("\x1b[2Kacme/production  SYNCED       Healthy    3f2a1b7  12:04:05\n\x1b[2Kacme/staging     SYNCED       Healthy    3f2a1b7  12:04:05\n");
     written = "";

@@ -5,7 +5,14 @@ import { failingWorkload, type Resources } from "../../../src/agent/manifests.js
 import { parseOptions, UsageError } from "../../../src/agent/options.js";
 import { formatHeldValue, heldFieldKey, inRevertScope, reintroducedMessage, revertScopeOf, undoneValues } from "../../../src/automation/hold-values.js";
 
-const change = (service: string | null, file: string, path: string, after: unknown, kind = ChangeKind.MODIFIED): FieldChange => ({ service, file, path, kind, before: "old", after });
+const change = (service: string | null, file: string, path: string, after: unknown, kind = ChangeKind.MODIFIED): FieldChange => ({
+  service,
+  file,
+  path,
+  kind,
+  before: "old",
+  after,
+});
 
 describe("held values", () => {
   it("one key per service, field and value, however the selector is spelled", () => {
@@ -79,7 +86,11 @@ describe("agent simulator: one service Degraded", () => {
 
   it("--degraded-service and --degraded-tag are checked", () => {
     const base = ["--server", "http://127.0.0.1:4000", "--token", "t", "--project", "demo"];
-    expect(parseOptions([...base, "--degraded-service", "billing", "--degraded-tag", "v3.0.0"], {})).toMatchObject({ degradedService: "billing", degradedTag: "v3.0.0", degraded: false });
+    expect(parseOptions([...base, "--degraded-service", "billing", "--degraded-tag", "v3.0.0"], {})).toMatchObject({
+      degradedService: "billing",
+      degradedTag: "v3.0.0",
+      degraded: false,
+    });
     expect(() => parseOptions([...base, "--degraded-tag", "v3"], {})).toThrow(new UsageError("--degraded-tag needs --degraded-service (the service whose image tag fails)"));
     expect(() => parseOptions([...base, "--degraded", "--degraded-service", "billing"], {})).toThrow(UsageError);
     expect(() => parseOptions([...base, "--degraded-service", "Bad Name"], {})).toThrow('--degraded-service is not a service name: "Bad Name"');

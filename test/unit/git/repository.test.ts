@@ -59,7 +59,12 @@ describe("the libgit2 repository", () => {
     const second = await repo.commit({ base: start, writes: [{ type: "file", path: "tenants/acme/dev/env.yaml", content: "cluster: dev-2\n" }], message: "second", author });
     expect(second).toMatchObject({ parent: start, rebased: false });
     // Written against `start`: env.yaml moved since, but only values.yaml is guarded.
-    const third = await repo.commit({ base: start, writes: [{ type: "file", path: "tenants/acme/dev/services/web/values.yaml", content: "replicas: 2\n" }], message: "third", author });
+    const third = await repo.commit({
+      base: start,
+      writes: [{ type: "file", path: "tenants/acme/dev/services/web/values.yaml", content: "replicas: 2\n" }],
+      message: "third",
+      author,
+    });
     expect(third).toMatchObject({ parent: second.sha, rebased: true });
     await expect(
       repo.commit({ base: start, writes: [{ type: "file", path: "tenants/acme/dev/env.yaml", content: "cluster: other\n" }], message: "stale", author }),
@@ -74,7 +79,9 @@ describe("the libgit2 repository", () => {
     const lock = path.join(repo.path, "refs", "heads", "main.lock");
     writeFileSync(lock, "");
     try {
-      const failure = await repo.commit({ base, writes: [{ type: "file", path: "tenants/acme/dev/env.yaml", content: "cluster: locked\n" }], message: "locked", author }).catch((err: unknown) => err);
+      const failure = await repo
+        .commit({ base, writes: [{ type: "file", path: "tenants/acme/dev/env.yaml", content: "cluster: locked\n" }], message: "locked", author })
+        .catch((err: unknown) => err);
       expect(failure).toBeInstanceOf(GitStoreError);
       expect((failure as Error).message).toContain("refs/heads/main.lock");
       expect((failure as Error).message).not.toContain(root);

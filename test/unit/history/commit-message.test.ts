@@ -3,7 +3,15 @@ import { DeploymentSource, RollbackMode } from "../../../entities/enums.js";
 import type { CommitInfo } from "../../../src/git/git-store.js";
 import { deployMessage, parseDeploymentCommit, parseTrailers, rollbackMessage } from "../../../src/history/commit-message.js";
 
-const info = (message: string): CommitInfo => ({ sha: "a".repeat(40), tree: "b".repeat(40), parents: [], message, authorName: "Jane Doe", authorEmail: "git-author@example.com", date: new Date(0) });
+const info = (message: string): CommitInfo => ({
+  sha: "a".repeat(40),
+  tree: "b".repeat(40),
+  parents: [],
+  message,
+  authorName: "Jane Doe",
+  authorEmail: "git-author@example.com",
+  date: new Date(0),
+});
 
 describe("commit messages", () => {
   it("writes a rollback in exactly the spec's format, one trailer per line", () => {
@@ -36,7 +44,17 @@ describe("commit messages", () => {
   });
 
   it("names the service only for SERVICE and FIELD, the fields only for FIELD", () => {
-    const base = { tenant: "t", environment: "e", targetSha: "b".repeat(40), service: "web", fields: ["replicas"], justification: "j", author: "a@example.com", approval: "Not required", requestId: "rbk-1" };
+    const base = {
+      tenant: "t",
+      environment: "e",
+      targetSha: "b".repeat(40),
+      service: "web",
+      fields: ["replicas"],
+      justification: "j",
+      author: "a@example.com",
+      approval: "Not required",
+      requestId: "rbk-1",
+    };
     const full = parseTrailers(rollbackMessage({ ...base, mode: RollbackMode.FULL }));
     expect([...full.keys()]).toEqual(["Mode", "Justification", "Author", "Approval", "Rollback Request ID"]);
     const service = parseTrailers(rollbackMessage({ ...base, mode: RollbackMode.SERVICE }));
@@ -72,8 +90,23 @@ describe("commit messages", () => {
   it("writes and reads back a release and a promotion", () => {
     const release = deployMessage({ summary: "Release web", tenant: "acme", environment: "dev", service: "web", source: DeploymentSource.RELEASE, author: "jane@example.com" });
     expect(release).toBe("Release web\n\nTenant: acme\nEnvironment: dev\nService: web\nSource: release\nAuthor: jane@example.com\n");
-    expect(parseDeploymentCommit(info(release))).toMatchObject({ tenant: "acme", environment: "dev", source: DeploymentSource.RELEASE, authorEmail: "jane@example.com", summary: "Release web", requestId: null });
-    const promotion = deployMessage({ summary: "Promote\nweb", tenant: "acme", environment: "staging", service: "web", source: DeploymentSource.PROMOTION, author: "bob@example.com", fromEnvironment: "dev" });
+    expect(parseDeploymentCommit(info(release))).toMatchObject({
+      tenant: "acme",
+      environment: "dev",
+      source: DeploymentSource.RELEASE,
+      authorEmail: "jane@example.com",
+      summary: "Release web",
+      requestId: null,
+    });
+    const promotion = deployMessage({
+      summary: "Promote\nweb",
+      tenant: "acme",
+      environment: "staging",
+      service: "web",
+      source: DeploymentSource.PROMOTION,
+      author: "bob@example.com",
+      fromEnvironment: "dev",
+    });
     expect(parseTrailers(promotion).get("Promoted-From")).toBe("dev");
     expect(promotion.split("\n")[0]).toBe("Promote web");
     expect(parseDeploymentCommit(info(promotion))).toMatchObject({ source: DeploymentSource.PROMOTION, service: "web" });

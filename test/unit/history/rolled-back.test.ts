@@ -14,14 +14,22 @@ function deployment(id: string, files: string[], changes: [service: string, file
 }
 
 const tagOnly = deployment("tag", ["rendered/api-gateway.yaml", "services/api-gateway/values.yaml"], [["api-gateway", "values.yaml", "image.tag"]]);
-const tagAndReplicas = deployment("tag+replicas", ["rendered/api-gateway.yaml", "services/api-gateway/values.yaml"], [
-  ["api-gateway", "values.yaml", "image.tag"],
-  ["api-gateway", "values.yaml", "replicas"],
-]);
-const imageSubtree = deployment("image", ["rendered/api-gateway.yaml", "services/api-gateway/values.yaml"], [
-  ["api-gateway", "values.yaml", "image.tag"],
-  ["api-gateway", "values.yaml", "image.repository"],
-]);
+const tagAndReplicas = deployment(
+  "tag+replicas",
+  ["rendered/api-gateway.yaml", "services/api-gateway/values.yaml"],
+  [
+    ["api-gateway", "values.yaml", "image.tag"],
+    ["api-gateway", "values.yaml", "replicas"],
+  ],
+);
+const imageSubtree = deployment(
+  "image",
+  ["rendered/api-gateway.yaml", "services/api-gateway/values.yaml"],
+  [
+    ["api-gateway", "values.yaml", "image.tag"],
+    ["api-gateway", "values.yaml", "image.repository"],
+  ],
+);
 const logLevel = deployment("log", ["rendered/api-gateway.yaml", "services/api-gateway/variables.yaml"], [["api-gateway", "variables.yaml", "LOG_LEVEL"]]);
 const otherService = deployment("auth", ["rendered/auth.yaml", "services/auth/values.yaml"], [["auth", "values.yaml", "replicas"]]);
 const withEnv = deployment("env+file", ["env.yaml", "services/api-gateway/notes.txt"]);

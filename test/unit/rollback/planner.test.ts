@@ -69,7 +69,9 @@ describe("the rollback planner", () => {
     expect(values).toMatchObject({ type: "file" });
     expect(String((values as { content: Buffer }).content)).toBe('# web\nimage:\n  tag: "v1"   # pinned\nreplicas: 3\n');
     expect(p.writes.map((w) => w.path)).toEqual([`${DIR}/services/web/values.yaml`, `${DIR}/rendered/web.yaml`]);
-    expect(p.comparison.services[0]!.changes).toEqual([expect.objectContaining({ service: "web", file: "values.yaml", path: "image.tag", before: "v2", after: "v1", selector: "image.tag" })]);
+    expect(p.comparison.services[0]!.changes).toEqual([
+      expect.objectContaining({ service: "web", file: "values.yaml", path: "image.tag", before: "v2", after: "v1", selector: "image.tag" }),
+    ]);
   });
 
   it("plans no writes when the scope already matches the target", async () => {
@@ -79,7 +81,10 @@ describe("the rollback planner", () => {
   });
 
   it("refuses selections that cannot apply, naming them", async () => {
-    await expect(plan(RollbackMode.FIELD, { service: "web", fields: ["image.nope"] })).rejects.toMatchObject({ code: "BAD_USER_INPUT", message: 'field "image.nope" exists in neither revision of web' });
+    await expect(plan(RollbackMode.FIELD, { service: "web", fields: ["image.nope"] })).rejects.toMatchObject({
+      code: "BAD_USER_INPUT",
+      message: 'field "image.nope" exists in neither revision of web',
+    });
     await expect(plan(RollbackMode.SERVICE, { service: "billing" })).rejects.toMatchObject({ code: "BAD_USER_INPUT", message: `unknown service "billing" in ${DIR}/` });
     expect(() => parseFieldSelection(["", " "])).toThrow("selected fields cannot be empty for field mode");
     expect(parseFieldSelection(["image.tag", "values:image.tag", " replicas "]).map((s) => s.raw)).toEqual(["image.tag", "replicas"]);

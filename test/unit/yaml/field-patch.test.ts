@@ -207,7 +207,7 @@ describe("patchYamlFields on hand-written YAML", () => {
   it("restores a number over a quoted string and a value over an empty one", () => {
     const head = 'replicas: "5"\nextra:\nlast: 1\n';
     const target = "replicas: 3\nextra: 7\nlast: 1\n";
-    expect(rollbackFields(head, target, ["replicas"])).toBe('replicas: 3\nextra:\nlast: 1\n');
+    expect(rollbackFields(head, target, ["replicas"])).toBe("replicas: 3\nextra:\nlast: 1\n");
     const out = rollbackFields(head, target, ["extra"]);
     expect(parseYamlRecord(out)).toEqual({ replicas: "5", extra: 7, last: 1 });
     expect(changedLines(head, out).removed).toEqual(["extra:"]);
@@ -295,7 +295,7 @@ describe("edits the line-level splices do not cover change only the enclosing en
   });
 
   it("a key added inside a flow mapping changes that one line only", () => {
-    const target = replaceOnce(TARGET, "limits: {cpu: \"500m\", memory: 512Mi}", "limits: {cpu: \"500m\", memory: 512Mi, ephemeral: 1Gi}");
+    const target = replaceOnce(TARGET, 'limits: {cpu: "500m", memory: 512Mi}', 'limits: {cpu: "500m", memory: 512Mi, ephemeral: 1Gi}');
     const out = rollbackFields(TARGET, target, ["resources.limits.ephemeral"]);
     const { removed, added } = changedLines(TARGET, out);
     expect(removed).toEqual([RESOURCES[0]]);

@@ -166,7 +166,8 @@ export function createConsoleClient(token: string, onAuthFailure: (message: stri
               const key = tenantEnvironmentKey(cache, args.project as string, event.tenant, event.environment);
               if (!key) return;
               const id = cache.resolve(key, "id");
-              if (typeof id === "string") cache.writeFragment(SyncOfTenantEnvironment, { __typename: "TenantEnvironment", id, sync: { __typename: "SyncStatus", ...event } } as never);
+              if (typeof id === "string")
+                cache.writeFragment(SyncOfTenantEnvironment, { __typename: "TenantEnvironment", id, sync: { __typename: "SyncStatus", ...event } } as never);
             },
           },
         },

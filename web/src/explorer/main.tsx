@@ -48,7 +48,15 @@ function Explorer() {
         <h1>GraphQL explorer</h1>
         <form onSubmit={useToken} aria-label="Authentication">
           <label htmlFor="explorer-token">API token</label>
-          <input id="explorer-token" type="password" autoComplete="off" spellCheck={false} value={draft} onChange={(e) => setDraft(e.target.value)} placeholder={token ? "token set (paste another to switch)" : "paste a token"} />
+          <input
+            id="explorer-token"
+            type="password"
+            autoComplete="off"
+            spellCheck={false}
+            value={draft}
+            onChange={(e) => setDraft(e.target.value)}
+            placeholder={token ? "token set (paste another to switch)" : "paste a token"}
+          />
           <button type="submit">Use token</button>
           {token ? (
             <button

@@ -25,8 +25,8 @@ export function BreakGlassBanners({ projects }: { projects: ProjectSummary[] }) 
         return (
           <p key={p.id}>
             <strong>Break-glass session open in {p.slug}</strong>: your rollbacks there skip approval until{" "}
-            <time dateTime={session.expiresAt}>{formatTime(session.expiresAt)}</time> (expires {formatRelative(session.expiresAt, now)}). Every
-            action is flagged in the audit trail. <Link href={path("projects", p.slug, "break-glass")}>Manage the session in {p.slug}</Link>
+            <time dateTime={session.expiresAt}>{formatTime(session.expiresAt)}</time> (expires {formatRelative(session.expiresAt, now)}). Every action is flagged in the audit
+            trail. <Link href={path("projects", p.slug, "break-glass")}>Manage the session in {p.slug}</Link>
           </p>
         );
       })}

@@ -24,7 +24,17 @@ export interface ImpactView {
 }
 
 /** Each changed field with its value before → after, as a table a screen reader can walk. */
-export function FieldChanges({ caption, changes, beforeLabel = "Before", afterLabel = "After" }: { caption: string; changes: FieldChangeView[]; beforeLabel?: string; afterLabel?: string }) {
+export function FieldChanges({
+  caption,
+  changes,
+  beforeLabel = "Before",
+  afterLabel = "After",
+}: {
+  caption: string;
+  changes: FieldChangeView[];
+  beforeLabel?: string;
+  afterLabel?: string;
+}) {
   if (changes.length === 0) return <p className="empty">No field changes.</p>;
   return (
     <table className="changes">
@@ -95,8 +105,7 @@ export function FileDiffBlock({ diff }: { diff: FileDiffView }) {
   return (
     <details className="file-diff" open>
       <summary>
-        <code>{diff.path}</code> <span className="muted">({diff.kind.toLowerCase()})</span>{" "}
-        <span className="adds">+{added}</span> <span className="dels">−{removed}</span>
+        <code>{diff.path}</code> <span className="muted">({diff.kind.toLowerCase()})</span> <span className="adds">+{added}</span> <span className="dels">−{removed}</span>
       </summary>
       <table className="diff">
         <caption className="visually-hidden">Unified diff of {diff.path}</caption>

@@ -29,7 +29,9 @@ export function ComparePage({ project, tenant, environment, revision }: { projec
         Compare revision {shortSha(revision)} with current ({tenant} / {environment})
       </PageHeading>
       <p>
-        <Link href={back}>Back to the history of {tenant}/{environment}</Link>
+        <Link href={back}>
+          Back to the history of {tenant}/{environment}
+        </Link>
       </p>
       {!data && fetching ? <Loading what="the comparison" /> : null}
       <ErrorMessage error={error} />

@@ -205,7 +205,9 @@ function HistoryTableRow({
           type="button"
           disabled={isCurrent || rollbackRefusal !== null}
           aria-describedby={rollbackDescribedBy}
-          onClick={() => navigate(`${path("projects", vars.project, "rollback")}?${new URLSearchParams({ tenant: vars.tenant, environment: vars.environment, revision: row.revision })}`)}
+          onClick={() =>
+            navigate(`${path("projects", vars.project, "rollback")}?${new URLSearchParams({ tenant: vars.tenant, environment: vars.environment, revision: row.revision })}`)
+          }
         >
           Rollback to this revision
         </button>
@@ -267,7 +269,11 @@ export function HistoryPage({ project, tenant, environment }: { project: string;
       {!data && fetching ? <Loading what="the tenant-environment" /> : null}
       <ErrorMessage error={error} />
       <ErrorMessage error={syncFeed.error ?? deploymentFeed.error} prefix="Live updates stopped" />
-      {data && !te ? <Empty>There is no tenant-environment {tenant}/{environment} in project “{project}” that you can see.</Empty> : null}
+      {data && !te ? (
+        <Empty>
+          There is no tenant-environment {tenant}/{environment} in project “{project}” that you can see.
+        </Empty>
+      ) : null}
       {te ? <StatusSummary te={te} label={`Current state of ${tenant}/${environment}`} /> : null}
       {/* The rows load beside the header, not after it: the panel is what an operator came for. */}
       {!data || te ? (
@@ -339,4 +345,3 @@ export function HistoryPage({ project, tenant, environment }: { project: string;
     </>
   );
 }
-

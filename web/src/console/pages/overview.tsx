@@ -181,7 +181,11 @@ export function OverviewPage({ project }: { project: string }) {
           </table>
           <DeliveryMetricsPanel project={p.slug} />
           <h2>Recent rollback requests</h2>
-          {data.rollbackRequests.nodes.length === 0 ? <Empty>No rollback requests in {p.slug} yet.</Empty> : <RequestList caption={`Newest rollback requests of ${p.slug} (${data.rollbackRequests.totalCount} in all)`} requests={data.rollbackRequests.nodes} />}
+          {data.rollbackRequests.nodes.length === 0 ? (
+            <Empty>No rollback requests in {p.slug} yet.</Empty>
+          ) : (
+            <RequestList caption={`Newest rollback requests of ${p.slug} (${data.rollbackRequests.totalCount} in all)`} requests={data.rollbackRequests.nodes} />
+          )}
         </>
       ) : null}
     </>

@@ -11,7 +11,9 @@ export function ProjectsPage() {
       {!projects || !me ? (
         <Loading what="your projects" />
       ) : projects.length === 0 ? (
-        <Empty>{me.email} has no role in any project yet. An ADMIN can add you with <code>npm run cli -- user create</code>.</Empty>
+        <Empty>
+          {me.email} has no role in any project yet. An ADMIN can add you with <code>npm run cli -- user create</code>.
+        </Empty>
       ) : (
         <table>
           <caption>Projects you have a role in</caption>

@@ -132,7 +132,15 @@ function Checklist({ request, te }: { request: RequestDetailFragment; te: Tenant
   const noDrift = synced && sync?.state !== "OUT_OF_SYNC" && (sync?.drift.length ?? 0) === 0;
   const items: [string, boolean, string][] = [
     ["Git commit present", committed, committed ? `rollback commit ${request.commitSha!.slice(0, 7)} is on the branch` : "no commit yet"],
-    ["Agent synced to it", synced, synced ? "the cluster agent reported a revision containing the rollback" : sync?.agent === "UNREACHABLE" ? "the agent is unreachable: the rollback is safe in Git and syncs when it reconnects" : "waiting for the agent to report the rollback commit"],
+    [
+      "Agent synced to it",
+      synced,
+      synced
+        ? "the cluster agent reported a revision containing the rollback"
+        : sync?.agent === "UNREACHABLE"
+          ? "the agent is unreachable: the rollback is safe in Git and syncs when it reconnects"
+          : "waiting for the agent to report the rollback commit",
+    ],
     ["Healthy", healthy, sync?.health ? `health: ${sync.health}` : "no health reported yet"],
     ["No drift", noDrift, sync ? `${sync.drift.length} drift item${sync.drift.length === 1 ? "" : "s"}, sync ${sync.state.toLowerCase().replaceAll("_", " ")}` : "no report yet"],
     ["Documented", request.notes.length > 0, request.notes.length > 0 ? `${request.notes.length} note${request.notes.length === 1 ? "" : "s"}` : "add a post-incident note below"],
@@ -283,7 +291,9 @@ export function RequestPage({ project, id }: { project: string; id: string }) {
         <h2 id="reviews-heading">
           Reviews ({r.approvals} of {r.requiredApprovals} approvals)
         </h2>
-        {r.reviews.length === 0 ? <p className="empty">{r.requiredApprovals === 0 ? "No approval was required." : r.breakGlass ? "Approval was bypassed by a break-glass session." : "No reviews yet."}</p> : null}
+        {r.reviews.length === 0 ? (
+          <p className="empty">{r.requiredApprovals === 0 ? "No approval was required." : r.breakGlass ? "Approval was bypassed by a break-glass session." : "No reviews yet."}</p>
+        ) : null}
         <ul>
           {r.reviews.map((rv) => (
             <li key={rv.reviewer.id}>

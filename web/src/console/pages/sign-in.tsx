@@ -65,8 +65,8 @@ export function SignIn({ notice, onSignIn }: { notice: string | null; onSignIn(t
           required
         />
         <p id="token-hint" className="hint">
-          Kept in this browser tab only (session storage) and sent as <code>Authorization: Bearer</code>. Create one with{" "}
-          <code>npm run cli -- token create</code>; the demo's are in <code>data/demo-tokens.json</code>.
+          Kept in this browser tab only (session storage) and sent as <code>Authorization: Bearer</code>. Create one with <code>npm run cli -- token create</code>; the demo's are
+          in <code>data/demo-tokens.json</code>.
         </p>
         <ErrorMessage error={error} prefix="Sign-in failed" />
         <button type="submit" disabled={checking}>

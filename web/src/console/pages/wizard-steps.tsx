@@ -93,13 +93,20 @@ export function TargetStep(props: {
           const id = `te-${t}-${te.name}`;
           return (
             <div key={te.id} className="choice">
-              <input type="radio" id={id} name="tenant-environment" checked={tenant === t && environment === te.name} onChange={() => props.onChange(t, te.name)} aria-describedby={`${id}-state`} />
+              <input
+                type="radio"
+                id={id}
+                name="tenant-environment"
+                checked={tenant === t && environment === te.name}
+                onChange={() => props.onChange(t, te.name)}
+                aria-describedby={`${id}-state`}
+              />
               <label htmlFor={id}>
                 {t} / {te.name}
               </label>
               <p id={`${id}-state`}>
-                revision <Revision sha={te.currentRevision} /> · newest deployment <Badge value={te.latestDeployment?.status} /> · agent <Badge value={te.sync.agent} /> · sync <Badge value={te.sync.state} /> · health{" "}
-                <Badge value={te.sync.health} /> · drift {te.sync.drift.length}
+                revision <Revision sha={te.currentRevision} /> · newest deployment <Badge value={te.latestDeployment?.status} /> · agent <Badge value={te.sync.agent} /> · sync{" "}
+                <Badge value={te.sync.state} /> · health <Badge value={te.sync.health} /> · drift {te.sync.drift.length}
               </p>
             </div>
           );
@@ -170,7 +177,15 @@ export function RevisionStep(props: {
             const id = `rev-${row.revision}`;
             return (
               <div key={row.id} className="choice">
-                <input type="radio" id={id} name="revision" checked={revision === row.revision} disabled={row.revision === props.currentRevision} onChange={() => props.onChange(row.revision)} aria-describedby={`${id}-about`} />
+                <input
+                  type="radio"
+                  id={id}
+                  name="revision"
+                  checked={revision === row.revision}
+                  disabled={row.revision === props.currentRevision}
+                  onChange={() => props.onChange(row.revision)}
+                  aria-describedby={`${id}-about`}
+                />
                 <label htmlFor={id}>
                   <code>{row.shortRevision}</code> {row.summary}
                 </label>
@@ -206,7 +221,11 @@ function FieldPicker(props: { project: string; tenant: string; environment: stri
       <legend>Fields of {props.service} to revert</legend>
       {!data && fetching ? <Loading what="the fields that differ" /> : null}
       <ErrorMessage error={error} />
-      {data && changes.length === 0 ? <Empty>No field of {props.service} differs between the current revision and {shortSha(props.revision)}.</Empty> : null}
+      {data && changes.length === 0 ? (
+        <Empty>
+          No field of {props.service} differs between the current revision and {shortSha(props.revision)}.
+        </Empty>
+      ) : null}
       {changes.map((c) => {
         const selector = c.selector ?? `${c.file}:${c.path}`;
         const id = `field-${selector}`;
@@ -235,7 +254,17 @@ export function approvalOutcome(preview: Preview, breakGlassExpiresAt: string | 
   return "No approval required: the rollback executes as soon as you submit.";
 }
 
-export function PreviewStep({ preview, fetching, error, breakGlassExpiresAt }: { preview: Preview | undefined; fetching: boolean; error: Parameters<typeof ErrorMessage>[0]["error"]; breakGlassExpiresAt: string | null }) {
+export function PreviewStep({
+  preview,
+  fetching,
+  error,
+  breakGlassExpiresAt,
+}: {
+  preview: Preview | undefined;
+  fetching: boolean;
+  error: Parameters<typeof ErrorMessage>[0]["error"];
+  breakGlassExpiresAt: string | null;
+}) {
   if (!preview && fetching) return <Loading what="the preview" />;
   if (!preview) return <ErrorMessage error={error} prefix="Preview failed" />;
   return (
@@ -263,7 +292,13 @@ export function PreviewStep({ preview, fetching, error, breakGlassExpiresAt }: {
       </dl>
       <h3>Impact summary</h3>
       <ImpactCounts impact={preview.impact} />
-      <ChangeSet services={preview.services} environmentChanges={preview.environmentChanges} environmentFiles={preview.environmentFiles} beforeLabel="Now" afterLabel="After rollback" />
+      <ChangeSet
+        services={preview.services}
+        environmentChanges={preview.environmentChanges}
+        environmentFiles={preview.environmentFiles}
+        beforeLabel="Now"
+        afterLabel="After rollback"
+      />
     </>
   );
 }

@@ -192,8 +192,7 @@ export function WizardPage({ project }: { project: string }) {
       </ol>
       <p className="wizard-choices">
         <span className="visually-hidden">Your choices so far: </span>
-        Mode <strong>{mode ? MODE_LABEL[mode] : "—"}</strong> · tenant-environment{" "}
-        <strong>{tenant && environment ? `${tenant}/${environment}` : "—"}</strong>
+        Mode <strong>{mode ? MODE_LABEL[mode] : "—"}</strong> · tenant-environment <strong>{tenant && environment ? `${tenant}/${environment}` : "—"}</strong>
         {needsService ? (
           <>
             {" "}
@@ -248,7 +247,12 @@ export function WizardPage({ project }: { project: string }) {
         ) : null}
         {step === 3 ? (
           <>
-            <PreviewStep preview={preview.data?.previewRollback} fetching={preview.fetching} error={preview.error} breakGlassExpiresAt={p.activeBreakGlassSession?.expiresAt ?? null} />
+            <PreviewStep
+              preview={preview.data?.previewRollback}
+              fetching={preview.fetching}
+              error={preview.error}
+              breakGlassExpiresAt={p.activeBreakGlassSession?.expiresAt ?? null}
+            />
             <button type="button" onClick={() => reexecutePreview({ requestPolicy: "network-only" })} disabled={preview.fetching}>
               Refresh the preview
             </button>
