@@ -1,4 +1,5 @@
 import path from "node:path";
+import type { GitHttpLimits } from "./http/git-http.js";
 import type { DeliverySettings } from "./notifications/dispatcher.js";
 
 /** Everything the server reads from its environment, validated once at start. */
@@ -16,6 +17,8 @@ export interface Config {
   agentUnreachableAfterSeconds: number;
   /** At most this many `git http-backend` processes serve clones and fetches at once; more requests wait their turn. */
   gitHttpMaxProcesses: number;
+  /** How the Git endpoint shares those processes and reads request bodies (GIT_HTTP_*). */
+  gitHttp: GitHttpLimits;
   /** Unset: in-process pub/sub. */
   redisUrl: string | null;
   /** URL template with {project}; unset: the local bare repositories are the source of truth. */
@@ -129,6 +132,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     breakGlassMaxMinutes: readInt(env, "BREAK_GLASS_MAX_MINUTES", 60, 1, 24 * 60),
     agentUnreachableAfterSeconds: readInt(env, "AGENT_UNREACHABLE_AFTER", 300, 1, 7 * 24 * 3600),
     gitHttpMaxProcesses: readInt(env, "GIT_HTTP_MAX_PROCESSES", 8, 1, 1024),
+    gitHttp: {
+      orgSharePercent: readInt(env, "GIT_HTTP_ORG_SHARE_PERCENT", 50, 1, 100),
+      queueWaitSeconds: readInt(env, "GIT_HTTP_QUEUE_WAIT_SECONDS", 20, 1, 600),
+      bodyTimeoutSeconds: readInt(env, "GIT_HTTP_BODY_TIMEOUT_SECONDS", 30, 1, 3600),
+      maxBodyBytes: readInt(env, "GIT_HTTP_MAX_BODY_BYTES", 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    },
     redisUrl: readUrl(env, "REDIS_URL", ["redis:", "rediss:"]),
     gitRemote,
     shutdownGraceSeconds: readInt(env, "SHUTDOWN_GRACE_SECONDS", 10, 0, 600),

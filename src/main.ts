@@ -5,6 +5,7 @@ import { createApp } from "./app.js";
 import { loadConfigOrExit } from "./config.js";
 import { createLogger } from "./logger.js";
 import { startTracing, type Tracing } from "./observability/tracing.js";
+import { lostDatabaseMessage, repositoriesWithoutDatabase } from "./seed/data-dir.js";
 import { seedDemoIfEmpty } from "./seed/demo.js";
 import { startServer, type RunningServer } from "./server.js";
 import { VERSION } from "./version.js";
@@ -91,6 +92,13 @@ async function main(): Promise<void> {
   } catch (err) {
     logger.fatal({ err: (err as Error).message }, "cannot start: storage is not reachable");
     console.error(`cannot start: ${(err as Error).message.split("\n")[0]}`);
+    process.exit(1);
+  }
+  const orphaned = await repositoriesWithoutDatabase(app);
+  if (orphaned.length > 0) {
+    logger.fatal({ repositories: orphaned }, "cannot start: repositories without their database");
+    console.error(lostDatabaseMessage(orphaned));
+    await app.close();
     process.exit(1);
   }
   if (config.seed === "demo") {

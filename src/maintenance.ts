@@ -2,7 +2,7 @@ import type { App } from "./app.js";
 
 /**
  * Background upkeep of one server: closes expired break-glass sessions (so each expiry is
- * audited), reconciles rollback executions that a crash interrupted, at start and periodically,
+ * audited), settles rollback requests that a crash left APPROVED or EXECUTING, at start and periodically,
  * and announces agents that turned UNREACHABLE.
  */
 export class Maintenance {
@@ -12,9 +12,12 @@ export class Maintenance {
   constructor(private readonly app: App) {}
 
   async start(): Promise<void> {
-    await this.reconcile();
+    // At start nothing of this process is in flight; later passes leave a just-approved request
+    // to the call that approved it for one interval.
+    await this.reconcile(0);
     this.every(30, () => this.app.approvals.expireSessions());
-    this.every(this.app.config.reconcileIntervalSeconds, () => this.reconcile());
+    const interval = this.app.config.reconcileIntervalSeconds;
+    this.every(interval, () => this.reconcile(interval * 1000));
     // Publish syncStatusChanged when an agent turns UNREACHABLE (checked at twice the
     // rate of AGENT_UNREACHABLE_AFTER, at most every 30 s), so live dashboards see it without a report.
     const after = this.app.config.agentUnreachableAfterSeconds;
@@ -26,9 +29,9 @@ export class Maintenance {
     this.timers = [];
   }
 
-  private async reconcile(): Promise<void> {
-    const result = await this.app.reconciler.reconcile();
-    if (result.completed.length || result.failed.length) this.app.logger.warn(result, "reconciled interrupted rollback executions");
+  private async reconcile(approvedIdleMs: number): Promise<void> {
+    const result = await this.app.reconciler.reconcile({ approvedIdleMs });
+    if (result.completed.length || result.failed.length || result.resumed.length) this.app.logger.warn(result, "reconciled interrupted rollback executions");
   }
 
   private every(seconds: number, task: () => Promise<unknown>): void {

@@ -1,5 +1,6 @@
 import type { ParseArgsConfig } from "node:util";
 import { Plan, Role, TokenKind } from "../../entities/enums.js";
+import { Organization } from "../../entities/organization.js";
 import { Project } from "../../entities/project.js";
 import type { App } from "../app.js";
 import { seedDemoIfEmpty } from "../seed/demo.js";
@@ -152,6 +153,44 @@ export const COMMANDS: Command[] = [
     },
   },
   {
+    name: "project recover",
+    summary: "recreate the record of a project whose repository exists (after losing the database) and rebuild its history from Git",
+    usage: `--project P --org O [--plan FREE|PRO|ENTERPRISE --features f1,f2]
+
+  --project P     the project; its repository DATA_DIR/repos/P.git must exist
+  --org O         its organization (created when new; then --plan and --features are required)
+  --plan PLAN     a new organization's plan
+  --features LIST a new organization's feature flags: basic_rollback, rollback, selective_rollback, rollback_approval
+
+Tenants, environments, deployments and their authors come back from the commits' trailers;
+roles, tokens, approval policies, rollback requests and the audit trail lived only in the
+database: grant roles again with \`token create\`.`,
+    options: { project: { type: "string" }, org: { type: "string" }, plan: { type: "string" }, features: { type: "string" } },
+    storage: "create",
+    prepare(values) {
+      const [slug, org] = [required(values, "project"), required(values, "org")];
+      const given = str(values.plan)?.toUpperCase();
+      if (given !== undefined && !(given in Plan)) throw new UsageError(`--plan must be one of ${Object.keys(Plan).join(", ")}, got "${values.plan}"`);
+      if ((given === undefined) !== (str(values.features) === undefined)) throw new UsageError("--plan and --features go together");
+      const features = str(values.features)
+        ?.split(",")
+        .map((f) => f.trim())
+        .filter(Boolean);
+      return async (app) => {
+        if (!(await app.git.exists(slug))) throw new UsageError(`project "${slug}" has no repository in DATA_DIR/repos: nothing to recover`);
+        await app.db.transaction(async (tx) => {
+          const existing = await tx.findOneBy(Organization, { slug: org });
+          if (!existing && (!given || !features)) throw new UsageError(`organization "${org}" does not exist: give its --plan and --features to create it`);
+          const organization = given && features ? await app.catalog.ensureOrganization(org, given as Plan, features, tx) : existing!;
+          return app.catalog.createProject(tx, { organization, slug, environments: [], tenants: [] });
+        });
+        const r = await app.reindexer.reindex(slug);
+        console.log(`recovered project ${r.project}: ${r.deployments} deployments from ${r.commits} commits in ${r.tenantEnvironments} tenant-environments`);
+        return 0;
+      };
+    },
+  },
+  {
     name: "reindex",
     summary: "rebuild the history index from Git alone",
     usage: `[--project P]
@@ -205,7 +244,7 @@ export const COMMANDS: Command[] = [
     storage: "create",
     prepare: () => async (app) => {
       const seeded = await seedDemoIfEmpty(app);
-      console.log(seeded ? `seeded; tokens in ${seeded.tokensFile}` : "not seeded: the database already has projects");
+      console.log(seeded ? `seeded; tokens in ${seeded.tokensFile}` : "not seeded: the database already has projects, or DATA_DIR/repos already has repositories");
       return 0;
     },
   },

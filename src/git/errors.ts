@@ -12,6 +12,18 @@ export class GitConflictError extends Error {
   }
 }
 
+/**
+ * The branch kept moving under this writer (other writers or replicas won every attempt): a lost
+ * race, not a failure of Git; the caller may try again.
+ */
+export class GitBusyError extends GitConflictError {
+  constructor(base: string | null, head: string | null, attempts: number) {
+    super(base, head, []);
+    this.message = `branch moved from ${base?.slice(0, 7) ?? "(none)"} to ${head?.slice(0, 7) ?? "(none)"} again and again: other writers won ${attempts} attempts in a row; try again`;
+    this.name = "GitBusyError";
+  }
+}
+
 /** The writes would leave the tree exactly as it is: there is nothing to commit. */
 export class NothingToCommitError extends Error {
   constructor(readonly head: string | null) {
@@ -33,9 +45,14 @@ export class GitStoreError extends Error {
   }
 }
 
-/** Absolute paths cut to what follows `<repo>.git/`, or else to their last segment. */
+/**
+ * A file:// remote (a path of this machine) named "the remote", credentials cut out of other
+ * URLs; absolute paths cut to what follows `<repo>.git/`, or else to their last segment.
+ */
 export function withoutPaths(message: string): string {
-  return message.replace(/(?<![\w.:/])\/[^\s'"]*?\.git\/([^\s'"]*)/g, "$1").replace(/(?<![\w.:/])\/(?:[^\s'"/]+\/)+([^\s'"/]+)/g, "$1");
+  return message
+    .replace(/\bfile:\/\/[^\s'"]*/gi, "the remote")
+    .replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s'"/@]*@/gi, "$1").replace(/(?<![\w.:/])\/[^\s'"]*?\.git\/([^\s'"]*)/g, "$1").replace(/(?<![\w.:/])\/(?:[^\s'"/]+\/)+([^\s'"/]+)/g, "$1");
 }
 
 /** Any failure of a Git operation as one of this module's errors: libgit2's and the file system's become GitStoreError. */

@@ -108,6 +108,8 @@ export interface GitStore {
   /** Opens a project's repository, creating an empty one if it does not exist yet. */
   open(project: string): Promise<ProjectRepository>;
   exists(project: string): Promise<boolean>;
+  /** The projects that have a local repository, by slug. */
+  list(): Promise<string[]>;
   /** Checks that the repositories can be read (for readiness probes). */
   ping(): Promise<void>;
 }

@@ -1,10 +1,10 @@
-import { mkdir, access } from "node:fs/promises";
+import { mkdir, access, readdir } from "node:fs/promises";
 import path from "node:path";
 import NodeGit from "nodegit";
 import { LRUCache } from "lru-cache";
 import { KeyedMutex } from "../lib/mutex.js";
-import { asGitError, GitConflictError, GitStoreError, NothingToCommitError } from "./errors.js";
-import { BRANCH, BRANCH_REF, type ChangedFile, type CommitInfo, type CommitResult, type CommitSpec, type GitStore, type ProjectRepository, type TreeWrite } from "./git-store.js";
+import { asGitError, GitBusyError, GitConflictError, GitStoreError, NothingToCommitError } from "./errors.js";
+import { BRANCH_REF, type ChangedFile, type CommitInfo, type CommitResult, type CommitSpec, type GitStore, type ProjectRepository, type TreeWrite } from "./git-store.js";
 import { isSlug } from "./layout.js";
 import type { RemoteSync } from "./remote-sync.js";
 
@@ -48,6 +48,18 @@ export class NodegitStore implements GitStore {
     } catch {
       return false;
     }
+  }
+
+  async list(): Promise<string[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.options.root);
+    } catch {
+      return [];
+    }
+    const slugs = names.filter((n) => n.endsWith(".git")).map((n) => n.slice(0, -".git".length)).filter(isSlug);
+    const present = await Promise.all(slugs.map((slug) => this.exists(slug)));
+    return slugs.filter((_, i) => present[i]).sort();
   }
 
   open(project: string): Promise<NodegitProjectRepository> {
@@ -326,12 +338,12 @@ export class NodegitProjectRepository implements ProjectRepository {
         const pushed = await remote.push(this.project, this.path, sha, head);
         if (!pushed) {
           // Another replica won the race: take its head and try again on top of it.
-          if (attempt >= MAX_CAS_ATTEMPTS) throw new GitStoreError(`could not push to the remote after ${attempt} attempts`);
+          if (attempt >= MAX_CAS_ATTEMPTS) throw new GitBusyError(spec.base, await this.head(), attempt);
           continue;
         }
       }
       if (moved) return { sha, parent: head, rebased: head !== spec.base };
-      if (attempt >= MAX_CAS_ATTEMPTS) throw new GitStoreError(`branch ${BRANCH} kept moving; gave up after ${attempt} attempts`);
+      if (attempt >= MAX_CAS_ATTEMPTS) throw new GitBusyError(spec.base, await this.head(), attempt);
     }
   }
 

@@ -35,8 +35,8 @@ export class GitCliRemoteSync implements RemoteSync {
     try {
       return await run("git", args, { cwd, env: { ...process.env, GIT_TERMINAL_PROMPT: "0" }, maxBuffer: 16 * 1024 * 1024 });
     } catch (err) {
-      const e = err as { stderr?: string; message: string };
-      throw new GitStoreError(`git ${args[0]} failed: ${(e.stderr || e.message).trim().split("\n").slice(-1)[0]}`, { cause: err });
+      const e = err as { stderr?: string; stdout?: string; message: string };
+      throw new GitCliError(args[0]!, e.stdout ?? "", `git ${args[0]} failed: ${(e.stderr || e.message).trim().split("\n").slice(-1)[0]}`, err);
     }
   }
 
@@ -77,15 +77,17 @@ export class GitCliRemoteSync implements RemoteSync {
     const lease = expected ? `--force-with-lease=${BRANCH_REF}:${expected}` : `--force-with-lease=${BRANCH_REF}:`;
     return this.locks.run(localPath, async () => {
       try {
-        await this.git(["push", "--quiet", "--porcelain", lease, "origin", `${sha}:${BRANCH_REF}`], localPath);
+        await this.git(["push", "--porcelain", lease, "origin", `${sha}:${BRANCH_REF}`], localPath);
         return true;
       } catch (err) {
-        const text = String((err as Error).message);
-        if (/stale info|rejected|non-fast-forward|fetch first/i.test(text)) {
-          this.logger.info({ project, sha: sha.slice(0, 7) }, "push lost the race to another replica; fetching and retrying");
+        // The ref's own status line says why, whatever git prints on stderr around it.
+        const status = err instanceof GitCliError ? pushStatus(err.stdout, BRANCH_REF) : null;
+        if (status && status.flag === "!" && LOST_RACE.test(status.summary)) {
+          this.logger.info({ project, sha: sha.slice(0, 7), status: status.summary }, "push lost the race to another replica; fetching and retrying");
           await this.fetchNow(localPath);
           return false;
         }
+        if (status && status.flag === "!") throw new GitStoreError(`the remote refused the push of ${BRANCH}: ${status.summary}`, { cause: err });
         throw err;
       }
     });
@@ -94,4 +96,38 @@ export class GitCliRemoteSync implements RemoteSync {
   async ping(project: string): Promise<void> {
     await this.git(["ls-remote", "--heads", this.url(project), BRANCH]);
   }
+}
+
+/**
+ * Why the remote did not take a push of the branch, as a race: the lease saw another replica's
+ * commit ("stale info"), the branch moved ("fetch first", "non-fast-forward"), or the remote
+ * was updating the ref at that moment ("failed to update ref", "failed to lock", "cannot lock ref").
+ */
+const LOST_RACE = /stale info|fetch first|non-fast-forward|failed to update ref|lock/i;
+
+/** A failed git command, with its standard output (where `--porcelain` puts each ref's status). */
+class GitCliError extends GitStoreError {
+  constructor(
+    readonly command: string,
+    readonly stdout: string,
+    message: string,
+    cause: unknown,
+  ) {
+    super(message, { cause });
+  }
+}
+
+/**
+ * The status line `git push --porcelain` printed for `ref`: `<flag>\t<from>:<to>\t<summary>`,
+ * where the flag `!` means rejected and the summary reads e.g. `[rejected] (stale info)` or
+ * `[remote rejected] (failed to update ref)`.
+ */
+export function pushStatus(stdout: string, ref: string): { flag: string; summary: string } | null {
+  for (const line of stdout.split("\n")) {
+    const parts = line.split("\t");
+    if (parts.length < 3 || parts[0]!.length !== 1) continue;
+    const to = parts[1]!.slice(parts[1]!.lastIndexOf(":") + 1);
+    if (to === ref) return { flag: parts[0]!, summary: parts.slice(2).join("\t").trim() };
+  }
+  return null;
 }

@@ -6,6 +6,7 @@ import { RollbackRequest } from "../../entities/rollback-request.js";
 import { TenantEnvironment } from "../../entities/tenant-environment.js";
 import type { User } from "../../entities/user.js";
 import type { Database } from "../db/database.js";
+import { notFound } from "../errors.js";
 import type { GitStore } from "../git/git-store.js";
 import type { AuthService } from "../services/auth.js";
 import type { Catalog } from "../services/catalog.js";
@@ -36,7 +37,8 @@ export class Reindexer {
   ) {}
 
   async reindex(projectSlug: string): Promise<ReindexResult> {
-    const project = await this.db.manager.findOneByOrFail(Project, { slug: projectSlug });
+    const project = await this.db.manager.findOneBy(Project, { slug: projectSlug });
+    if (!project) throw notFound(`project "${projectSlug}" not found`);
     const repo = await this.git.open(project.slug);
     await repo.refresh();
     const history = await repo.history();

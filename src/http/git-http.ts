@@ -2,11 +2,12 @@ import { spawn } from "node:child_process";
 import { access } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import path from "node:path";
+import { gunzipSync } from "node:zlib";
 import type { Logger } from "pino";
 import type { Project } from "../../entities/project.js";
 import type { GitStore } from "../git/git-store.js";
 import { SLUG_PATTERN } from "../git/layout.js";
-import { Semaphore } from "../lib/mutex.js";
+import { FairSlots } from "../lib/fair-slots.js";
 import type { AccessService } from "../services/access.js";
 import type { Actor } from "../services/actor.js";
 import { AuthService } from "../services/auth.js";
@@ -22,10 +23,20 @@ export const GIT_REALM = "rollback-server";
  */
 const SMART_PATH = new RegExp(`^/git/(${SLUG_PATTERN})\\.git/(info/refs|git-upload-pack|git-receive-pack)$`);
 
-/** Upload-pack requests are lists of wants and haves; this is far above any real one. */
-const MAX_REQUEST_BYTES = 64 * 1024 * 1024;
 /** Largest CGI header block we accept from git http-backend. */
 const MAX_CGI_HEADER_BYTES = 64 * 1024;
+
+/** The Git endpoint's limits: a slow or greedy client holds no process and cannot take all of them. */
+export interface GitHttpLimits {
+  /** Percent of GIT_HTTP_MAX_PROCESSES one organization's repositories may hold at once (at least one process). */
+  orgSharePercent: number;
+  /** Seconds a request waits for a free process before it is answered 503 with Retry-After. */
+  queueWaitSeconds: number;
+  /** Seconds a client has to send a whole request body; slower bodies are answered 408. */
+  bodyTimeoutSeconds: number;
+  /** Largest request body (upload-pack wants and haves), as sent; larger ones are answered 413. */
+  maxBodyBytes: number;
+}
 
 type Outcome = { status: number; message: string; headers?: Record<string, string> };
 
@@ -38,7 +49,12 @@ export interface GitHttpOptions {
   logger: Logger;
   /** At most this many `git http-backend` processes at once (GIT_HTTP_MAX_PROCESSES). */
   maxProcesses: number;
+  /** Fair sharing of those processes, the queue's wait and the request body's size and time. */
+  limits: GitHttpLimits;
 }
+
+/** Seconds a client refused for lack of a free process is asked to wait before trying again. */
+const RETRY_AFTER_SECONDS = 5;
 
 /**
  * Serves each project's repository read-only over Git smart HTTP at /git/<project>.git, for
@@ -51,13 +67,19 @@ export interface GitHttpOptions {
  *  - 401 + WWW-Authenticate without (valid) credentials; 404 for a project that does not exist
  *    or is not visible to the caller, and for every path that is not a smart-HTTP fetch
  *    endpoint; 403 for any push (git-receive-pack), whoever asks.
+ *  - Load: a request takes a `git http-backend` process only once its whole body has arrived
+ *    (408 when it takes longer than GIT_HTTP_BODY_TIMEOUT_SECONDS, 413 beyond
+ *    GIT_HTTP_MAX_BODY_BYTES, 400 when it is not a pkt-line stream); one organization's
+ *    repositories hold at most GIT_HTTP_ORG_SHARE_PERCENT of the processes; a request that waits
+ *    longer than GIT_HTTP_QUEUE_WAIT_SECONDS for one is answered 503 with Retry-After.
  */
 export class GitHttpBackend {
   /** Many agents polling at once must not fork a git process each: the rest wait their turn. */
-  private readonly backends: Semaphore;
+  private readonly backends: FairSlots;
 
   constructor(private readonly options: GitHttpOptions) {
-    this.backends = new Semaphore(options.maxProcesses);
+    const perOrganization = Math.max(1, Math.floor((options.maxProcesses * options.limits.orgSharePercent) / 100));
+    this.backends = new FairSlots(options.maxProcesses, perOrganization);
   }
 
   /** git http-backend slots in use, requests waiting for one, and the limit: read by the metrics. */
@@ -117,10 +139,29 @@ export class GitHttpBackend {
     } catch {
       return this.refuse(res, { status: 404, message: "not found: the project has no repository yet" });
     }
-    await this.backends.run(async () => {
-      // A client that gave up while waiting needs no process.
+    // The whole body first: a client trickling it holds a buffer, never a process.
+    let body: Buffer | null = null;
+    if (endpoint === "git-upload-pack") {
+      const read = await this.readBody(req);
+      if (read === null) return; // the client went away
+      if ("status" in read) return this.refuse(res, read);
+      body = read.body;
+    }
+    const gone = new AbortController();
+    res.on("close", () => gone.abort());
+    const release = await this.backends.acquire(project.organizationId, this.options.limits.queueWaitSeconds * 1000, gone.signal);
+    if (!release) {
+      // A client that gave up while waiting needs no answer.
       if (res.destroyed || req.socket.destroyed) return;
-      await this.runBackend(req, res, {
+      return this.refuse(res, {
+        status: 503,
+        message: `the Git endpoint is busy: no git process became free within ${this.options.limits.queueWaitSeconds} s; retry in a few seconds`,
+        headers: { "retry-after": String(RETRY_AFTER_SECONDS) },
+      });
+    }
+    try {
+      if (res.destroyed || req.socket.destroyed) return;
+      await this.runBackend(req, res, body, {
         root,
         pathInfo: `/${project.slug}.git/${endpoint}`,
         queryString: endpoint === "info/refs" ? "service=git-upload-pack" : "",
@@ -128,6 +169,64 @@ export class GitHttpBackend {
         remoteUser: actor.kind === "agent" ? `agent:${actor.tokenId}` : actor.kind === "user" ? actor.user.email : "system",
         repoDir,
       });
+    } finally {
+      release();
+    }
+  }
+
+  /**
+   * Reads an upload-pack request body whole, within the size and time limits, and checks that it
+   * is a pkt-line stream (after gzip, which git uses for large requests). Null when the client
+   * went away; an outcome to answer with when the body is refused.
+   */
+  private readBody(req: IncomingMessage): Promise<{ body: Buffer } | Outcome | null> {
+    const { maxBodyBytes, bodyTimeoutSeconds } = this.options.limits;
+    const closing = { connection: "close" };
+    const declared = header(req, "content-length");
+    if (declared && /^\d+$/.test(declared) && Number(declared) > maxBodyBytes) {
+      return Promise.resolve({ status: 413, message: `request body larger than ${maxBodyBytes} bytes`, headers: closing });
+    }
+    const encoding = (header(req, "content-encoding") ?? "identity").trim().toLowerCase();
+    if (!["identity", "gzip", "x-gzip"].includes(encoding)) return Promise.resolve({ status: 415, message: `unsupported content-encoding "${encoding.slice(0, 40)}"`, headers: closing });
+
+    return new Promise((resolve) => {
+      const chunks: Buffer[] = [];
+      let received = 0;
+      let done = false;
+      const finish = (result: { body: Buffer } | Outcome | null) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        req.off("data", onData);
+        req.off("end", onEnd);
+        // A refused body is not read any further: the connection closes after the answer.
+        if (result && "status" in result) req.once("end", () => undefined).resume();
+        resolve(result);
+      };
+      const timer = setTimeout(
+        () => finish({ status: 408, message: `request body not received within ${bodyTimeoutSeconds} s`, headers: closing }),
+        bodyTimeoutSeconds * 1000,
+      );
+      const onData = (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > maxBodyBytes) return finish({ status: 413, message: `request body larger than ${maxBodyBytes} bytes`, headers: closing });
+        chunks.push(chunk);
+      };
+      const onEnd = () => {
+        const body = Buffer.concat(chunks);
+        let plain: Buffer;
+        try {
+          plain = encoding === "identity" ? body : gunzipSync(body, { maxOutputLength: maxBodyBytes });
+        } catch {
+          return finish({ status: 400, message: "malformed upload-pack request: the body is not valid gzip (or unpacks beyond the size limit)" });
+        }
+        if (!isPktLineStream(plain)) return finish({ status: 400, message: "malformed upload-pack request: the body is not a pkt-line stream" });
+        finish({ body });
+      };
+      req.on("data", onData);
+      req.on("end", onEnd);
+      req.on("error", () => finish(null));
+      req.on("aborted", () => finish(null));
     });
   }
 
@@ -148,6 +247,8 @@ export class GitHttpBackend {
   }
 
   private refuse(res: ServerResponse, outcome: Outcome): void {
+    if (res.headersSent || res.destroyed) return;
+    for (const name of res.getHeaderNames()) res.removeHeader(name);
     res.statusCode = outcome.status;
     for (const [k, v] of Object.entries(outcome.headers ?? {})) res.setHeader(k, v);
     res.setHeader("content-type", "text/plain; charset=utf-8");
@@ -155,10 +256,11 @@ export class GitHttpBackend {
     res.end(`${outcome.message}\n`);
   }
 
-  /** Runs `git http-backend` for one request: the body streams in, the CGI response streams out. */
+  /** Runs `git http-backend` for one request: the body (already read) goes in, the CGI response streams out. */
   private runBackend(
     req: IncomingMessage,
     res: ServerResponse,
+    body: Buffer | null,
     cgi: { root: string; pathInfo: string; queryString: string; method: string; remoteUser: string; repoDir: string },
   ): Promise<void> {
     const env: Record<string, string> = {
@@ -177,8 +279,7 @@ export class GitHttpBackend {
     };
     const contentType = header(req, "content-type");
     if (contentType) env.CONTENT_TYPE = contentType;
-    const contentLength = header(req, "content-length");
-    if (contentLength && /^\d+$/.test(contentLength)) env.CONTENT_LENGTH = contentLength;
+    if (body) env.CONTENT_LENGTH = String(body.length);
     const encoding = header(req, "content-encoding");
     if (encoding && /^[a-z0-9-]+$/i.test(encoding)) env.HTTP_CONTENT_ENCODING = encoding;
     const protocol = header(req, "git-protocol");
@@ -210,20 +311,11 @@ export class GitHttpBackend {
         if (stderr.length < 4096) stderr += chunk.toString("utf8");
       });
 
-      // Request body in, with a size cap; a client that goes away takes the CGI with it.
-      let received = 0;
-      req.on("data", (chunk: Buffer) => {
-        received += chunk.length;
-        if (received > MAX_REQUEST_BYTES) {
-          req.unpipe(child.stdin);
-          child.kill("SIGTERM");
-          if (!res.headersSent) this.refuse(res, { status: 413, message: "request body too large" });
-        }
-      });
-      req.pipe(child.stdin);
+      // Request body in; a client that goes away takes the CGI with it.
       child.stdin.on("error", () => {
         /* the backend may exit before reading everything (e.g. on a protocol error) */
       });
+      child.stdin.end(body ?? Buffer.alloc(0));
       res.on("close", () => {
         if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
       });
@@ -265,8 +357,9 @@ export class GitHttpBackend {
       });
       child.on("close", (code, signal) => {
         if (code !== 0) log.warn({ code, signal, stderr: stderr.trim() || undefined, path: cgi.pathInfo }, "git http-backend exited with an error");
-        if (!headersDone) {
-          if (!res.headersSent) this.refuse(res, { status: 500, message: "internal server error" });
+        if (!headersDone || (code !== 0 && !res.headersSent)) {
+          // Nothing reached the client yet: a plain HTTP answer instead of a silent close.
+          this.refuse(res, { status: 500, message: "internal server error: git http-backend could not answer this request" });
         } else if (code !== 0 && !res.writableEnded) {
           // The body is cut short; tell the client instead of pretending it is complete.
           res.destroy();
@@ -324,4 +417,23 @@ export function parseCgiHeaders(text: string): { status: number; headers: [strin
     }
   }
   return { status, headers };
+}
+
+/**
+ * Whether `buf` is a non-empty sequence of pkt-lines, the framing of every upload-pack request:
+ * four hex digits giving the line's length (header included), or 0000/0001/0002 (flush,
+ * delimiter, response end). Hand-written: no maintained npm package exposes a pkt-line parser.
+ */
+export function isPktLineStream(buf: Buffer): boolean {
+  if (buf.length === 0) return false;
+  for (let i = 0; i < buf.length; ) {
+    if (i + 4 > buf.length) return false;
+    const hex = buf.toString("latin1", i, i + 4);
+    if (!/^[0-9a-f]{4}$/i.test(hex)) return false;
+    const n = Number.parseInt(hex, 16);
+    if (n <= 2) i += 4;
+    else if (n < 4 || i + n > buf.length) return false;
+    else i += n;
+  }
+  return true;
 }

@@ -77,6 +77,7 @@ export function traceGitStore(store: GitStore): GitStore {
   return {
     open: (project) => inSpan("git.open", { "vcs.repository.name": project }, async () => tracedRepository(await store.open(project))),
     exists: (project) => store.exists(project),
+    list: () => store.list(),
     repositoryPath: (project) => store.repositoryPath(project),
     ping: () => inSpan("git.ping", {}, () => store.ping()),
   };

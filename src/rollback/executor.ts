@@ -65,12 +65,19 @@ export class RollbackExecutor {
    * its tenant-environment's lock, which the project lock excludes: an EXECUTING request seen by
    * whoever holds the project lock is an interrupted one.
    */
-  async execute(id: string, actor: Actor, trigger: "request" | "review" | "retry", ready: { request?: RollbackRequest; plan?: RollbackPlan } = {}): Promise<RollbackRequest> {
+  async execute(
+    id: string,
+    /** null: the server itself (crash recovery). */
+    actor: Actor | null,
+    trigger: "request" | "review" | "retry" | "recovery",
+    ready: { request?: RollbackRequest; plan?: RollbackPlan; breakGlassSessionId?: string } = {},
+  ): Promise<RollbackRequest> {
     const initial = ready.request ?? (await this.queries.load(id));
     const from = trigger === "retry" ? RollbackRequestState.FAILED : RollbackRequestState.APPROVED;
     return this.db.withTenantEnvironmentLock(initial.projectId, initial.tenantEnvironmentId, async () => {
       const startedAt = new Date();
       const claim = {
+        ...(ready.breakGlassSessionId ? { breakGlassSessionId: ready.breakGlassSessionId } : {}),
         state: RollbackRequestState.EXECUTING,
         executionStartedAt: startedAt,
         executorId: this.executorId,
@@ -86,7 +93,7 @@ export class RollbackExecutor {
           .where({ id, state: from })
           .execute();
         if (!res.affected) return false;
-        if (trigger === "retry") {
+        if (trigger === "retry" && actor) {
           await this.guard.admitRollback(tx, actor, initial);
           // Like every other event of a break-glass request, its retry is flagged too.
           await this.audit.append(tx, {
@@ -95,7 +102,7 @@ export class RollbackExecutor {
             action: "rollback.retried",
             subjectId: id,
             breakGlass: initial.breakGlass,
-            details: { attempt: initial.executionAttempts + 1 },
+            details: { attempt: initial.executionAttempts + 1, ...(ready.breakGlassSessionId ? { breakGlassSessionId: ready.breakGlassSessionId } : {}) },
           });
         }
         this.events.inTransaction(tx).rollbackRequestUpdated(initial.projectId, id);
@@ -145,7 +152,7 @@ export class RollbackExecutor {
     });
   }
 
-  private async commitRollback(request: RollbackRequest, actor: Actor, onCommitted: (sha: string) => void, planned?: RollbackPlan): Promise<string> {
+  private async commitRollback(request: RollbackRequest, actor: Actor | null, onCommitted: (sha: string) => void, planned?: RollbackPlan): Promise<string> {
     const repo = await this.git.open(request.projectSlug);
     const te = await this.catalog.tenantEnvironmentById(request.tenantEnvironmentId);
     if (!te) throw notFound(`tenant-environment of request ${request.id} no longer exists`);
@@ -256,9 +263,15 @@ export class RollbackExecutor {
   }
 
   async fail(id: string, actor: Actor | null, code: string, message: string): Promise<void> {
-    await this.db.transaction(async (tx) => {
+    await this.failIf(id, null, code, message, actor);
+  }
+
+  /** Marks the request FAILED (only from state `from` when given; false when it was not there). */
+  async failIf(id: string, from: RollbackRequestState | null, code: string, message: string, actor: Actor | null = null): Promise<boolean> {
+    const failed = await this.db.transaction(async (tx) => {
       const request = await tx.findOneByOrFail(RollbackRequest, { id });
-      await tx.update(RollbackRequest, { id }, { state: RollbackRequestState.FAILED, error: message, errorCode: code, updatedAt: new Date() });
+      const res = await tx.update(RollbackRequest, from ? { id, state: from } : { id }, { state: RollbackRequestState.FAILED, error: message, errorCode: code, updatedAt: new Date() });
+      if (!res.affected) return false;
       await this.audit.append(tx, {
         projectId: request.projectId,
         actor,
@@ -268,8 +281,10 @@ export class RollbackExecutor {
         details: { code, error: message, attempt: request.executionAttempts },
       });
       this.events.inTransaction(tx).rollbackRequestUpdated(request.projectId, id);
+      return true;
     });
-    this.events.rollbackRequestUpdated(await this.queries.load(id));
+    if (failed) this.events.rollbackRequestUpdated(await this.queries.load(id));
+    return failed;
   }
 
   private async pause(at: ExecutionPausePoint): Promise<void> {

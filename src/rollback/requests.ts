@@ -27,7 +27,8 @@ const MANUAL: RequestOrigin = { trigger: RollbackTrigger.MANUAL, triggeredByDepl
  *   PENDING --review(REJECT)--> REJECTED
  *   PENDING --quorum of APPROVE--> APPROVED --executor--> EXECUTING --> COMPLETED | FAILED
  *   (no approval needed, a break-glass session, or an auto-rollback policy that bypasses it) --> APPROVED at once
- *   FAILED --retry--> EXECUTING
+ *   FAILED --retry--> EXECUTING      (approval still holds: quorum met, none needed, or an open break-glass session of the caller)
+ *   FAILED --retry--> PENDING        (approval no longer holds: the request waits for its reviews again)
  */
 export class RollbackRequests {
   constructor(
@@ -252,7 +253,42 @@ export class RollbackRequests {
     if (found.state !== RollbackRequestState.FAILED) {
       throw badInput(`rollback request is not failed: only FAILED requests can be retried (state is ${found.state})`, { state: found.state });
     }
-    return this.executor.execute(id, actor, "retry");
+    // The approval is checked again now: a break-glass session that let the request through may have closed since.
+    const session = await this.approvals.activeSession(access.project.id, user.id);
+    const approved = found.requiredApprovals === 0 || found.approvals >= found.requiredApprovals;
+    const policyBypass = found.trigger === RollbackTrigger.AUTOMATIC && found.breakGlass && !found.breakGlassSessionId;
+    if (approved || policyBypass) return this.executor.execute(id, actor, "retry");
+    if (found.breakGlass && session) return this.executor.execute(id, actor, "retry", { breakGlassSessionId: session.id });
+    const reason = found.breakGlass
+      ? `it skipped approval through a break-glass session, and the caller has no open break-glass session now; it needs ${found.requiredApprovals - found.approvals} more approval(s)`
+      : `it has ${found.approvals} of ${found.requiredApprovals} required approvals`;
+    return this.backToPending(actor, found, reason);
+  }
+
+  /**
+   * A retry whose approval no longer holds: the request waits for its reviews again instead of
+   * executing (FAILED -> PENDING), on the record. Approvers can then approve it, or the requester
+   * can retry it again inside a new break-glass session.
+   */
+  private async backToPending(actor: Actor, found: RollbackRequest, reason: string): Promise<RollbackRequest> {
+    const moved = await this.db.transaction(async (tx) => {
+      const res = await tx.update(RollbackRequest, { id: found.id, state: RollbackRequestState.FAILED }, { state: RollbackRequestState.PENDING, updatedAt: new Date() });
+      if (!res.affected) return false;
+      await this.audit.append(tx, {
+        projectId: found.projectId,
+        actor,
+        action: "rollback.approval_required",
+        subjectId: found.id,
+        breakGlass: found.breakGlass,
+        details: { reason, approvals: found.approvals, requiredApprovals: found.requiredApprovals, state: RollbackRequestState.PENDING },
+      });
+      this.events.inTransaction(tx).rollbackRequestUpdated(found.projectId, found.id);
+      return true;
+    });
+    if (!moved) throw badInput(`rollback request is not failed: only FAILED requests can be retried`);
+    const updated = await this.queries.load(found.id);
+    this.events.rollbackRequestUpdated(updated);
+    return updated;
   }
 
   async addNote(actor: Actor, id: string, text: string): Promise<RollbackRequest> {

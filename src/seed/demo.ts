@@ -47,11 +47,13 @@ export interface SeedResult {
   tokensFile: string;
 }
 
-/** Seeds the demo unless the database already has projects. */
+/** Seeds the demo unless the database already has projects or the data directory has repositories. */
 export async function seedDemoIfEmpty(app: Services, options: SeedOptions = {}): Promise<SeedResult | null> {
   // Replicas starting together on one database: the first seeds, the others find it done.
   return app.db.withProjectLock("demo-seed", async () => {
     if ((await app.db.manager.count(Project)) > 0) return null;
+    // Only into an empty data directory: repositories without a database are someone's real history.
+    if ((await app.git.list()).length > 0) return null;
     app.logger.info("seeding the demo: first start on an empty database");
     return seedDemo(app, options);
   });

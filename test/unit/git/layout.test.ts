@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { classifyPath, isSlug, ownedBy, renderedFile, serviceDir, servicePaths, tenantDir } from "../../../src/git/layout.js";
 import { withoutPaths } from "../../../src/git/errors.js";
+import { pushStatus } from "../../../src/git/remote-sync-cli.js";
 
 describe("repository layout", () => {
   it("builds the paths of a tenant-environment and of a service in it", () => {
@@ -32,8 +33,24 @@ describe("Git error messages", () => {
   it("cut paths of the data directory to their part inside the repository, or to their last segment", () => {
     expect(withoutPaths("failed to lock file '/data/repos/demo.git/refs/heads/main.lock' for writing")).toBe("failed to lock file 'refs/heads/main.lock' for writing");
     expect(withoutPaths("EACCES: permission denied, mkdir '/var/lib/rollback/repos'")).toBe("EACCES: permission denied, mkdir 'repos'");
-    // URLs and relative paths are not paths of this machine.
-    expect(withoutPaths("could not read from file:///srv/git/demo.git")).toBe("could not read from file:///srv/git/demo.git");
+    // A file:// remote is a path of this machine; other URLs stay, without their credentials; relative paths stay.
+    expect(withoutPaths("error: failed to push some refs to 'file:///srv/git/demo.git'")).toBe("error: failed to push some refs to 'the remote'");
+    expect(withoutPaths("could not read from https://x:tok3n@git.example.com/acme/demo.git")).toBe("could not read from https://git.example.com/acme/demo.git");
     expect(withoutPaths("branch moved and changed tenants/acme/dev")).toBe("branch moved and changed tenants/acme/dev");
+  });
+});
+
+describe("git push --porcelain status", () => {
+  const out = (line: string) => `To file:///srv/git/demo.git\n${line}\nDone\n`;
+
+  it("finds the status line of the branch, whatever stderr says", () => {
+    expect(pushStatus(out("!\tabc123:refs/heads/main\t[rejected] (stale info)"), "refs/heads/main")).toEqual({ flag: "!", summary: "[rejected] (stale info)" });
+    expect(pushStatus(out("!\tHEAD:refs/heads/main\t[remote rejected] (failed to update ref)"), "refs/heads/main")).toEqual({
+      flag: "!",
+      summary: "[remote rejected] (failed to update ref)",
+    });
+    expect(pushStatus(out(" \tabc:refs/heads/main\t1111111..2222222"), "refs/heads/main")).toEqual({ flag: " ", summary: "1111111..2222222" });
+    expect(pushStatus(out("!\tabc:refs/heads/other\t[rejected] (stale info)"), "refs/heads/main")).toBeNull();
+    expect(pushStatus("", "refs/heads/main")).toBeNull();
   });
 });
