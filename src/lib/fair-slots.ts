@@ -24,7 +24,9 @@ export class FairSlots {
    * within `waitMs` or `signal` aborted first (the caller gave up).
    */
   acquire(key: string, waitMs: number, signal?: AbortSignal): Promise<(() => void) | null> {
-    if (this.waiting.length === 0 && this.free(key)) return Promise.resolve(this.take(key));
+    // Whoever waits is held back by its own key's share (dispatch grants everyone else), so a
+    // caller with room takes a free slot without overtaking anyone who could have had it.
+    if (this.free(key)) return Promise.resolve(this.take(key));
     return new Promise((resolve) => {
       const waiter = {
         key,

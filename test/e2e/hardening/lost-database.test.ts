@@ -109,7 +109,7 @@ describe("a data directory whose database was lost", () => {
       const r = await cli(dir, ...args);
       expect(r.code, args.join(" ")).not.toBe(0);
       expect(lines(r.stderr), `${args.join(" ")}: ${r.stderr}`).toHaveLength(1);
-      expect(r.stderr, args.join(" ")).toMatch(expected);
+      expect(r.stderr.trim(), args.join(" ")).toMatch(expected);
       expect(r.stderr).not.toMatch(/\n\s+at /);
     }
   }, 120_000);
