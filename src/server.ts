@@ -41,7 +41,15 @@ export async function startServer(app: App): Promise<RunningServer> {
   const httpServer = http.createServer();
   const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql" });
   const log = (err: unknown) => logger.error({ err }, "unexpected error in a resolver");
-  const git = new GitHttpBackend({ git: app.git, auth: app.auth, access: app.access, catalog: app.catalog, logger, maxProcesses: config.gitHttpMaxProcesses, limits: config.gitHttp });
+  const git = new GitHttpBackend({
+    git: app.git,
+    auth: app.auth,
+    access: app.access,
+    catalog: app.catalog,
+    logger,
+    maxProcesses: config.gitHttpMaxProcesses,
+    limits: config.gitHttp,
+  });
   const metrics = new Metrics({ db: app.db, gitHttpSlots: () => git.slotUsage(), websocketConnections: () => wsServer.clients.size });
   const wsCleanup = serveGraphqlWs(app, schema, wsServer, metrics);
 

@@ -52,7 +52,9 @@ export class GitStoreError extends Error {
 export function withoutPaths(message: string): string {
   return message
     .replace(/\bfile:\/\/[^\s'"]*/gi, "the remote")
-    .replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s'"/@]*@/gi, "$1").replace(/(?<![\w.:/])\/[^\s'"]*?\.git\/([^\s'"]*)/g, "$1").replace(/(?<![\w.:/])\/(?:[^\s'"/]+\/)+([^\s'"/]+)/g, "$1");
+    .replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^\s'"/@]*@/gi, "$1")
+    .replace(/(?<![\w.:/])\/[^\s'"]*?\.git\/([^\s'"]*)/g, "$1")
+    .replace(/(?<![\w.:/])\/(?:[^\s'"/]+\/)+([^\s'"/]+)/g, "$1");
 }
 
 /** Any failure of a Git operation as one of this module's errors: libgit2's and the file system's become GitStoreError. */

@@ -57,7 +57,10 @@ export class NodegitStore implements GitStore {
     } catch {
       return [];
     }
-    const slugs = names.filter((n) => n.endsWith(".git")).map((n) => n.slice(0, -".git".length)).filter(isSlug);
+    const slugs = names
+      .filter((n) => n.endsWith(".git"))
+      .map((n) => n.slice(0, -".git".length))
+      .filter(isSlug);
     const present = await Promise.all(slugs.map((slug) => this.exists(slug)));
     return slugs.filter((_, i) => present[i]).sort();
   }

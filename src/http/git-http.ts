@@ -187,7 +187,8 @@ export class GitHttpBackend {
       return Promise.resolve({ status: 413, message: `request body larger than ${maxBodyBytes} bytes`, headers: closing });
     }
     const encoding = (header(req, "content-encoding") ?? "identity").trim().toLowerCase();
-    if (!["identity", "gzip", "x-gzip"].includes(encoding)) return Promise.resolve({ status: 415, message: `unsupported content-encoding "${encoding.slice(0, 40)}"`, headers: closing });
+    if (!["identity", "gzip", "x-gzip"].includes(encoding))
+      return Promise.resolve({ status: 415, message: `unsupported content-encoding "${encoding.slice(0, 40)}"`, headers: closing });
 
     return new Promise((resolve) => {
       const chunks: Buffer[] = [];
@@ -203,10 +204,7 @@ export class GitHttpBackend {
         if (result && "status" in result) req.once("end", () => undefined).resume();
         resolve(result);
       };
-      const timer = setTimeout(
-        () => finish({ status: 408, message: `request body not received within ${bodyTimeoutSeconds} s`, headers: closing }),
-        bodyTimeoutSeconds * 1000,
-      );
+      const timer = setTimeout(() => finish({ status: 408, message: `request body not received within ${bodyTimeoutSeconds} s`, headers: closing }), bodyTimeoutSeconds * 1000);
       const onData = (chunk: Buffer) => {
         received += chunk.length;
         if (received > maxBodyBytes) return finish({ status: 413, message: `request body larger than ${maxBodyBytes} bytes`, headers: closing });
@@ -426,7 +424,7 @@ export function parseCgiHeaders(text: string): { status: number; headers: [strin
  */
 export function isPktLineStream(buf: Buffer): boolean {
   if (buf.length === 0) return false;
-  for (let i = 0; i < buf.length; ) {
+  for (let i = 0; i < buf.length;) {
     if (i + 4 > buf.length) return false;
     const hex = buf.toString("latin1", i, i + 4);
     if (!/^[0-9a-f]{4}$/i.test(hex)) return false;

@@ -75,7 +75,7 @@ export class FairSlots {
 
   /** Grants free slots to the earliest waiters whose key is under its share. */
   private dispatch(): void {
-    for (let i = 0; i < this.waiting.length && this.inUse < this.capacity; ) {
+    for (let i = 0; i < this.waiting.length && this.inUse < this.capacity;) {
       const waiter = this.waiting[i]!;
       if (this.free(waiter.key)) {
         this.waiting.splice(i, 1);

@@ -270,7 +270,12 @@ export class RollbackExecutor {
   async failIf(id: string, from: RollbackRequestState | null, code: string, message: string, actor: Actor | null = null): Promise<boolean> {
     const failed = await this.db.transaction(async (tx) => {
       const request = await tx.findOneByOrFail(RollbackRequest, { id });
-      const res = await tx.update(RollbackRequest, from ? { id, state: from } : { id }, { state: RollbackRequestState.FAILED, error: message, errorCode: code, updatedAt: new Date() });
+      const res = await tx.update(RollbackRequest, from ? { id, state: from } : { id }, {
+        state: RollbackRequestState.FAILED,
+        error: message,
+        errorCode: code,
+        updatedAt: new Date(),
+      });
       if (!res.affected) return false;
       await this.audit.append(tx, {
         projectId: request.projectId,

@@ -58,7 +58,12 @@ export class ExecutionReconciler {
     for (const request of approved) {
       const holds = request.requiredApprovals === 0 || request.approvals >= request.requiredApprovals || request.breakGlass;
       if (!holds) {
-        await this.executor.failIf(request.id, RollbackRequestState.APPROVED, "EXECUTION_FAILED", "approved without its quorum of approvals; retry it to have the approval checked again");
+        await this.executor.failIf(
+          request.id,
+          RollbackRequestState.APPROVED,
+          "EXECUTION_FAILED",
+          "approved without its quorum of approvals; retry it to have the approval checked again",
+        );
         continue;
       }
       try {

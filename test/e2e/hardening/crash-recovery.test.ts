@@ -16,7 +16,6 @@ import { copyOfTemplate, freshDataDir } from "../../helpers/server.js";
  * tenant-environment, and the audit chain is intact.
  */
 
-
 interface RequestRow {
   id: string;
   state: string;
@@ -79,7 +78,8 @@ describe.each([SQLITE, ...(pgAvailable ? [postgres()] : [])])("crash recovery on
   afterAll(() => storage.cleanup());
 
   /** Starts the server on the storage; the first start of a PostgreSQL schema seeds the demo. */
-  const start = async (dir: string): Promise<Replica> => startReplica("crash", childEnv({ DATA_DIR: dir, RECONCILE_INTERVAL_SECONDS: "1", ...storageEnv }) as Record<string, string>);
+  const start = async (dir: string): Promise<Replica> =>
+    startReplica("crash", childEnv({ DATA_DIR: dir, RECONCILE_INTERVAL_SECONDS: "1", ...storageEnv }) as Record<string, string>);
 
   const fresh = async (): Promise<{ dir: string; tokens: Record<string, string> }> => {
     const prepared = storage.prepare();
@@ -191,20 +191,14 @@ describe.each([SQLITE, ...(pgAvailable ? [postgres()] : [])])("crash recovery on
       const pending: string[] = [];
       for (const tenant of DEMO_TENANTS) {
         for (const service of DEMO_SERVICES) {
-          const data = await gql<{ requestRollback: { id: string; state: string } }>(
-            jane,
-            `mutation($i:RollbackInput!){ requestRollback(input:$i){ id state } }`,
-            { i: { project: "demo", tenant, environment: "production", mode: "SERVICE", service, targetSha: targets.get(tenant), justification: `crash round ${round}` } },
-          );
+          const data = await gql<{ requestRollback: { id: string; state: string } }>(jane, `mutation($i:RollbackInput!){ requestRollback(input:$i){ id state } }`, {
+            i: { project: "demo", tenant, environment: "production", mode: "SERVICE", service, targetSha: targets.get(tenant), justification: `crash round ${round}` },
+          });
           expect(data.requestRollback.state).toBe("PENDING");
           pending.push(data.requestRollback.id);
         }
       }
-      await killMidBurst(
-        pending.map(
-          (id) => () => call(server!, bob, `mutation($id:ID!){ reviewRollbackRequest(id:$id, decision:APPROVE){ id state } }`, { id }),
-        ),
-      );
+      await killMidBurst(pending.map((id) => () => call(server!, bob, `mutation($id:ID!){ reviewRollbackRequest(id:$id, decision:APPROVE){ id state } }`, { id })));
       server = await start(dir);
     }
 
@@ -214,36 +208,40 @@ describe.each([SQLITE, ...(pgAvailable ? [postgres()] : [])])("crash recovery on
     expect(settled.filter((r) => r.state === "COMPLETED").length).toBeGreaterThan(0);
   }, 180_000);
 
-  it.runIf(storage.load)(`a burst of rollbacks, killed ${storage.kills} times: Git, the database and the audit chain agree`, async () => {
-    const { dir, tokens } = await fresh();
-    const jane = tokens["jane@example.com"]!;
-    const environments = ["dev", "staging"];
+  it.runIf(storage.load)(
+    `a burst of rollbacks, killed ${storage.kills} times: Git, the database and the audit chain agree`,
+    async () => {
+      const { dir, tokens } = await fresh();
+      const jane = tokens["jane@example.com"]!;
+      const environments = ["dev", "staging"];
 
-    for (let round = 0; round < storage.kills; round++) {
-      // FULL rollbacks (no approval needed) of four tenant-environments to several earlier revisions at once.
-      const burst: (() => Promise<unknown>)[] = [];
-      for (const tenant of DEMO_TENANTS) {
-        for (const environment of environments) {
-          const history = await gql<{ deploymentHistory: { nodes: { revision: string }[] } }>(
-            jane,
-            `query($t:String!,$e:String!){ deploymentHistory(project:"demo",tenant:$t,environment:$e,first:8){ nodes{ revision } } }`,
-            { t: tenant, e: environment },
-          );
-          for (const { revision } of history.deploymentHistory.nodes.slice(1, 6)) {
-            burst.push(() =>
-              call(server!, jane, `mutation($i:RollbackInput!){ requestRollback(input:$i){ id state } }`, {
-                i: { project: "demo", tenant, environment, mode: "FULL", targetSha: revision, justification: `load round ${round}` },
-              }),
+      for (let round = 0; round < storage.kills; round++) {
+        // FULL rollbacks (no approval needed) of four tenant-environments to several earlier revisions at once.
+        const burst: (() => Promise<unknown>)[] = [];
+        for (const tenant of DEMO_TENANTS) {
+          for (const environment of environments) {
+            const history = await gql<{ deploymentHistory: { nodes: { revision: string }[] } }>(
+              jane,
+              `query($t:String!,$e:String!){ deploymentHistory(project:"demo",tenant:$t,environment:$e,first:8){ nodes{ revision } } }`,
+              { t: tenant, e: environment },
             );
+            for (const { revision } of history.deploymentHistory.nodes.slice(1, 6)) {
+              burst.push(() =>
+                call(server!, jane, `mutation($i:RollbackInput!){ requestRollback(input:$i){ id state } }`, {
+                  i: { project: "demo", tenant, environment, mode: "FULL", targetSha: revision, justification: `load round ${round}` },
+                }),
+              );
+            }
           }
         }
+        await killMidBurst(burst);
+        server = await start(dir);
       }
-      await killMidBurst(burst);
-      server = await start(dir);
-    }
 
-    const settled = await expectSettledAndConsistent(dir, jane);
-    for (const r of settled) expect(["COMPLETED", "FAILED"]).toContain(r.state);
-    expect(settled.filter((r) => r.state === "COMPLETED").length).toBeGreaterThan(0);
-  }, 90_000);
+      const settled = await expectSettledAndConsistent(dir, jane);
+      for (const r of settled) expect(["COMPLETED", "FAILED"]).toContain(r.state);
+      expect(settled.filter((r) => r.state === "COMPLETED").length).toBeGreaterThan(0);
+    },
+    90_000,
+  );
 });

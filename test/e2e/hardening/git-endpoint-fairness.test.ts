@@ -91,7 +91,11 @@ describe("the Git endpoint with slow and malformed requests", () => {
   });
 
   it("an empty upload-pack body gets 400, an oversized one 413, before any git process runs", async () => {
-    const empty = await rawRequest(t, "/git/demo.git/git-upload-pack", { method: "POST", headers: { authorization: basic(jane), "content-type": UPLOAD_PACK }, body: Buffer.alloc(0) });
+    const empty = await rawRequest(t, "/git/demo.git/git-upload-pack", {
+      method: "POST",
+      headers: { authorization: basic(jane), "content-type": UPLOAD_PACK },
+      body: Buffer.alloc(0),
+    });
     expect(empty.status).toBe(400);
     const big = await rawRequest(t, "/git/demo.git/git-upload-pack", {
       method: "POST",

@@ -23,7 +23,8 @@ describe("a data directory whose database was lost", () => {
   });
 
   const cli = (dataDir: string, ...args: string[]) => run(process.execPath, [CLI_MAIN, ...args], { env: childEnv({ DATA_DIR: dataDir, LOG_LEVEL: "warn", SEED: "none" }) });
-  const repoGit = (dataDir: string, project: string, ...args: string[]) => execFileSync("git", ["-C", path.join(dataDir, "repos", `${project}.git`), ...args], { encoding: "utf8" }).trim();
+  const repoGit = (dataDir: string, project: string, ...args: string[]) =>
+    execFileSync("git", ["-C", path.join(dataDir, "repos", `${project}.git`), ...args], { encoding: "utf8" }).trim();
   const loseDatabase = (dataDir: string) => {
     for (const f of ["rollback.sqlite", "rollback.sqlite-wal", "rollback.sqlite-shm"]) rmSync(path.join(dataDir, f), { force: true });
   };
@@ -42,7 +43,9 @@ describe("a data directory whose database was lost", () => {
       expect(await proc.exited).toBe(1);
       const said = proc.stderr.filter((l) => l.trim() !== "");
       expect(said, said.join("\n")).toHaveLength(1);
-      expect(said[0]).toMatch(/^cannot start: the database has no projects but DATA_DIR\/repos holds 3 project repositories \(demo, pro, starter\); .*rollback-cli project recover --project <slug> --org <organization>/);
+      expect(said[0]).toMatch(
+        /^cannot start: the database has no projects but DATA_DIR\/repos holds 3 project repositories \(demo, pro, starter\); .*rollback-cli project recover --project <slug> --org <organization>/,
+      );
       expect(said[0]).not.toContain(dataDir);
       proc = undefined;
     }
@@ -64,7 +67,19 @@ describe("a data directory whose database was lost", () => {
     const counts = /^demo: (\d+ deployments from \d+ commits in \d+ tenant-environments)/.exec(before.stdout)![1]!;
     loseDatabase(dataDir);
 
-    const recovered = await cli(dataDir, "project", "recover", "--project", "demo", "--org", "acme-corp", "--plan", "ENTERPRISE", "--features", "basic_rollback,rollback,selective_rollback,rollback_approval");
+    const recovered = await cli(
+      dataDir,
+      "project",
+      "recover",
+      "--project",
+      "demo",
+      "--org",
+      "acme-corp",
+      "--plan",
+      "ENTERPRISE",
+      "--features",
+      "basic_rollback,rollback,selective_rollback,rollback_approval",
+    );
     expect(recovered.stderr).toBe("");
     expect(recovered.code).toBe(0);
     expect(recovered.stdout).toBe(`recovered project demo: ${counts}\n`);

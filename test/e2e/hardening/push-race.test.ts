@@ -59,7 +59,10 @@ describe.skipIf(!available)("scale-out: concurrent pushes of two replicas to one
         `query($t:String!,$e:String!){ deploymentHistory(project:"demo",tenant:$t,environment:$e,first:8){ nodes{ revision } } }`,
         { t: tenant, e: environment },
       );
-      targets.set(`${tenant}/${environment}`, res.data!.deploymentHistory.nodes.slice(1, 6).map((n) => n.revision));
+      targets.set(
+        `${tenant}/${environment}`,
+        res.data!.deploymentHistory.nodes.slice(1, 6).map((n) => n.revision),
+      );
     }
     const results = await Promise.all(
       Array.from({ length: 20 }, (_, i) => {
