@@ -58,4 +58,12 @@ describe("configuration", () => {
   it("refuses a cap of zero at start, naming the variable", () => {
     expect(() => loadConfig({ GIT_HTTP_MAX_PROCESSES: "0" })).toThrow(/^GIT_HTTP_MAX_PROCESSES: must be between 1 and 1024, got 0$/);
   });
+
+  it("reads the Git endpoint's limits, with the documented defaults, naming a bad one", () => {
+    expect(loadConfig({}, "/srv/app").gitHttp).toEqual({ orgSharePercent: 50, queueWaitSeconds: 20, bodyTimeoutSeconds: 30, maxBodyBytes: 16 * 1024 * 1024 });
+    const env = { GIT_HTTP_ORG_SHARE_PERCENT: "25", GIT_HTTP_QUEUE_WAIT_SECONDS: "5", GIT_HTTP_BODY_TIMEOUT_SECONDS: "10", GIT_HTTP_MAX_BODY_BYTES: "65536" };
+    expect(loadConfig(env, "/srv/app").gitHttp).toEqual({ orgSharePercent: 25, queueWaitSeconds: 5, bodyTimeoutSeconds: 10, maxBodyBytes: 65536 });
+    expect(failure({ GIT_HTTP_ORG_SHARE_PERCENT: "0" }).message).toBe("GIT_HTTP_ORG_SHARE_PERCENT: must be between 1 and 100, got 0");
+    expect(failure({ GIT_HTTP_BODY_TIMEOUT_SECONDS: "soon" }).message).toBe('GIT_HTTP_BODY_TIMEOUT_SECONDS: must be a whole number, got "soon"');
+  });
 });
