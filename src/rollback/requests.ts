@@ -267,8 +267,7 @@ export class RollbackRequests {
 
   /**
    * A retry whose approval no longer holds: the request waits for its reviews again instead of
-   * executing (FAILED -> PENDING), on the record. Approvers can then approve it, or the requester
-   * can retry it again inside a new break-glass session.
+   * executing (FAILED -> PENDING), on the record; an approval reaching the quorum executes it.
    */
   private async backToPending(actor: Actor, found: RollbackRequest, reason: string): Promise<RollbackRequest> {
     const moved = await this.db.transaction(async (tx) => {
