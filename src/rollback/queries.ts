@@ -1,9 +1,10 @@
 import { BlastRadius, Role, RollbackMode, type RollbackRequestState } from "../../entities/enums.js";
+import { Membership } from "../../entities/membership.js";
 import { RollbackRequest } from "../../entities/rollback-request.js";
 import type { ApprovalService } from "../approvals/approval-service.js";
 import type { Database } from "../db/database.js";
 import type { ChangeSummary } from "../diff/comparison.js";
-import { notFound } from "../errors.js";
+import { forbidden, notFound } from "../errors.js";
 import { createdKey, keysetPage, type Page } from "../services/paging.js";
 import type { AccessService } from "../services/access.js";
 import type { Actor } from "../services/actor.js";
@@ -71,9 +72,19 @@ export class RollbackQueries {
 
   /** The request if the caller may see it; null otherwise, the same answer as for an id that does not exist. */
   async find(actor: Actor, id: string): Promise<RollbackRequest | null> {
-    const request = await this.findById(id);
-    if (!request) return null;
-    return (await this.access.projectById(actor, request.projectId)) ? request : null;
+    return (await this.visibleId(actor, id)) ? this.findById(id) : null;
+  }
+
+  /**
+   * Whether the request exists in a project the caller has a role in, in one query scoped by the
+   * caller's memberships: an id of another organization takes the same path, with the same work,
+   * as an id that does not exist, so neither the answer nor its timing tells them apart.
+   */
+  private async visibleId(actor: Actor, id: string): Promise<boolean> {
+    if (actor.kind === "agent") throw forbidden("agent tokens can only call reportSyncStatus");
+    const qb = this.db.manager.createQueryBuilder(RollbackRequest, "r").select("r.id").where("r.id = :id", { id });
+    if (actor.kind !== "system") qb.innerJoin(Membership, "m", "m.projectId = r.projectId AND m.userId = :userId", { userId: actor.user.id });
+    return (await qb.getOne()) !== null;
   }
 
   /** The request if the caller may see it; NOT_FOUND otherwise. */

@@ -5,6 +5,7 @@ import type { RequestContext } from "../../resolvers/context.js";
 import { forbidden } from "../errors.js";
 import { DateTimeScalar } from "../../entities/scalars.js";
 import { RESOLVERS } from "../../resolvers/index.js";
+import { validateArguments } from "./argument-validation.js";
 import type { Services } from "../app.js";
 import { createEventBus, type AppPubSub } from "../services/events.js";
 
@@ -67,7 +68,8 @@ export async function buildAppSchema(services: Services | null, pubSub?: AppPubS
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     validate: false,
   });
-  return restrictAgentsToReportSync(schema);
+  // Agents are refused before their arguments are looked at.
+  return restrictAgentsToReportSync(validateArguments(schema));
 }
 
 export const SCHEMA_HEADER = "# Emitted by `npm run schema` from the type-graphql resolvers. Do not edit by hand.\n\n";
