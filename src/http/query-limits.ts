@@ -2,16 +2,7 @@ import type { ApolloServerPlugin } from "@apollo/server";
 import { maxAliasesRule } from "@escape.tech/graphql-armor-max-aliases";
 import { maxDepthRule } from "@escape.tech/graphql-armor-max-depth";
 import { maxDirectivesRule } from "@escape.tech/graphql-armor-max-directives";
-import {
-  getNullableType,
-  GraphQLError,
-  isListType,
-  type DocumentNode,
-  type GraphQLSchema,
-  type ParseOptions,
-  type ValidationContext,
-  type ValidationRule,
-} from "graphql";
+import { getNullableType, GraphQLError, isListType, type DocumentNode, type GraphQLSchema, type ParseOptions, type ValidationContext, type ValidationRule } from "graphql";
 // The CommonJS build: its ESM build imports graphql/index.mjs, another instance than the server's.
 import { getComplexity, type ComplexityEstimator } from "graphql-query-complexity/cjs";
 
@@ -57,7 +48,6 @@ export function parseOptions(limits: QueryLimits): ParseOptions {
   return { maxTokens: limits.maxTokens };
 }
 
-
 /**
  * Each field costs 1 plus its selection; a list multiplies its selection by `first` (or `last`)
  * when it has one, else by ASSUMED_LIST_SIZE. A connection's edges and nodes are the page its
@@ -82,7 +72,14 @@ export function costError(
 ): GraphQLError | null {
   let cost: number;
   try {
-    cost = getComplexity({ schema, query: document, variables: variables ?? {}, operationName: operationName ?? undefined, estimators: [estimator], maxQueryNodes: limits.maxCost });
+    cost = getComplexity({
+      schema,
+      query: document,
+      variables: variables ?? {},
+      operationName: operationName ?? undefined,
+      estimators: [estimator],
+      maxQueryNodes: limits.maxCost,
+    });
   } catch (err) {
     // More selections once fragments are expanded than the cost limit allows, even at cost 1 each.
     if (err instanceof GraphQLError && /maximum allowed number of nodes/.test(err.message)) return limitError(`Query cost limit of ${limits.maxCost} exceeded`, VARIABLE.cost);

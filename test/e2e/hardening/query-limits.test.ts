@@ -64,7 +64,7 @@ describe("every operation is bounded before it runs", () => {
   it("refuses a shallow query whose lists multiply past the cost limit, naming QUERY_MAX_COST", async () => {
     const jane = tokenOf(t, "jane");
     // Depth 8 is allowed; 10 aliases of the same page of 500 requests with their reviews are not.
-    const page = "rollbackRequests(project: \"demo\", first: 500) { nodes { reviews { reviewer { email } } notes { text } } }";
+    const page = 'rollbackRequests(project: "demo", first: 500) { nodes { reviews { reviewer { email } } notes { text } } }';
     const aliases = Array.from({ length: 10 }, (_, i) => `r${i}: ${page}`).join(" ");
     const { status, json } = await post(t.graphqlUrl, jane, `{ ${aliases} }`);
     expect(status).toBe(400);

@@ -42,7 +42,9 @@ describe("the shared input rules", () => {
     expect(ruleFor("text").max).toBe(10_000);
     for (const name of ["project", "tenant", "environment", "service", "targetSha", "id", "health", "slug", "selector"]) expect(ruleFor(name)).toBe(TEXT_RULES.identifier);
     expect(TEXT_RULES.identifier.max).toBe(200);
-    expect(refusal(() => checkText("input.justification", "x".repeat(2001), ruleFor("justification"))).message).toBe("input.justification must be at most 2000 characters, got 2001");
+    expect(refusal(() => checkText("input.justification", "x".repeat(2001), ruleFor("justification"))).message).toBe(
+      "input.justification must be at most 2000 characters, got 2001",
+    );
     expect(refusal(() => checkText("text", "x".repeat(10_001), ruleFor("text"))).message).toBe("text must be at most 10000 characters, got 10001");
     expect(refusal(() => checkText("health", "x".repeat(201), ruleFor("health"))).message).toBe("health must be at most 200 characters, got 201");
     expect(() => checkText("text", "x".repeat(10_000), ruleFor("text"))).not.toThrow();
@@ -77,7 +79,8 @@ describe("the validation step in the schema", () => {
   });
 
   const call = (type: "Query" | "Mutation", field: string, args: Record<string, unknown>) => {
-    const resolve = schema.getType(type) && (schema.getType(type) as unknown as { getFields(): Record<string, { resolve: (...a: unknown[]) => unknown }> }).getFields()[field]!.resolve;
+    const resolve =
+      schema.getType(type) && (schema.getType(type) as unknown as { getFields(): Record<string, { resolve: (...a: unknown[]) => unknown }> }).getFields()[field]!.resolve;
     return () => resolve!({}, args, { actor: null }, {});
   };
 
@@ -91,9 +94,9 @@ describe("the validation step in the schema", () => {
     expect(refusal(call("Mutation", "requestRollback", { input: { ...input, service: "api-gateway", mode: "FIELD", fields: ["image.tag", "a\u0000"] } })).message).toBe(
       "input.fields[1] must not contain control characters or line breaks",
     );
-    expect(refusal(call("Mutation", "deploy", { input: { project: "demo", tenant: "acme", environment: "dev", service: "web", set: { "image.tag": "v\u0000evil" } } })).message).toBe(
-      'input.set["image.tag"] must not contain control characters or line breaks',
-    );
+    expect(
+      refusal(call("Mutation", "deploy", { input: { project: "demo", tenant: "acme", environment: "dev", service: "web", set: { "image.tag": "v\u0000evil" } } })).message,
+    ).toBe('input.set["image.tag"] must not contain control characters or line breaks');
   });
 });
 
@@ -101,7 +104,11 @@ describe("the query limit rules", () => {
   it("report each limit as a coded validation error naming its variable", async () => {
     const schema = await buildAppSchema(null);
     const limits = { maxDepth: 3, maxAliases: 1, maxDirectives: 1, maxTokens: 1000, maxCost: 1000 };
-    const errors = validate(schema, parse('{ a: me { email } b: me { email @include(if: true) @skip(if: false) } project(slug: "x") { tenants { project { slug } } } }'), limitRules(limits));
+    const errors = validate(
+      schema,
+      parse('{ a: me { email } b: me { email @include(if: true) @skip(if: false) } project(slug: "x") { tenants { project { slug } } } }'),
+      limitRules(limits),
+    );
     expect(errors.map((e) => e.message).sort()).toEqual([
       "Aliases limit of 1 exceeded, found 2 (QUERY_MAX_ALIASES)",
       "Directives limit of 1 exceeded, found 2 (QUERY_MAX_DIRECTIVES)",
