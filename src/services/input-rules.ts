@@ -22,8 +22,10 @@ export const TEXT_RULES = {
   note: { max: 10_000, multiline: true },
   url: { max: 2048, multiline: false },
   secret: { max: 256, multiline: false },
-  /** String values inside JSON arguments (deploy's `set`, drift reports). */
-  jsonValue: { max: 2000, multiline: false },
+  /** String values of deploy's `set`: they land in the commit message's subject and in YAML. */
+  setValue: { max: 2000, multiline: false },
+  /** String values of other JSON arguments (drift reports: a ConfigMap's value may span lines). */
+  jsonValue: { max: 10_000, multiline: true },
 } as const satisfies Record<string, TextRule>;
 
 /** Nesting depth of JSON arguments (objects and arrays), checked before a YAML library sees them. */
@@ -70,12 +72,14 @@ export function checkText(path: string, value: string, rule: TextRule): void {
 
 /**
  * A JSON argument: nesting bounded, every key and string value checked. Keys of `set` are field
- * paths; other keys are identifiers.
+ * paths and its values single-line; other keys are identifiers.
  */
 export function checkJson(path: string, value: unknown, argumentName: string): void {
-  const keyRule = FIELD_PATH_KEYED.has(argumentName) ? TEXT_RULES.fieldPath : TEXT_RULES.identifier;
+  const keyed = FIELD_PATH_KEYED.has(argumentName);
+  const keyRule = keyed ? TEXT_RULES.fieldPath : TEXT_RULES.identifier;
+  const valueRule = keyed ? TEXT_RULES.setValue : TEXT_RULES.jsonValue;
   const walk = (at: string, v: unknown, depth: number): void => {
-    if (typeof v === "string") return checkText(at, v, TEXT_RULES.jsonValue);
+    if (typeof v === "string") return checkText(at, v, valueRule);
     if (v === null || typeof v !== "object") return;
     if (depth >= MAX_JSON_DEPTH) throw badInput(`${path} is nested more than ${MAX_JSON_DEPTH} levels deep`);
     if (Array.isArray(v)) {
