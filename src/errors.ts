@@ -51,7 +51,7 @@ const FRAMEWORK_STATUS: Record<string, number> = {
   OPERATION_RESOLUTION_FAILURE: 400,
 };
 
-const TOKEN_LIMIT = /Document contains more th[ae]n (\d+) tokens/;
+const TOKEN_LIMIT = /Document contains more th(?:an|at) (\d+) tokens/;
 
 /**
  * Shapes every error a client sees: a code and status from the spec's table, never a stack

@@ -78,10 +78,10 @@ export function costError(
       variables: variables ?? {},
       operationName: operationName ?? undefined,
       estimators: [estimator],
-      maxQueryNodes: limits.maxCost,
+      maxQueryNodes: Math.max(limits.maxCost, 10_000),
     });
   } catch (err) {
-    // More selections once fragments are expanded than the cost limit allows, even at cost 1 each.
+    // More selections once fragments are expanded than the cost limit allows (each costs at least 1).
     if (err instanceof GraphQLError && /maximum allowed number of nodes/.test(err.message)) return limitError(`Query cost limit of ${limits.maxCost} exceeded`, VARIABLE.cost);
     // Variables that do not coerce: execution refuses them (BAD_USER_INPUT) before anything runs.
     if (err instanceof GraphQLError) return null;
