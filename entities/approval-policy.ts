@@ -1,5 +1,6 @@
-import { Field, Int, ObjectType } from "type-graphql";
+import { Field, ID, Int, ObjectType } from "type-graphql";
 import { Column, Entity, Index, PrimaryColumn } from "typeorm";
+import { sha256 } from "../src/lib/ids.js";
 
 @ObjectType()
 @Entity("approval_policy")
@@ -14,6 +15,12 @@ export class ApprovalPolicy {
   @Field()
   @Column({ type: "varchar", length: 100 })
   environment: string;
+
+  /** Derived from the project and environment, not the row: the default shown before a policy is first set has the same id as the row that later stores it. */
+  @Field(() => ID, { name: "id", description: "Stable per project and environment, so a client cache merges a changed policy into every place it shows." })
+  get cacheId(): string {
+    return `pol_${sha256(`${this.projectId}\0${this.environment}`).slice(0, 24)}`;
+  }
 
   @Field(() => Int)
   @Column({ type: "integer" })

@@ -8,6 +8,7 @@ import { User } from "./user.js";
 @Entity("review")
 @Index(["requestId", "reviewerId"], { unique: true })
 export class Review {
+  @Field(() => ID, { description: "Stable id of the review (rev_...), for client caches." })
   @PrimaryColumn({ type: "varchar", length: 40 })
   id: string;
 
@@ -42,6 +43,7 @@ export class Review {
 @ObjectType()
 @Entity("rollback_note")
 export class RollbackNote {
+  @Field(() => ID, { description: "Stable id of the note (note_...), for client caches." })
   @PrimaryColumn({ type: "varchar", length: 40 })
   id: string;
 

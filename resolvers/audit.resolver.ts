@@ -1,8 +1,10 @@
-import { Arg, Int, Query, Resolver } from "type-graphql";
+import { Arg, Args, Int, Query, Resolver } from "type-graphql";
 import type { Services } from "../src/app.js";
 import type { Actor } from "../src/services/actor.js";
 import { CurrentActor } from "./context.js";
 import { AuditEventConnection, toConnection } from "./types/connections.js";
+import { BackwardPageArgs, Paging } from "./types/page-args.js";
+import type { PageRequest } from "../src/services/paging.js";
 import { AuditChainVerification } from "./types/console-views.js";
 
 @Resolver()
@@ -12,12 +14,14 @@ export class AuditResolver {
   @Query(() => AuditEventConnection)
   async auditEvents(
     @Arg("project") project: string,
-    @Arg("first", () => Int, { nullable: true, defaultValue: 50 }) first: number,
-    @Arg("after", () => String, { nullable: true }) after: string | null,
+    @Arg("first", () => Int, { nullable: true, defaultValue: 50 }) _first: number,
+    @Arg("after", () => String, { nullable: true }) _after: string | null,
+    @Args() _backward: BackwardPageArgs,
     @Arg("breakGlassOnly", () => Boolean, { nullable: true, defaultValue: false }) breakGlassOnly: boolean,
+    @Paging() paging: PageRequest,
     @CurrentActor() actor: Actor,
   ): Promise<AuditEventConnection> {
-    return toConnection(await this.services.audit.events(actor, project, { first, after, breakGlassOnly }));
+    return toConnection(await this.services.audit.events(actor, project, { ...paging, breakGlassOnly }));
   }
 
   @Query(() => AuditChainVerification, { description: "Walks the project's audit hash chain from its first event, as `cli audit verify` does." })

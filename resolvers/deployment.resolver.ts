@@ -9,6 +9,8 @@ import { RevisionComparison } from "./types/comparison.js";
 import { DeploymentConnection, toConnection } from "./types/connections.js";
 import { DeployInput } from "./types/deploy-input.js";
 import { HistoryArgs } from "./types/history-args.js";
+import { Paging } from "./types/page-args.js";
+import type { PageRequest } from "../src/services/paging.js";
 
 @Resolver(() => Deployment)
 export class DeploymentResolver {
@@ -20,9 +22,10 @@ export class DeploymentResolver {
     @Arg("tenant") tenant: string,
     @Arg("environment") environment: string,
     @Args() args: HistoryArgs,
+    @Paging() paging: PageRequest,
     @CurrentActor() actor: Actor,
   ): Promise<DeploymentConnection> {
-    return toConnection(await this.services.deploymentQueries.history(actor, project, tenant, environment, args));
+    return toConnection(await this.services.deploymentQueries.history(actor, project, tenant, environment, { ...args, ...paging }));
   }
 
   @Query(() => RevisionComparison, { description: "base defaults to the current revision." })

@@ -1,4 +1,4 @@
-import { Arg, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from "type-graphql";
+import { Arg, Args, FieldResolver, ID, Int, Mutation, Query, Resolver, Root, Subscription } from "type-graphql";
 import { Deployment } from "../entities/deployment.js";
 import { ReviewDecision, RollbackRequestState } from "../entities/enums.js";
 import { RollbackRequest } from "../entities/rollback-request.js";
@@ -8,7 +8,9 @@ import { CurrentActor, subscribeToProject } from "./context.js";
 import { RollbackPreview } from "./types/comparison.js";
 import { ReviewEligibility } from "./types/console-views.js";
 import { RollbackRequestConnection, toConnection } from "./types/connections.js";
+import { BackwardPageArgs, Paging } from "./types/page-args.js";
 import { RollbackInput } from "./types/rollback-input.js";
+import type { PageRequest } from "../src/services/paging.js";
 
 @Resolver(() => RollbackRequest)
 export class RollbackResolver {
@@ -30,11 +32,13 @@ export class RollbackResolver {
     @Arg("tenant", () => String, { nullable: true }) tenant: string | null,
     @Arg("environment", () => String, { nullable: true }) environment: string | null,
     @Arg("state", () => RollbackRequestState, { nullable: true }) state: RollbackRequestState | null,
-    @Arg("first", () => Int, { nullable: true, defaultValue: 20 }) first: number,
-    @Arg("after", () => String, { nullable: true }) after: string | null,
+    @Arg("first", () => Int, { nullable: true, defaultValue: 20 }) _first: number,
+    @Arg("after", () => String, { nullable: true }) _after: string | null,
+    @Args() _backward: BackwardPageArgs,
+    @Paging() paging: PageRequest,
     @CurrentActor() actor: Actor,
   ): Promise<RollbackRequestConnection> {
-    return toConnection(await this.services.rollbackQueries.list(actor, { project, tenant, environment, state, first, after }));
+    return toConnection(await this.services.rollbackQueries.list(actor, { project, tenant, environment, state, ...paging }));
   }
 
   @FieldResolver(() => ReviewEligibility, { description: "Whether the caller may approve or reject this request now, and why not." })

@@ -9,6 +9,8 @@ import type { Actor } from "../src/services/actor.js";
 import { CurrentActor } from "./context.js";
 import { DeploymentConnection, toConnection } from "./types/connections.js";
 import { HistoryArgs } from "./types/history-args.js";
+import { Paging } from "./types/page-args.js";
+import type { PageRequest } from "../src/services/paging.js";
 import { ServiceState } from "./types/service-state.js";
 import { SyncStatus } from "./types/sync-status.js";
 
@@ -41,8 +43,8 @@ export class TenantEnvironmentResolver {
   }
 
   @FieldResolver(() => DeploymentConnection)
-  async history(@Root() te: TenantEnvironment, @Args() args: HistoryArgs): Promise<DeploymentConnection> {
-    return toConnection(await this.services.deploymentQueries.historyOf(te, args));
+  async history(@Root() te: TenantEnvironment, @Args() args: HistoryArgs, @Paging() paging: PageRequest): Promise<DeploymentConnection> {
+    return toConnection(await this.services.deploymentQueries.historyOf(te, { ...args, ...paging }));
   }
 
   @FieldResolver(() => Deployment, {

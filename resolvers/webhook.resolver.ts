@@ -1,10 +1,12 @@
-import { Arg, FieldResolver, ID, Int, Mutation, Resolver, Root } from "type-graphql";
+import { Arg, Args, FieldResolver, ID, Int, Mutation, Resolver, Root } from "type-graphql";
 import { Project } from "../entities/project.js";
 import { Webhook, WebhookDelivery, WebhookEvent, WebhookFormat } from "../entities/webhook.js";
 import type { Services } from "../src/app.js";
 import type { Actor } from "../src/services/actor.js";
 import { CurrentActor } from "./context.js";
 import { toConnection, WebhookDeliveryConnection } from "./types/connections.js";
+import { BackwardPageArgs, Paging } from "./types/page-args.js";
+import type { PageRequest } from "../src/services/paging.js";
 
 @Resolver(() => Webhook)
 export class WebhookResolver {
@@ -35,10 +37,12 @@ export class WebhookResolver {
   @FieldResolver(() => WebhookDeliveryConnection, { description: "Newest first." })
   async deliveries(
     @Root() webhook: Webhook,
-    @Arg("first", () => Int, { nullable: true, defaultValue: 20 }) first: number,
-    @Arg("after", () => String, { nullable: true }) after: string | null,
+    @Arg("first", () => Int, { nullable: true, defaultValue: 20 }) _first: number,
+    @Arg("after", () => String, { nullable: true }) _after: string | null,
+    @Args() _backward: BackwardPageArgs,
+    @Paging() paging: PageRequest,
   ): Promise<WebhookDeliveryConnection> {
-    return toConnection(await this.services.webhooks.deliveries(webhook, first, after));
+    return toConnection(await this.services.webhooks.deliveries(webhook, paging));
   }
 }
 

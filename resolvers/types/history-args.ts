@@ -1,9 +1,10 @@
 import { ArgsType, Field, Int } from "type-graphql";
 import { DeploymentSource, DeploymentStatus } from "../../entities/enums.js";
+import { BackwardPageArgs } from "./page-args.js";
 
 /** Paging and filters of a deployment history (deploymentHistory and TenantEnvironment.history). */
 @ArgsType()
-export class HistoryArgs {
+export class HistoryArgs extends BackwardPageArgs {
   @Field(() => Int, { nullable: true, defaultValue: 20 })
   first?: number;
 

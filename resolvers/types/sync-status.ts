@@ -45,4 +45,7 @@ export class SyncStatus {
 
   @Field(() => String, { nullable: true, description: "Environment of this status (set on subscription events)." })
   environment?: string | null;
+
+  /** The id and tenantEnvironment fields derive from it (sync.resolver.ts). */
+  tenantEnvironmentId: string;
 }

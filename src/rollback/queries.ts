@@ -4,7 +4,7 @@ import type { ApprovalService } from "../approvals/approval-service.js";
 import type { Database } from "../db/database.js";
 import type { ChangeSummary } from "../diff/comparison.js";
 import { notFound } from "../errors.js";
-import { createdKey, keysetPage, type Page } from "../services/paging.js";
+import { createdKey, keysetPage, pageRequest, type Page, type PageRequest } from "../services/paging.js";
 import type { AccessService } from "../services/access.js";
 import type { Actor } from "../services/actor.js";
 import { BLAST_RADIUS } from "./gates.js";
@@ -22,13 +22,11 @@ export interface PreviewResult extends ChangeSummary {
   affectedServices: string[];
 }
 
-export interface RequestFilter {
+export interface RequestFilter extends PageRequest {
   project: string;
   tenant?: string | null;
   environment?: string | null;
   state?: RollbackRequestState | null;
-  first?: number | null;
-  after?: string | null;
 }
 
 /** A request with who asked, its reviews and its notes, in the order they came. */
@@ -96,12 +94,13 @@ export class RollbackQueries {
       kind: "rbk",
       key: createdKey,
       keyOf: (r: RollbackRequest) => ({ at: new Date(r.createdAt), id: r.id }),
-      first: filter.first,
-      after: filter.after,
-      fetch: (after, limit) => {
+      ...pageRequest(filter),
+      fetch: ({ after, before, backward }, limit) => {
         const qb = requests();
         if (after) qb.andWhere("(r.createdAt < :at OR (r.createdAt = :at AND r.id < :rid))", { at: after.at, rid: after.id });
-        return qb.select(["r.id", "r.createdAt"]).orderBy("r.createdAt", "DESC").addOrderBy("r.id", "DESC").take(limit).getMany();
+        if (before) qb.andWhere("(r.createdAt > :beforeAt OR (r.createdAt = :beforeAt AND r.id > :beforeId))", { beforeAt: before.at, beforeId: before.id });
+        const order = backward ? "ASC" : "DESC";
+        return qb.select(["r.id", "r.createdAt"]).orderBy("r.createdAt", order).addOrderBy("r.id", order).take(limit).getMany();
       },
       count: () => requests().getCount(),
       // The keys of the page first, then each request with its relations (joined in the page query they would multiply its rows).
