@@ -2,7 +2,7 @@ import { Field, ID, Int, ObjectType } from "type-graphql";
 import { Column, Entity, Index, PrimaryColumn } from "typeorm";
 import { sha256 } from "../src/lib/ids.js";
 
-@ObjectType()
+@ObjectType({ description: "How many approvals a rollback in one environment of a project needs before it runs." })
 @Entity("approval_policy")
 @Index(["projectId", "environment"], { unique: true })
 export class ApprovalPolicy {
@@ -12,7 +12,7 @@ export class ApprovalPolicy {
   @Column({ type: "varchar", length: 40 })
   projectId: string;
 
-  @Field()
+  @Field({ description: "The environment the policy applies to (dev, staging, production, ...)." })
   @Column({ type: "varchar", length: 100 })
   environment: string;
 
@@ -22,11 +22,11 @@ export class ApprovalPolicy {
     return `pol_${sha256(`${this.projectId}\0${this.environment}`).slice(0, 24)}`;
   }
 
-  @Field(() => Int)
+  @Field(() => Int, { description: "Approvals a rollback request needs before it executes; 0 means it executes at once." })
   @Column({ type: "integer" })
   requiredApprovals: number;
 
-  @Field()
+  @Field({ description: "Whether the requester may approve their own rollback request." })
   @Column({ type: "boolean" })
   allowSelfApproval: boolean;
 }

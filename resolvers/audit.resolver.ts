@@ -11,13 +11,13 @@ import { AuditChainVerification } from "./types/console-views.js";
 export class AuditResolver {
   constructor(private readonly services: Services) {}
 
-  @Query(() => AuditEventConnection)
+  @Query(() => AuditEventConnection, { description: "The project's audit trail, newest first." })
   async auditEvents(
-    @Arg("project") project: string,
-    @Arg("first", () => Int, { nullable: true, defaultValue: 50 }) _first: number,
-    @Arg("after", () => String, { nullable: true }) _after: string | null,
+    @Arg("project", { description: "Slug of the project." }) project: string,
+    @Arg("first", () => Int, { nullable: true, defaultValue: 50, description: "Page size, 0 to 500." }) _first: number,
+    @Arg("after", () => String, { nullable: true, description: "Cursor (an edge's cursor or pageInfo.endCursor) to continue after." }) _after: string | null,
     @Args() _backward: BackwardPageArgs,
-    @Arg("breakGlassOnly", () => Boolean, { nullable: true, defaultValue: false }) breakGlassOnly: boolean,
+    @Arg("breakGlassOnly", () => Boolean, { nullable: true, defaultValue: false, description: "Only actions taken under a break-glass session." }) breakGlassOnly: boolean,
     @Paging() paging: PageRequest,
     @CurrentActor() actor: Actor,
   ): Promise<AuditEventConnection> {
@@ -25,7 +25,7 @@ export class AuditResolver {
   }
 
   @Query(() => AuditChainVerification, { description: "Walks the project's audit hash chain from its first event, as `cli audit verify` does." })
-  async auditChainVerification(@Arg("project") project: string, @CurrentActor() actor: Actor): Promise<AuditChainVerification> {
+  async auditChainVerification(@Arg("project", { description: "Slug of the project." }) project: string, @CurrentActor() actor: Actor): Promise<AuditChainVerification> {
     const access = await this.services.access.project(actor, project);
     const result = await this.services.audit.verify(access.project.id);
     return { intact: result.ok, checked: result.checked, firstBreak: result.firstBreak && { ...result.firstBreak, eventId: result.firstBreak.eventId || null } };

@@ -26,7 +26,7 @@ export class SyncResolver {
   }
 
   @Mutation(() => SyncStatus, { description: "Called by a cluster agent with an agent token." })
-  reportSyncStatus(@Arg("input", () => SyncReportInput) input: SyncReportInput, @CurrentActor() actor: Actor): Promise<SyncStatus> {
+  reportSyncStatus(@Arg("input", () => SyncReportInput, { description: "The agent's report." }) input: SyncReportInput, @CurrentActor() actor: Actor): Promise<SyncStatus> {
     return this.services.sync.report(actor, input);
   }
 
@@ -36,9 +36,9 @@ export class SyncResolver {
   })
   syncStatusChanged(
     @Root() status: SyncStatusSnapshot,
-    @Arg("project") _project: string,
-    @Arg("tenant", () => String, { nullable: true }) _tenant: string | null,
-    @Arg("environment", () => String, { nullable: true }) _environment: string | null,
+    @Arg("project", { description: "Slug of the project." }) _project: string,
+    @Arg("tenant", () => String, { nullable: true, description: "Only this tenant." }) _tenant: string | null,
+    @Arg("environment", () => String, { nullable: true, description: "Only this environment." }) _environment: string | null,
   ): SyncStatus {
     return status as unknown as SyncStatus;
   }
