@@ -24,7 +24,11 @@ export class AuditResolver {
     return toConnection(await this.services.audit.events(actor, project, { ...paging, breakGlassOnly }));
   }
 
-  @Query(() => AuditChainVerification, { description: "Walks the project's audit hash chain from its first event, as `cli audit verify` does." })
+  // Nullable (no contract fixes it): a project the caller cannot read nulls this field only, not the operation's other fields.
+  @Query(() => AuditChainVerification, {
+    nullable: true,
+    description: "Walks the project's audit hash chain from its first event, as `cli audit verify` does; null, with the error, when the project cannot be read.",
+  })
   async auditChainVerification(@Arg("project", { description: "Slug of the project." }) project: string, @CurrentActor() actor: Actor): Promise<AuditChainVerification> {
     const access = await this.services.access.project(actor, project);
     const result = await this.services.audit.verify(access.project.id);

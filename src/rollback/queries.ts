@@ -97,8 +97,14 @@ export class RollbackQueries {
       ...pageRequest(filter),
       fetch: ({ after, before, backward }, limit) => {
         const qb = requests();
-        if (after) qb.andWhere("(r.createdAt < :at OR (r.createdAt = :at AND r.id < :rid))", { at: after.at, rid: after.id });
-        if (before) qb.andWhere("(r.createdAt > :beforeAt OR (r.createdAt = :beforeAt AND r.id > :beforeId))", { beforeAt: before.at, beforeId: before.id });
+        const [created, at] = this.comparableTime();
+        if (after) qb.andWhere(`(${created} < ${at("at")} OR (${created} = ${at("at")} AND r.id < :rid))`, { at: this.timeParameter(after.at), rid: after.id });
+        if (before) {
+          qb.andWhere(`(${created} > ${at("beforeAt")} OR (${created} = ${at("beforeAt")} AND r.id > :beforeId))`, {
+            beforeAt: this.timeParameter(before.at),
+            beforeId: before.id,
+          });
+        }
         const order = backward ? "ASC" : "DESC";
         return qb.select(["r.id", "r.createdAt"]).orderBy("r.createdAt", order).addOrderBy("r.id", order).take(limit).getMany();
       },
@@ -106,6 +112,21 @@ export class RollbackQueries {
       // The keys of the page first, then each request with its relations (joined in the page query they would multiply its rows).
       expand: (page) => Promise.all(page.map((r) => this.load(r.id))),
     });
+  }
+
+  /**
+   * SQLite keeps creation times as text ("YYYY-MM-DD HH:MM:SS" from CURRENT_TIMESTAMP), which a
+   * bound time does not compare with as a time: both sides are put in one format there.
+   * PostgreSQL compares timestamps as they are.
+   */
+  private comparableTime(): [column: string, parameter: (name: string) => string] {
+    if (this.db.dialect !== "sqlite") return ["r.createdAt", (name) => `:${name}`];
+    const normal = (expr: string) => `strftime('%Y-%m-%d %H:%M:%f', ${expr})`;
+    return [normal("r.createdAt"), (name) => normal(`:${name}`)];
+  }
+
+  private timeParameter(at: Date): Date | string {
+    return this.db.dialect === "sqlite" ? at.toISOString() : at;
   }
 
   private findById(id: string): Promise<RollbackRequest | null> {

@@ -81,7 +81,7 @@ describe("backward and forward paging on every connection", () => {
 
   it("sets up lists long enough to page: rollback requests and webhook deliveries", async () => {
     const jane = tokenOf(t, "jane");
-    for (let back = 1; back <= 4; back++) {
+    for (let back = 1; back <= 6; back++) {
       const target = await revisionBack(t, jane, "acme", "production", back);
       await mustRequest(t, jane, { tenant: "acme", environment: "production", mode: "FULL", targetSha: target, justification: TEST_JUSTIFICATION });
     }

@@ -194,7 +194,7 @@ export type AuditVerificationQueryVariables = Exact<{
 }>;
 
 
-export type AuditVerificationQuery = { auditChainVerification: { intact: boolean, checked: number, firstBreak: { seq: number, eventId: string | null, reason: string } | null } };
+export type AuditVerificationQuery = { auditChainVerification: { intact: boolean, checked: number, firstBreak: { seq: number, eventId: string | null, reason: string } | null } | null };
 
 export type BreakGlassQueryVariables = Exact<{
   project: string;
