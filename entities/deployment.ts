@@ -64,7 +64,7 @@ export class Deployment extends Node {
   @Column({ type: "varchar", length: 20 })
   source: DeploymentSource;
 
-  @Field(() => DeploymentStatus, { description: "What the cluster agent last reported for this deployment: PENDING until then." })
+  @Field(() => DeploymentStatus, { description: "Whether the cluster runs it, from the agent's reports (PENDING until one arrives); ROLLED_BACK once a rollback undid it." })
   @Column({ type: "varchar", length: 20 })
   status: DeploymentStatus;
 

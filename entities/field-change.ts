@@ -9,7 +9,7 @@ export class FieldChange {
   service: string | null;
 
   /** File name inside the service folder (values.yaml) or the tenant-environment (env.yaml). */
-  @Field({ description: "The changed file, relative to the tenant-environment's folder (or the service's folder)." })
+  @Field({ description: "The changed file: relative to the service's folder for a service's file (values.yaml), to the tenant-environment's folder otherwise (env.yaml)." })
   file: string;
 
   @Field({ description: "Dotted path of the field inside the file, e.g. image.tag." })
