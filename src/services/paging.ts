@@ -43,12 +43,12 @@ export interface PageRequest {
   before?: string | null;
 }
 
-/** Which part of the list a fetch reads: strictly between the bounds, from `after` on or (backward) from `before` back. */
 /** Only the paging arguments of a filter. */
 export function pageRequest({ first, after, last, before }: PageRequest): PageRequest {
   return { first, after, last, before };
 }
 
+/** Which part of the list a fetch reads: strictly between the bounds, from `after` on or (backward) from `before` back. */
 export interface KeyRange<K> {
   after: K | null;
   before: K | null;
