@@ -59,7 +59,8 @@ function restrictAgentsToReportSync(schema: GraphQLSchema): GraphQLSchema {
 
 /** type-graphql has no option for the root types' descriptions. */
 const ROOT_DESCRIPTIONS = {
-  Query: "Reads: projects, histories, comparisons, previews, rollback requests, the audit trail. A nullable field that fails is null with its own error; the other fields keep their data.",
+  Query:
+    "Reads: projects, histories, comparisons, previews, rollback requests, the audit trail. A nullable field that fails is null with its own error; the other fields keep their data.",
   Mutation: "Changes: deployments, rollback requests and reviews, policies, break-glass sessions, holds, freeze windows, webhooks, agents' sync reports.",
   Subscription: "Live events over graphql-ws on /graphql: rollback request updates, recorded deployments, sync status changes.",
 };
