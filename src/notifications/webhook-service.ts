@@ -6,7 +6,7 @@ import { Project } from "../../entities/project.js";
 import { Webhook, WebhookDelivery, WebhookDeliveryState, WebhookEvent, WebhookFormat } from "../../entities/webhook.js";
 import type { Database } from "../db/database.js";
 import { badInput, notFound } from "../errors.js";
-import { keysetPage, seqKey, type Page } from "../services/paging.js";
+import { descendingBy, keysetPage, pageRequest, seqKey, type Page, type PageRequest } from "../services/paging.js";
 import type { AccessService, ProjectAccess } from "../services/access.js";
 import type { Actor } from "../services/actor.js";
 import type { AuditTrail } from "../services/audit.js";
@@ -136,19 +136,14 @@ export class WebhookService {
   }
 
   /** A webhook's deliveries, newest first (keyset-paged on the queue position). */
-  deliveries(webhook: Webhook, first?: number | null, after?: string | null): Promise<Page<WebhookDelivery>> {
+  deliveries(webhook: Webhook, paging: PageRequest): Promise<Page<WebhookDelivery>> {
     const ofWebhook = () => this.db.manager.createQueryBuilder(WebhookDelivery, "d").where("d.webhookId = :id", { id: webhook.id });
     return keysetPage({
       kind: "whd",
       key: seqKey,
       keyOf: (d: WebhookDelivery) => d.seq,
-      first,
-      after,
-      fetch: (afterSeq, limit) => {
-        const qb = ofWebhook();
-        if (afterSeq !== null) qb.andWhere("d.seq < :afterSeq", { afterSeq });
-        return qb.orderBy("d.seq", "DESC").limit(limit).getMany();
-      },
+      ...pageRequest(paging),
+      fetch: (range, limit) => descendingBy(ofWebhook(), "d.seq", range).limit(limit).getMany(),
       count: () => ofWebhook().getCount(),
     });
   }
