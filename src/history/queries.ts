@@ -4,14 +4,12 @@ import { DeploymentSource, DeploymentStatus } from "../../entities/enums.js";
 import { TenantEnvironment } from "../../entities/tenant-environment.js";
 import type { Database } from "../db/database.js";
 import { badInput } from "../errors.js";
-import { keysetPage, seqKey, type Page } from "../services/paging.js";
+import { descendingBy, keysetPage, pageRequest, seqKey, type Page, type PageRequest } from "../services/paging.js";
 import type { AccessService } from "../services/access.js";
 import type { Actor } from "../services/actor.js";
 import type { Catalog } from "../services/catalog.js";
 
-export interface HistoryFilter {
-  first?: number | null;
-  after?: string | null;
+export interface HistoryFilter extends PageRequest {
   source?: DeploymentSource | null;
   status?: DeploymentStatus | null;
 }
@@ -36,14 +34,12 @@ export class DeploymentQueries {
       kind: "dep",
       key: seqKey,
       keyOf: (d: Deployment) => d.seq,
-      first: filter.first,
-      after: filter.after,
-      fetch: (afterSeq, limit) => {
+      ...pageRequest(filter),
+      fetch: (range, limit) => {
         const qb = this.db.manager.createQueryBuilder(Deployment, "d").leftJoinAndSelect("d.author", "author").where("d.tenantEnvironmentId = :te", { te: te.id });
         if (filter.source) qb.andWhere("d.source = :source", { source: filter.source });
         if (filter.status) qb.andWhere("d.status = :status", { status: filter.status });
-        if (afterSeq !== null) qb.andWhere("d.seq < :afterSeq", { afterSeq });
-        return qb.orderBy("d.seq", "DESC").limit(limit).getMany();
+        return descendingBy(qb, "d.seq", range).limit(limit).getMany();
       },
       count: () => this.count(te.id, filter.source ?? null, filter.status ?? null),
     });
