@@ -17,6 +17,7 @@ import { machine, table, type Results } from "./report.js";
 import { runCompare } from "./scenarios/compare.js";
 import { runFanout } from "./scenarios/fanout.js";
 import { runHistory } from "./scenarios/history.js";
+import { runConcurrentReaders, runReadPath } from "./scenarios/read-path.js";
 import { runRecovery } from "./scenarios/recovery.js";
 import { runRollbacks } from "./scenarios/rollbacks.js";
 import { runThroughput } from "./scenarios/throughput.js";
@@ -27,7 +28,7 @@ import { now } from "./stats.js";
  * `npm run bench [-- --quick] [--keep] [--only=A,C] [--spans]` (spans: time the product's methods
  * during A and write bench/tmp/scenario-a.cpuprofile): generates a project at scale,
  * starts the real server in this process (createApp + startServer, PORT 0, a temporary
- * DATA_DIR, SEED none, LOG_LEVEL silent), runs scenarios A-H beside their baselines, prints
+ * DATA_DIR, SEED none, LOG_LEVEL silent), runs scenarios A-J beside their baselines, prints
  * one table and writes bench/results.json (quick: results-quick.json; --only: tmp/results-partial.json). Missed targets are reported, never fatal; the exit
  * code is non-zero only when something actually failed.
  */
@@ -93,6 +94,8 @@ async function run(options: BenchOptions, spans: boolean): Promise<number> {
     if (wanted("E")) await stage("E throughput", () => runThroughput(ctx));
     if (wanted("F")) await stage("F subscription fan-out", () => runFanout(ctx));
     if (wanted("H")) await stage("H time to recovery", () => runRecovery(ctx));
+    if (wanted("I")) await stage("I read path", () => runReadPath(ctx));
+    if (wanted("J")) await stage("J concurrent readers", () => runConcurrentReaders(ctx));
 
     const results: Results = {
       mode: options.quick ? "quick" : "full",
