@@ -1,5 +1,5 @@
 import "reflect-metadata";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,12 +21,14 @@ import { runConcurrentReaders, runReadPath } from "./scenarios/read-path.js";
 import { runRecovery } from "./scenarios/recovery.js";
 import { runRollbacks } from "./scenarios/rollbacks.js";
 import { runThroughput } from "./scenarios/throughput.js";
+import { summarize as summarizeProfile } from "./profile-summary.js";
 import { cpuProfile, installSpans, type SpanReport } from "./spans.js";
 import { now } from "./stats.js";
 
 /**
  * `npm run bench [-- --quick] [--keep] [--only=A,C] [--spans]` (spans: time the product's methods
- * during A and write bench/tmp/scenario-a.cpuprofile): generates a project at scale,
+ * during A and write CPU profiles of A and I to bench/tmp/scenario-{a,i}.cpuprofile; summarize one
+ * with `node dist/bench/profile-summary.js <file>`): generates a project at scale,
  * starts the real server in this process (createApp + startServer, PORT 0, a temporary
  * DATA_DIR, SEED none, LOG_LEVEL silent), runs scenarios A-J beside their baselines, prints
  * one table and writes bench/results.json (quick: results-quick.json; --only: tmp/results-partial.json). Missed targets are reported, never fatal; the exit
@@ -94,7 +96,10 @@ async function run(options: BenchOptions, spans: boolean): Promise<number> {
     if (wanted("E")) await stage("E throughput", () => runThroughput(ctx));
     if (wanted("F")) await stage("F subscription fan-out", () => runFanout(ctx));
     if (wanted("H")) await stage("H time to recovery", () => runRecovery(ctx));
-    if (wanted("I")) await stage("I read path", () => runReadPath(ctx));
+    if (wanted("I")) {
+      const runI = () => runReadPath(ctx);
+      await stage("I read path", spans ? () => cpuProfile(path.join(BENCH_DIR, "tmp", "scenario-i.cpuprofile"), runI) : runI);
+    }
     if (wanted("J")) await stage("J concurrent readers", () => runConcurrentReaders(ctx));
 
     const results: Results = {
@@ -131,6 +136,15 @@ async function run(options: BenchOptions, spans: boolean): Promise<number> {
       log("");
       log("where a GraphQL full rollback spends its time (mean per rollback, spans nest):");
       for (const s of spanReport.spans) log(`  ${s.name.padEnd(48)} ${s.meanMs.toFixed(2).padStart(8)} ms  x${s.callsPerOp.toFixed(1)}`);
+    }
+    if (spans) {
+      for (const letter of ["a", "i"]) {
+        const file = path.join(BENCH_DIR, "tmp", `scenario-${letter}.cpuprofile`);
+        if (!existsSync(file) || !wanted(letter.toUpperCase())) continue;
+        log("");
+        log(`CPU profile of scenario ${letter.toUpperCase()} (${path.relative(process.cwd(), file)}):`);
+        log(summarizeProfile(JSON.parse(readFileSync(file, "utf8")) as Parameters<typeof summarizeProfile>[0], 20));
+      }
     }
     // A full run's figures are the ones kept in git (bench/README.md quotes them); quick runs and
     // runs of a few scenarios go beside them so they never overwrite them.
