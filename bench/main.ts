@@ -19,7 +19,7 @@ import { runFanout } from "./scenarios/fanout.js";
 import { runHistory } from "./scenarios/history.js";
 import { runConcurrentReaders, runReadPath } from "./scenarios/read-path.js";
 import { runRecovery } from "./scenarios/recovery.js";
-import { runRollbacks } from "./scenarios/rollbacks.js";
+import { graphqlRollback, runRollbacks } from "./scenarios/rollbacks.js";
 import { runThroughput } from "./scenarios/throughput.js";
 import { summarize as summarizeProfile } from "./profile-summary.js";
 import { cpuProfile, installSpans, type SpanReport } from "./spans.js";
@@ -79,12 +79,15 @@ async function run(options: BenchOptions, spans: boolean): Promise<number> {
 
     if (wanted("A")) {
       const collector = spans ? await installSpans(app) : null;
-      const runA = () => runRollbacks(ctx, "full");
-      // --spans also writes a CPU profile of stage A (main thread only; libgit2 runs on the libuv pool).
-      await stage("A full rollback", spans ? () => cpuProfile(path.join(BENCH_DIR, "tmp", "scenario-a.cpuprofile"), runA) : runA);
+      await stage("A full rollback", () => runRollbacks(ctx, "full"));
       if (collector) {
-        spanReport = collector.report(options.warmup + options.runs);
+        spanReport = collector.report(options.warmup + options.runs + 1);
         collector.uninstall();
+        // --spans also profiles GraphQL rollbacks alone (main thread only; libgit2 runs on the libuv pool), without the baselines' process spawns.
+        const f = dataset.full.graphql;
+        await cpuProfile(path.join(BENCH_DIR, "tmp", "scenario-a.cpuprofile"), async () => {
+          for (let i = 0; i < options.runs; i++) await graphqlRollback(ctx, f, "full", f.revisions[(options.warmup + options.runs + 1 + i) % 2]!);
+        });
       }
     }
     if (wanted("B")) {

@@ -31,7 +31,11 @@ function groupOf(url: string, fn: string): string {
   if (url.startsWith("node:")) return `node:${url.slice(5).split("/")[0]}`;
   const m = /\/dist\/(src\/[^/]+|entities|resolvers|bench)\//.exec(url);
   if (m) return m[1]!;
-  return url.replace(/^file:\/\//, "").split("/").slice(-2).join("/");
+  return url
+    .replace(/^file:\/\//, "")
+    .split("/")
+    .slice(-2)
+    .join("/");
 }
 
 export function summarize(profile: Profile, top = 25): string {
@@ -50,13 +54,25 @@ export function summarize(profile: Profile, top = 25): string {
     const key = `${functionName || "(anonymous)"} ${group}:${lineNumber + 1}`;
     byFunction.set(key, (byFunction.get(key) ?? 0) + us);
   }
+  // The inspector's own work (starting and stopping the profile) is not the product's.
+  byGroup.delete("node:inspector");
+  for (const k of [...byFunction.keys()]) if (k.includes(" node:inspector:")) byFunction.delete(k);
+  total = [...byGroup.values()].reduce((a, b) => a + b, 0);
   const busy = total - (byGroup.get("(idle)") ?? 0);
   const pct = (us: number) => `${((100 * us) / busy).toFixed(1).padStart(5)}%`;
   const ms = (us: number) => `${(us / 1000).toFixed(0).padStart(7)} ms`;
   const lines = [`profile: ${(total / 1000).toFixed(0)} ms sampled, ${(busy / 1000).toFixed(0)} ms busy (not idle); shares of busy time`, "", "by package / folder (self time):"];
-  for (const [g, us] of [...byGroup].filter(([g]) => g !== "(idle)").sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`  ${ms(us)} ${pct(us)}  ${g}`);
+  for (const [g, us] of [...byGroup]
+    .filter(([g]) => g !== "(idle)")
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top))
+    lines.push(`  ${ms(us)} ${pct(us)}  ${g}`);
   lines.push("", "top functions (self time):");
-  for (const [f, us] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`  ${ms(us)} ${pct(us)}  ${f}`);
+  for (const [f, us] of [...byFunction]
+    .filter(([f]) => !f.startsWith("(idle)"))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top))
+    lines.push(`  ${ms(us)} ${pct(us)}  ${f}`);
   return lines.join("\n");
 }
 

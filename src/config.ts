@@ -16,6 +16,8 @@ export interface Config {
   agentUnreachableAfterSeconds: number;
   /** At most this many `git http-backend` processes serve clones and fetches at once; more requests wait their turn. */
   gitHttpMaxProcesses: number;
+  /** At most this many GraphQL operations over HTTP execute at once; more wait their turn (src/http/admission.ts). */
+  graphqlMaxConcurrent: number;
   /** Unset: in-process pub/sub. */
   redisUrl: string | null;
   /** URL template with {project}; unset: the local bare repositories are the source of truth. */
@@ -129,6 +131,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     breakGlassMaxMinutes: readInt(env, "BREAK_GLASS_MAX_MINUTES", 60, 1, 24 * 60),
     agentUnreachableAfterSeconds: readInt(env, "AGENT_UNREACHABLE_AFTER", 300, 1, 7 * 24 * 3600),
     gitHttpMaxProcesses: readInt(env, "GIT_HTTP_MAX_PROCESSES", 8, 1, 1024),
+    graphqlMaxConcurrent: readInt(env, "GRAPHQL_MAX_CONCURRENT", 8, 1, 10_000),
     redisUrl: readUrl(env, "REDIS_URL", ["redis:", "rediss:"]),
     gitRemote,
     shutdownGraceSeconds: readInt(env, "SHUTDOWN_GRACE_SECONDS", 10, 0, 600),

@@ -95,5 +95,7 @@ export async function runRollbacks(ctx: BenchContext, kind: Kind): Promise<void>
   const sql = await countStatements(ctx.app, () => graphqlRollback(ctx, fixtures.graphql, kind, targetOf(fixtures.graphql, next)));
   ctx.figures[`${scenario}.${kind}.sqlStatements`] = { count: sql.count, statements: sql.statements };
   ctx.rows.push(fasterBy(scenario, `${label}: GraphQL vs git CLI`, s.graphql, "git CLI", s.cli, 3));
-  ctx.log(`  ${scenario} ${label}: GraphQL ${s.graphql.median.toFixed(1)} ms, raw nodegit ${s.nodegit.median.toFixed(1)} ms, git CLI ${s.cli.median.toFixed(1)} ms (medians); ${sql.count} SQL statements per rollback`);
+  ctx.log(
+    `  ${scenario} ${label}: GraphQL ${s.graphql.median.toFixed(1)} ms, raw nodegit ${s.nodegit.median.toFixed(1)} ms, git CLI ${s.cli.median.toFixed(1)} ms (medians); ${sql.count} SQL statements per rollback`,
+  );
 }
