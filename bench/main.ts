@@ -27,7 +27,7 @@ import { now } from "./stats.js";
 
 /**
  * `npm run bench [-- --quick] [--keep] [--only=A,C] [--spans]` (spans: time the product's methods
- * during A and write CPU profiles of A and I to bench/tmp/scenario-{a,i}.cpuprofile; summarize one
+ * during A and write CPU profiles of A, I and J (the server's side) to bench/tmp/scenario-{a,i,j}.cpuprofile; summarize one
  * with `node dist/bench/profile-summary.js <file>`): generates a project at scale,
  * starts the real server in this process (createApp + startServer, PORT 0, a temporary
  * DATA_DIR, SEED none, LOG_LEVEL silent), runs scenarios A-J beside their baselines, prints
@@ -103,7 +103,10 @@ async function run(options: BenchOptions, spans: boolean): Promise<number> {
       const runI = () => runReadPath(ctx);
       await stage("I read path", spans ? () => cpuProfile(path.join(BENCH_DIR, "tmp", "scenario-i.cpuprofile"), runI) : runI);
     }
-    if (wanted("J")) await stage("J concurrent readers", () => runConcurrentReaders(ctx));
+    if (wanted("J")) {
+      const runJ = () => runConcurrentReaders(ctx);
+      await stage("J concurrent readers", spans ? () => cpuProfile(path.join(BENCH_DIR, "tmp", "scenario-j.cpuprofile"), runJ) : runJ);
+    }
 
     const results: Results = {
       mode: options.quick ? "quick" : "full",
@@ -141,7 +144,7 @@ async function run(options: BenchOptions, spans: boolean): Promise<number> {
       for (const s of spanReport.spans) log(`  ${s.name.padEnd(48)} ${s.meanMs.toFixed(2).padStart(8)} ms  x${s.callsPerOp.toFixed(1)}`);
     }
     if (spans) {
-      for (const letter of ["a", "i"]) {
+      for (const letter of ["a", "i", "j"]) {
         const file = path.join(BENCH_DIR, "tmp", `scenario-${letter}.cpuprofile`);
         if (!existsSync(file) || !wanted(letter.toUpperCase())) continue;
         log("");

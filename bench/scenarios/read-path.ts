@@ -83,12 +83,17 @@ export async function runConcurrentReaders(ctx: BenchContext): Promise<void> {
   const concurrency = 200;
   const durationMs = options.quick ? 8_000 : 20_000;
   const started = now();
+  // The server runs in this process and the load in others: this process's CPU time is the server's.
+  const cpuBefore = process.cpuUsage();
   const [readers, probe] = await Promise.all([
     child(["readers", server, dataset.token, te.tenant, te.environment, String(concurrency), String(durationMs), String(options.pageSize)]),
     // The probe starts a little later and stops a little earlier, so every probe falls inside the load.
     new Promise<ReadersReply>((resolve, reject) => setTimeout(() => child(["probe", server, "50", String(durationMs - 1_500)]).then(resolve, reject), 700)),
   ]);
+  const cpu = process.cpuUsage(cpuBefore);
   if (readers.kind !== "readers" || probe.kind !== "probe") throw new Error("unexpected answers from the readers children");
+  const cpuMsPerPage = (cpu.user + cpu.system) / 1000 / Math.max(1, readers.pages);
+  ctx.figures["J.serverCpuMsPerPage"] = Math.round(cpuMsPerPage * 100) / 100;
   if (readers.errors > 0) throw new Error(`J: ${readers.errors} history reads failed; first: ${readers.firstError}`);
   ctx.figures["J.readers"] = { concurrency, durationMs, pages: readers.pages, pagesPerSecond: readers.pagesPerSecond, latency: readers.latency };
   ctx.figures["J.readyz"] = { probes: probe.probes, notReady: probe.notReady, latency: probe.latency, lastBody: probe.lastBody };
@@ -123,6 +128,6 @@ export async function runConcurrentReaders(ctx: BenchContext): Promise<void> {
   };
   ctx.rows.push(readyz);
   ctx.log(
-    `  J ${readers.pagesPerSecond.toFixed(0)} pages/s (p50 ${readers.latency.median.toFixed(0)} ms, p99 ${readers.latency.p99.toFixed(0)} ms); /readyz p50 ${probe.latency.median.toFixed(1)} ms, p99 ${probe.latency.p99.toFixed(1)} ms over ${probe.probes} probes, ${probe.notReady} not ready`,
+    `  J server CPU ${cpuMsPerPage.toFixed(2)} ms per page; ${readers.pagesPerSecond.toFixed(0)} pages/s (p50 ${readers.latency.median.toFixed(0)} ms, p99 ${readers.latency.p99.toFixed(0)} ms); /readyz p50 ${probe.latency.median.toFixed(1)} ms, p99 ${probe.latency.p99.toFixed(1)} ms over ${probe.probes} probes, ${probe.notReady} not ready`,
   );
 }

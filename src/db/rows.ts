@@ -9,7 +9,7 @@ import type { ColumnMetadata } from "typeorm/metadata/ColumnMetadata.js";
  * and each value is converted by the driver exactly as TypeORM's own hydration would.
  */
 export class RowReader<T extends ObjectLiteral> {
-  private readonly columns: { column: ColumnMetadata; key: string }[];
+  private readonly columns: { column: ColumnMetadata; key: string; lazy: boolean }[];
   private readonly primaryKey: string;
   /** `"alias"."column" AS "alias_column", …`: every column of the entity. */
   readonly select: string;
@@ -18,9 +18,11 @@ export class RowReader<T extends ObjectLiteral> {
     private readonly dataSource: DataSource,
     private readonly entity: EntityTarget<T> & (new () => T),
     readonly alias: string,
+    /** Properties converted on first read only (JSON columns a page of rows mostly never shows). */
+    lazy: readonly string[] = [],
   ) {
     const metadata = dataSource.getMetadata(entity);
-    this.columns = metadata.columns.map((column) => ({ column, key: `${alias}_${column.databaseName}` }));
+    this.columns = metadata.columns.map((column) => ({ column, key: `${alias}_${column.databaseName}`, lazy: lazy.includes(column.propertyName) }));
     this.primaryKey = `${alias}_${metadata.primaryColumns[0]!.databaseName}`;
     this.select = this.columns.map(({ column, key }) => `"${alias}"."${column.databaseName}" AS "${key}"`).join(", ");
   }
@@ -55,7 +57,27 @@ export class RowReader<T extends ObjectLiteral> {
     const driver = this.dataSource.driver;
     if (row[this.primaryKey] === null || row[this.primaryKey] === undefined) return null;
     const entity = new this.entity();
-    for (const { column, key } of this.columns) (entity as Record<string, unknown>)[column.propertyName] = driver.prepareHydratedValue(row[key], column);
+    for (const { column, key, lazy } of this.columns) {
+      if (lazy) lazyProperty(entity, column.propertyName, () => driver.prepareHydratedValue(row[key], column) as unknown);
+      else (entity as Record<string, unknown>)[column.propertyName] = driver.prepareHydratedValue(row[key], column);
+    }
     return entity;
   }
+}
+
+/** An own enumerable property computed on its first read (or replaced by its first write), then a plain value. */
+function lazyProperty(target: object, name: string, compute: () => unknown): void {
+  const settle = (value: unknown) => Object.defineProperty(target, name, { value, writable: true, enumerable: true, configurable: true });
+  Object.defineProperty(target, name, {
+    enumerable: true,
+    configurable: true,
+    get() {
+      const value = compute();
+      settle(value);
+      return value;
+    },
+    set(value: unknown) {
+      settle(value);
+    },
+  });
 }

@@ -28,7 +28,8 @@ export class DeploymentQueries {
     private readonly access: AccessService,
     private readonly catalog: Catalog,
   ) {
-    this.deploymentRows = new RowReader(db.dataSource, Deployment, "d");
+    // A history page shows its rows' change lists only when asked for them, and never their file lists.
+    this.deploymentRows = new RowReader(db.dataSource, Deployment, "d", ["changes", "files"]);
     this.authorRows = new RowReader(db.dataSource, User, "author");
   }
 
