@@ -11,7 +11,7 @@ export async function countStatements<T>(app: App, work: () => Promise<T>): Prom
   const seen: string[] = [];
   logger.logQuery = (query, parameters, runner) => {
     seen.push(query);
-    return original(query, parameters, runner);
+    original(query, parameters, runner);
   };
   try {
     const result = await work();
