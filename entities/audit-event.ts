@@ -5,7 +5,7 @@ import { JSONScalar } from "./scalars.js";
 import { User } from "./user.js";
 
 /** Append-only; each event's hash covers its content and the previous event's hash in the project. */
-@ObjectType({ implements: Node })
+@ObjectType({ implements: Node, description: "One entry of a project's append-only audit trail, hash-chained to the entry before it." })
 @Entity("audit_event")
 @Index(["projectId", "seq"], { unique: true })
 export class AuditEvent extends Node {
@@ -19,14 +19,14 @@ export class AuditEvent extends Node {
   @Column({ type: "integer" })
   seq: number;
 
-  @Field()
+  @Field({ description: "When the action happened." })
   @Column()
   at: Date;
 
   @Column({ type: "varchar", length: 40, nullable: true })
   actorId: string | null;
 
-  @Field(() => User, { nullable: true })
+  @Field(() => User, { nullable: true, description: "The user who acted; null for the server itself and for cluster agents." })
   @ManyToOne(() => User, { createForeignKeyConstraints: false })
   @JoinColumn({ name: "actorId" })
   actor: Relation<User> | null;
@@ -35,15 +35,15 @@ export class AuditEvent extends Node {
   @Column({ type: "varchar", length: 100 })
   action: string;
 
-  @Field()
+  @Field({ description: "True when the action was taken under a break-glass session." })
   @Column({ type: "boolean", default: false })
   breakGlass: boolean;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: "Id of what the action was about (a rollback request, a session, an environment, ...), when there is one." })
   @Column({ type: "varchar", length: 100, nullable: true })
   subjectId: string | null;
 
-  @Field(() => JSONScalar)
+  @Field(() => JSONScalar, { description: "Action-specific details as a JSON object (the input, before and after values, ...)." })
   @Column({ type: "simple-json" })
   details: Record<string, unknown>;
 

@@ -15,11 +15,11 @@ export class AutoRollbackPolicy extends Node {
   @Column({ type: "varchar", length: 40 })
   projectId: string;
 
-  @Field()
+  @Field({ description: "The environment the policy applies to." })
   @Column({ type: "varchar", length: 100 })
   environment: string;
 
-  @Field()
+  @Field({ description: "Whether a Degraded report triggers an automatic rollback." })
   @Column({ type: "boolean" })
   enabled: boolean;
 

@@ -22,15 +22,15 @@ export class DeploymentHold extends Node {
   @Column({ type: "varchar", length: 40 })
   tenantEnvironmentId: string;
 
-  @Field()
+  @Field({ description: "Tenant whose deployments the hold guards." })
   @Column({ type: "varchar", length: 100 })
   tenant: string;
 
-  @Field()
+  @Field({ description: "Environment whose deployments the hold guards." })
   @Column({ type: "varchar", length: 100 })
   environment: string;
 
-  @Field()
+  @Field({ description: "Service whose field holds the value." })
   @Column({ type: "varchar", length: 100 })
   service: string;
 
@@ -46,23 +46,23 @@ export class DeploymentHold extends Node {
   @Column({ type: "varchar", length: 40 })
   rollbackRequestId: string;
 
-  @Field()
+  @Field({ description: "When the rollback placed the hold." })
   @Column()
   createdAt: Date;
 
-  @Field(() => Date, { nullable: true })
+  @Field(() => Date, { nullable: true, description: "When the hold ended; null while it is active." })
   @Column({ type: Date, nullable: true })
   releasedAt: Date | null;
 
   @Column({ type: "varchar", length: 40, nullable: true })
   releasedById: string | null;
 
-  @Field(() => User, { nullable: true })
+  @Field(() => User, { nullable: true, description: "Who released or overrode the hold; null while active or when a rollback ended it." })
   @ManyToOne(() => User, { createForeignKeyConstraints: false })
   @JoinColumn({ name: "releasedById" })
   releasedBy: Relation<User> | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, { nullable: true, description: "Why the hold was released or overridden, as entered." })
   @Column({ type: "text", nullable: true })
   releaseJustification: string | null;
 

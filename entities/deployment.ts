@@ -6,7 +6,7 @@ import { Node } from "./node.js";
 import { User } from "./user.js";
 
 /** One commit that changed one tenant-environment. The index over Git: rebuildable from commit trailers. */
-@ObjectType({ implements: Node })
+@ObjectType({ implements: Node, description: "One commit to a tenant-environment's folder in the project's repository: a release, a promotion or a rollback." })
 @Entity("deployment")
 @Index(["tenantEnvironmentId", "seq"], { unique: true })
 @Index(["tenantEnvironmentId", "revision"], { unique: true })
@@ -36,19 +36,19 @@ export class Deployment extends Node {
   @Column({ type: "varchar", length: 64, nullable: true })
   parentRevision: string | null;
 
-  @Field()
+  @Field({ description: "When the commit was made." })
   @Column()
   deployedAt: Date;
 
   @Column({ type: "varchar", length: 40 })
   authorId: string;
 
-  @Field(() => User)
+  @Field(() => User, { description: "Who deployed (the commit's author)." })
   @ManyToOne(() => User, { createForeignKeyConstraints: false })
   @JoinColumn({ name: "authorId" })
   author: Relation<User>;
 
-  @Field()
+  @Field({ description: "One-line summary of the change (the commit's subject)." })
   @Column({ type: "varchar", length: 500 })
   summary: string;
 
@@ -60,11 +60,11 @@ export class Deployment extends Node {
   @Column({ type: "simple-json" })
   files: string[];
 
-  @Field(() => DeploymentSource)
+  @Field(() => DeploymentSource, { description: "How the deployment came about: RELEASE, PROMOTION or ROLLBACK." })
   @Column({ type: "varchar", length: 20 })
   source: DeploymentSource;
 
-  @Field(() => DeploymentStatus)
+  @Field(() => DeploymentStatus, { description: "Whether the cluster runs it, from the agent's reports (PENDING until one arrives); ROLLED_BACK once a rollback undid it." })
   @Column({ type: "varchar", length: 20 })
   status: DeploymentStatus;
 

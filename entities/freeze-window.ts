@@ -17,35 +17,35 @@ export class FreezeWindow extends Node {
   @Column({ type: "varchar", length: 40 })
   projectId: string;
 
-  @Field()
+  @Field({ description: "The environment the window freezes." })
   @Column({ type: "varchar", length: 100 })
   environment: string;
 
-  @Field()
+  @Field({ description: "When the window opens." })
   @Column()
   startsAt: Date;
 
-  @Field()
+  @Field({ description: "When the window closes." })
   @Column()
   endsAt: Date;
 
-  @Field()
+  @Field({ description: "Why deployments are frozen, as entered." })
   @Column({ type: "varchar", length: 500 })
   reason: string;
 
-  @Field()
+  @Field({ description: "Whether rollbacks may still go through while the window is open." })
   @Column({ type: "boolean" })
   allowRollbacks: boolean;
 
   @Column({ type: "varchar", length: 40 })
   createdById: string;
 
-  @Field(() => User)
+  @Field(() => User, { description: "Who created the window." })
   @ManyToOne(() => User, { createForeignKeyConstraints: false })
   @JoinColumn({ name: "createdById" })
   createdBy: Relation<User>;
 
-  @Field()
+  @Field({ description: "When the window was created." })
   @Column()
   createdAt: Date;
 

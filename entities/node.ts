@@ -25,8 +25,8 @@ export function nodeTypeOf(id: string): NodeTypeName | null {
   return null;
 }
 
-@InterfaceType({ resolveType: (value: { id: string }) => nodeTypeOf(value.id) ?? undefined })
+@InterfaceType({ resolveType: (value: { id: string }) => nodeTypeOf(value.id) ?? undefined, description: "An object with a globally unique id that node(id) can fetch again." })
 export abstract class Node {
-  @Field(() => ID)
+  @Field(() => ID, { description: "Globally unique id; its prefix names the type (usr_, prj_, tenv_, dep_, rbk-, ...)." })
   id: string;
 }

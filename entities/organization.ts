@@ -11,17 +11,17 @@ export const Feature = {
   ROLLBACK_APPROVAL: "rollback_approval",
 } as const;
 
-@ObjectType({ implements: Node })
+@ObjectType({ implements: Node, description: "The customer account that owns projects; its plan and feature flags decide which rollback modes are allowed." })
 @Entity("organization")
 export class Organization extends Node {
   @PrimaryColumn({ type: "varchar", length: 40 })
   declare id: string;
 
-  @Field()
+  @Field({ description: "Short unique name of the organization." })
   @Column({ type: "varchar", length: 100, unique: true })
   slug: string;
 
-  @Field(() => Plan)
+  @Field(() => Plan, { description: "The organization's plan (FREE, PRO, ENTERPRISE)." })
   @Column({ type: "varchar", length: 20 })
   plan: Plan;
 

@@ -29,7 +29,7 @@ export class TenantEnvironment extends Node {
   @Column({ type: "varchar", length: 100 })
   tenantSlug: string;
 
-  @Field(() => String, { name: "name" })
+  @Field(() => String, { name: "name", description: "Name of the environment (dev, staging, production, ...)." })
   @Column({ type: "varchar", length: 100 })
   environment: string;
 
@@ -61,7 +61,7 @@ export class TenantEnvironment extends Node {
   @Column({ type: Date, nullable: true })
   unreachableAnnouncedAt: Date | null;
 
-  @Field(() => String)
+  @Field(() => String, { description: "The folder in the repository, tenants/<tenant>/<environment>." })
   get path(): string {
     return `${tenantDir(this.tenantSlug, this.environment)}/`;
   }

@@ -23,6 +23,7 @@ export enum WebhookDeliveryState {
 
 registerEnumType(WebhookEvent, {
   name: "WebhookEvent",
+  description: "An event a webhook can receive.",
   valuesConfig: {
     ROLLBACK_REQUEST_UPDATED: { description: "Every state change, review and note of a rollback request." },
     DEPLOYMENT_RECORDED: { description: "A new deployment in the history, or a deployment whose status changed." },
@@ -32,13 +33,22 @@ registerEnumType(WebhookEvent, {
 });
 registerEnumType(WebhookFormat, {
   name: "WebhookFormat",
+  description: "The payload format of a webhook's deliveries.",
   valuesConfig: {
     JSON: { description: "The event as JSON: { event, deliveryId, occurredAt, project, data }." },
     SLACK: { description: "A Slack incoming-webhook message: { text, blocks }." },
     GITHUB_PUSH: { description: "A GitHub push event payload, which Argo CD's and Flux's webhook receivers accept (GIT_PUSH only)." },
   },
 });
-registerEnumType(WebhookDeliveryState, { name: "WebhookDeliveryState" });
+registerEnumType(WebhookDeliveryState, {
+  name: "WebhookDeliveryState",
+  description: "Where a webhook delivery is.",
+  valuesConfig: {
+    PENDING: { description: "Queued, or waiting for its next attempt." },
+    DELIVERED: { description: "The receiver answered with a 2xx status." },
+    FAILED: { description: "Every attempt failed; no more are made." },
+  },
+});
 
 /** A receiver an ADMIN registered for a project's events. The secret is kept encrypted, for signing only. */
 @ObjectType({
@@ -54,19 +64,19 @@ export class Webhook extends Node {
   @Column({ type: "varchar", length: 40 })
   projectId: string;
 
-  @Field()
+  @Field({ description: "The http(s) URL deliveries are posted to." })
   @Column({ type: "varchar", length: 2048 })
   url: string;
 
-  @Field(() => [WebhookEvent])
+  @Field(() => [WebhookEvent], { description: "The events the webhook receives." })
   @Column({ type: "simple-json" })
   events: WebhookEvent[];
 
-  @Field(() => WebhookFormat)
+  @Field(() => WebhookFormat, { description: "Payload format: JSON, SLACK or GITHUB_PUSH." })
   @Column({ type: "varchar", length: 20 })
   format: WebhookFormat;
 
-  @Field()
+  @Field({ description: "Whether deliveries are sent." })
   @Column({ type: "boolean", default: true })
   active: boolean;
 
@@ -81,20 +91,20 @@ export class Webhook extends Node {
   @Column({ type: "varchar", length: 40, nullable: true })
   createdById: string | null;
 
-  @Field()
+  @Field({ description: "When the webhook was created." })
   @CreateDateColumn()
   createdAt: Date;
 }
 
 /** One event (or test ping) for one webhook: its body as sent, and where its delivery stands. */
-@ObjectType({ implements: Node })
+@ObjectType({ implements: Node, description: "One event sent (or to be sent) to a webhook, with its attempts." })
 @Entity("webhook_delivery")
 @Index(["webhookId", "seq"], { unique: true })
 @Index(["webhookId", "state", "seq"])
 @Index(["state", "nextAttemptAt"])
 @Index(["createdAt"])
 export class WebhookDelivery extends Node {
-  @Field(() => ID)
+  @Field(() => ID, { description: "Id of the delivery (whd_...), the deliveryId of JSON payloads." })
   @PrimaryColumn({ type: "varchar", length: 40 })
   declare id: string;
 
@@ -120,11 +130,11 @@ export class WebhookDelivery extends Node {
   @Column({ type: "text" })
   payload: string;
 
-  @Field(() => WebhookDeliveryState)
+  @Field(() => WebhookDeliveryState, { description: "PENDING while attempts remain, DELIVERED or FAILED." })
   @Column({ type: "varchar", length: 20 })
   state: WebhookDeliveryState;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: "How many times sending was attempted." })
   @Column({ type: "integer", default: 0 })
   attempts: number;
 
@@ -136,11 +146,11 @@ export class WebhookDelivery extends Node {
   @Column({ type: "text", nullable: true })
   error: string | null;
 
-  @Field()
+  @Field({ description: "When the delivery was queued." })
   @Column()
   createdAt: Date;
 
-  @Field(() => Date, { nullable: true })
+  @Field(() => Date, { nullable: true, description: "When the receiver accepted it, once DELIVERED." })
   @Column({ type: Date, nullable: true })
   deliveredAt: Date | null;
 

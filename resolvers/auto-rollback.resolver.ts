@@ -9,7 +9,7 @@ import { AutoRollbackPolicyArgs } from "./types/automation-args.js";
 export class AutoRollbackPolicyResolver {
   constructor(private readonly services: Services) {}
 
-  @Mutation(() => AutoRollbackPolicy)
+  @Mutation(() => AutoRollbackPolicy, { description: "ADMIN only. Sets whether and how an environment rolls back automatically when a fresh deployment turns Degraded." })
   setAutoRollbackPolicy(@Args() args: AutoRollbackPolicyArgs, @CurrentActor() actor: Actor): Promise<AutoRollbackPolicy> {
     return this.services.autoRollback.setPolicy(actor, args);
   }

@@ -13,13 +13,16 @@ import type { Services } from "../src/app.js";
 export class ProjectAutomationResolver {
   constructor(private readonly services: Services) {}
 
-  @FieldResolver(() => [AutoRollbackPolicy])
+  @FieldResolver(() => [AutoRollbackPolicy], { description: "The automatic rollback policies of the project's environments." })
   autoRollbackPolicies(@Root() project: Project): Promise<AutoRollbackPolicy[]> {
     return this.services.autoRollback.policies(project);
   }
 
   @FieldResolver(() => [FreezeWindow], { description: "Windows open at activeAt; without it, every window that has not ended yet (open and upcoming)." })
-  freezeWindows(@Root() project: Project, @Arg("activeAt", () => Date, { nullable: true }) activeAt: Date | null): Promise<FreezeWindow[]> {
+  freezeWindows(
+    @Root() project: Project,
+    @Arg("activeAt", () => Date, { nullable: true, description: "Only windows open at this time." }) activeAt: Date | null,
+  ): Promise<FreezeWindow[]> {
     return this.services.freezes.list(project, activeAt);
   }
 }
@@ -30,7 +33,10 @@ export class TenantEnvironmentAutomationResolver {
   constructor(private readonly services: Services) {}
 
   @FieldResolver(() => [DeploymentHold], { description: "Holds placed by completed rollbacks, newest first (active ones by default; at most 200)." })
-  holds(@Root() te: TenantEnvironment, @Arg("activeOnly", () => Boolean, { nullable: true, defaultValue: true }) activeOnly: boolean | null): Promise<DeploymentHold[]> {
+  holds(
+    @Root() te: TenantEnvironment,
+    @Arg("activeOnly", () => Boolean, { nullable: true, defaultValue: true, description: "False to include released holds too." }) activeOnly: boolean | null,
+  ): Promise<DeploymentHold[]> {
     return this.services.holds.ofTenantEnvironment(te, activeOnly ?? true);
   }
 

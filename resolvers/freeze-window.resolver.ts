@@ -9,13 +9,13 @@ import { FreezeWindowArgs } from "./types/automation-args.js";
 export class FreezeWindowResolver {
   constructor(private readonly services: Services) {}
 
-  @Mutation(() => FreezeWindow)
+  @Mutation(() => FreezeWindow, { description: "ADMIN only. Freezes deployments to an environment for a period." })
   createFreezeWindow(@Args() args: FreezeWindowArgs, @CurrentActor() actor: Actor): Promise<FreezeWindow> {
     return this.services.freezes.create(actor, args);
   }
 
-  @Mutation(() => FreezeWindow)
-  deleteFreezeWindow(@Arg("id", () => ID) id: string, @CurrentActor() actor: Actor): Promise<FreezeWindow> {
+  @Mutation(() => FreezeWindow, { description: "ADMIN only. Removes a freeze window and returns it." })
+  deleteFreezeWindow(@Arg("id", () => ID, { description: "Id of the window (frz_...)." }) id: string, @CurrentActor() actor: Actor): Promise<FreezeWindow> {
     return this.services.freezes.delete(actor, id);
   }
 

@@ -9,13 +9,13 @@ import { CurrentActor } from "./context.js";
 export class NodeResolver {
   constructor(private readonly services: Services) {}
 
-  @Query(() => User)
+  @Query(() => User, { description: "The caller." })
   me(@CurrentActor() actor: Actor): User {
     return this.services.access.requireUser(actor);
   }
 
-  @Query(() => Node, { nullable: true })
-  async node(@Arg("id", () => ID) id: string, @CurrentActor() actor: Actor): Promise<Node | null> {
+  @Query(() => Node, { nullable: true, description: "Any object by its id; null when it does not exist or the caller may not see it." })
+  async node(@Arg("id", () => ID, { description: "The object's id." }) id: string, @CurrentActor() actor: Actor): Promise<Node | null> {
     if (!nodeTypeOf(id)) return null;
     return this.services.nodes.find(actor, id);
   }

@@ -21,22 +21,22 @@ export class ProjectResolver {
     return this.services.access.projectsOf(this.services.access.requireUser(actor));
   }
 
-  @Query(() => Project, { nullable: true })
-  async project(@Arg("slug") slug: string, @CurrentActor() actor: Actor): Promise<Project | null> {
+  @Query(() => Project, { nullable: true, description: "A project by slug; null when it does not exist or the caller has no role in it." })
+  async project(@Arg("slug", { description: "Slug of the project." }) slug: string, @CurrentActor() actor: Actor): Promise<Project | null> {
     return (await this.services.access.findProject(actor, slug))?.project ?? null;
   }
 
-  @FieldResolver(() => Organization)
+  @FieldResolver(() => Organization, { description: "The organization the project belongs to." })
   organization(@Root() project: Project): Promise<Organization> {
     return this.services.catalog.organization(project.organizationId);
   }
 
-  @FieldResolver(() => [Tenant])
+  @FieldResolver(() => [Tenant], { description: "Tenants of the project, by slug." })
   tenants(@Root() project: Project): Promise<Tenant[]> {
     return this.services.catalog.tenants(project.id);
   }
 
-  @FieldResolver(() => [ApprovalPolicy])
+  @FieldResolver(() => [ApprovalPolicy], { description: "The approval policy of every environment of the project." })
   approvalPolicies(@Root() project: Project): Promise<ApprovalPolicy[]> {
     return this.services.approvals.policies(project);
   }
@@ -62,12 +62,12 @@ export class ProjectResolver {
 export class TenantResolver {
   constructor(private readonly services: Services) {}
 
-  @FieldResolver(() => Project)
+  @FieldResolver(() => Project, { description: "The project the tenant belongs to." })
   project(@Root() tenant: Tenant): Promise<Project> {
     return this.services.catalog.project(tenant.projectId);
   }
 
-  @FieldResolver(() => [TenantEnvironment])
+  @FieldResolver(() => [TenantEnvironment], { description: "The tenant's environments." })
   async environments(@Root() tenant: Tenant): Promise<TenantEnvironment[]> {
     return this.services.catalog.environmentsOfTenant(tenant, await this.services.catalog.project(tenant.projectId));
   }

@@ -9,6 +9,8 @@ import type { Actor } from "../src/services/actor.js";
 import { CurrentActor } from "./context.js";
 import { DeploymentConnection, toConnection } from "./types/connections.js";
 import { HistoryArgs } from "./types/history-args.js";
+import { Paging } from "./types/page-args.js";
+import type { PageRequest } from "../src/services/paging.js";
 import { ServiceState } from "./types/service-state.js";
 import { SyncStatus } from "./types/sync-status.js";
 
@@ -16,11 +18,11 @@ import { SyncStatus } from "./types/sync-status.js";
 export class TenantEnvironmentResolver {
   constructor(private readonly services: Services) {}
 
-  @Query(() => TenantEnvironment, { nullable: true })
+  @Query(() => TenantEnvironment, { nullable: true, description: "One tenant-environment; null when it does not exist or the caller has no role in the project." })
   async tenantEnvironment(
-    @Arg("project") project: string,
-    @Arg("tenant") tenant: string,
-    @Arg("environment") environment: string,
+    @Arg("project", { description: "Slug of the project." }) project: string,
+    @Arg("tenant", { description: "Slug of the tenant." }) tenant: string,
+    @Arg("environment", { description: "Environment name." }) environment: string,
     @CurrentActor() actor: Actor,
   ): Promise<TenantEnvironment | null> {
     const access = await this.services.access.findProject(actor, project);
@@ -28,21 +30,21 @@ export class TenantEnvironmentResolver {
     return this.services.catalog.findTenantEnvironment(access.project, tenant, environment);
   }
 
-  @FieldResolver(() => Tenant)
+  @FieldResolver(() => Tenant, { description: "The tenant." })
   async tenant(@Root() te: TenantEnvironment): Promise<Tenant> {
     const tenant = await this.services.catalog.tenant(te.tenantId);
     if (!tenant) throw notFound(`tenant of ${te.path} not found`);
     return tenant;
   }
 
-  @FieldResolver(() => [ServiceState], { name: "services" })
+  @FieldResolver(() => [ServiceState], { name: "services", description: "The services deployed here at the current revision, with their values." })
   serviceStates(@Root() te: TenantEnvironment): Promise<ServiceState[]> {
     return this.services.revisions.currentServices(te);
   }
 
-  @FieldResolver(() => DeploymentConnection)
-  async history(@Root() te: TenantEnvironment, @Args() args: HistoryArgs): Promise<DeploymentConnection> {
-    return toConnection(await this.services.deploymentQueries.historyOf(te, args));
+  @FieldResolver(() => DeploymentConnection, { description: "Deployments of this tenant-environment, newest first." })
+  async history(@Root() te: TenantEnvironment, @Args() args: HistoryArgs, @Paging() paging: PageRequest): Promise<DeploymentConnection> {
+    return toConnection(await this.services.deploymentQueries.historyOf(te, { ...args, ...paging }));
   }
 
   @FieldResolver(() => Deployment, {
@@ -53,12 +55,12 @@ export class TenantEnvironmentResolver {
     return te.currentRevision ? this.services.deploymentQueries.findByRevision(te, te.currentRevision) : Promise.resolve(null);
   }
 
-  @FieldResolver(() => ApprovalPolicy)
+  @FieldResolver(() => ApprovalPolicy, { description: "The approval policy of this environment." })
   approvalPolicy(@Root() te: TenantEnvironment): Promise<ApprovalPolicy> {
     return this.services.approvals.policy(te.projectId, te.environment);
   }
 
-  @FieldResolver(() => SyncStatus)
+  @FieldResolver(() => SyncStatus, { description: "What the cluster agent last reported." })
   sync(@Root() te: TenantEnvironment): Promise<SyncStatus> {
     return this.services.sync.current(te);
   }

@@ -1,4 +1,5 @@
 import path from "node:path";
+import type { QueryLimits } from "./http/query-limits.js";
 import type { DeliverySettings } from "./notifications/dispatcher.js";
 
 /** Everything the server reads from its environment, validated once at start. */
@@ -41,6 +42,10 @@ export interface Config {
   corsOrigins: string[];
   /** Bearer token /metrics requires; null: /metrics is open (protect it at the network level). */
   metricsToken: string | null;
+  /** Bounds every GraphQL operation must fit before it runs (depth, aliases, directives, tokens, estimated cost). */
+  queryLimits: QueryLimits;
+  /** Largest GraphQL request body (HTTP) or WebSocket message, in bytes. */
+  maxBodyBytes: number;
   /** Where OTLP/HTTP traces go (from OTEL_EXPORTER_OTLP_ENDPOINT); null: tracing is off and the SDK is not loaded. */
   otelTracesUrl: string | null;
 }
@@ -145,6 +150,14 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     corsOrigins: readOrigins(env),
     metricsToken: readToken(env, "METRICS_TOKEN"),
     otelTracesUrl: readOtelTracesUrl(env),
+    queryLimits: {
+      maxDepth: readInt(env, "QUERY_MAX_DEPTH", 12, 1, 1000),
+      maxAliases: readInt(env, "QUERY_MAX_ALIASES", 30, 0, 10_000),
+      maxDirectives: readInt(env, "QUERY_MAX_DIRECTIVES", 50, 0, 10_000),
+      maxTokens: readInt(env, "QUERY_MAX_TOKENS", 2000, 100, 1_000_000),
+      maxCost: readInt(env, "QUERY_MAX_COST", 100_000, 1, 100_000_000),
+    },
+    maxBodyBytes: readInt(env, "HTTP_MAX_BODY_BYTES", 1024 * 1024, 1024, 256 * 1024 * 1024),
   };
 }
 

@@ -51,6 +51,8 @@ const FRAMEWORK_STATUS: Record<string, number> = {
   OPERATION_RESOLUTION_FAILURE: 400,
 };
 
+const TOKEN_LIMIT = /Document contains more th(?:an|at) (\d+) tokens/;
+
 /**
  * Shapes every error a client sees: a code and status from the spec's table, never a stack
  * trace or an internal path. Errors that are not ours are logged and reported as internal.
@@ -62,7 +64,13 @@ export function formatError(formatted: GraphQLFormattedError, original: unknown,
   }
   const code = typeof formatted.extensions?.code === "string" ? formatted.extensions.code : undefined;
   if (code && code in FRAMEWORK_STATUS) {
-    return { ...formatted, extensions: { code: code === "BAD_REQUEST" ? "BAD_USER_INPUT" : code, status: FRAMEWORK_STATUS[code] } };
+    const limit = typeof formatted.extensions?.limit === "string" ? formatted.extensions.limit : undefined;
+    const tokens = code === "GRAPHQL_PARSE_FAILED" ? TOKEN_LIMIT.exec(formatted.message) : null;
+    if (tokens) {
+      // graphql-js's own maxTokens refusal, worded like the other query limits.
+      return { ...formatted, message: `Query token limit of ${tokens[1]} exceeded (QUERY_MAX_TOKENS)`, extensions: { code, status: 400, limit: "QUERY_MAX_TOKENS" } };
+    }
+    return { ...formatted, extensions: { code: code === "BAD_REQUEST" ? "BAD_USER_INPUT" : code, status: FRAMEWORK_STATUS[code], ...(limit ? { limit } : {}) } };
   }
   if (code === "BAD_USER_INPUT") {
     // graphql-js variable coercion errors: safe messages about the caller's own input.

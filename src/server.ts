@@ -15,6 +15,7 @@ import { serveGraphqlWs } from "./http/graphql-ws.js";
 import { sendJson } from "./http/handler.js";
 import { metricsEndpoint } from "./http/metrics-endpoint.js";
 import { httpPipeline } from "./http/pipeline.js";
+import { costLimitPlugin, limitRules, parseOptions } from "./http/query-limits.js";
 import { observabilityPlugin } from "./observability/graphql-plugin.js";
 import { traceServices } from "./observability/instrument.js";
 import { Metrics } from "./observability/metrics.js";
@@ -34,14 +35,13 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-const MAX_BODY_BYTES = 1024 * 1024;
-
 /** Apollo Server on /graphql, graphql-ws on the same path and port, health probes and the Git endpoint. */
 export async function startServer(app: App): Promise<RunningServer> {
   const { config, logger } = app;
   const schema = await buildAppSchema(traceServices(app));
   const httpServer = http.createServer();
-  const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql" });
+  // A larger message closes its socket with 1009 (Message Too Big), as ws does by default.
+  const wsServer = new WebSocketServer({ server: httpServer, path: "/graphql", maxPayload: config.maxBodyBytes });
   const log = (err: unknown) => logger.error({ err }, "unexpected error in a resolver");
   const git = new GitHttpBackend({ git: app.git, auth: app.auth, access: app.access, catalog: app.catalog, logger, maxProcesses: config.gitHttpMaxProcesses });
   const metrics = new Metrics({ db: app.db, gitHttpSlots: () => git.slotUsage(), websocketConnections: () => wsServer.clients.size });
@@ -55,6 +55,8 @@ export async function startServer(app: App): Promise<RunningServer> {
     // simple requests without one of these headers are still refused.
     csrfPrevention: { requestHeaders: ["authorization", "apollo-require-preflight", "x-apollo-operation-name"] },
     introspection: config.introspection,
+    parseOptions: parseOptions(config.queryLimits),
+    validationRules: limitRules(config.queryLimits),
     formatError: (formatted, original) => formatError(formatted, original, log),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer, stopGracePeriodMillis: config.shutdownGraceSeconds * 1000 }),
@@ -67,6 +69,7 @@ export async function startServer(app: App): Promise<RunningServer> {
           };
         },
       },
+      costLimitPlugin(config.queryLimits),
       observabilityPlugin(metrics),
       // Apollo's landing page loads Sandbox from a CDN; browsers go to the bundled explorer instead.
       ApolloServerPluginLandingPageDisabled(),
@@ -165,8 +168,11 @@ async function route(app: App, apollo: ApolloServer<RequestContext>, routes: Rou
 
   let body: unknown = undefined;
   if (req.method === "POST") {
-    const raw = await readBody(req);
-    if (raw === null) return sendJson(res, 413, { error: `request body larger than ${MAX_BODY_BYTES} bytes` });
+    const raw = await readBody(req, app.config.maxBodyBytes);
+    if (raw === null) {
+      const message = `request body larger than ${app.config.maxBodyBytes} bytes (HTTP_MAX_BODY_BYTES)`;
+      return sendJson(res, 413, { errors: [{ message, extensions: { code: "PAYLOAD_TOO_LARGE", status: 413 } }] });
+    }
     if (raw.length > 0) {
       try {
         body = JSON.parse(raw.toString("utf8"));
@@ -198,14 +204,14 @@ async function route(app: App, apollo: ApolloServer<RequestContext>, routes: Rou
   });
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer | null> {
+function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | null> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let tooLarge = false;
     req.on("data", (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) tooLarge = true;
+      if (size > maxBytes) tooLarge = true;
       else chunks.push(chunk);
     });
     req.on("end", () => resolve(tooLarge ? null : Buffer.concat(chunks)));

@@ -1,44 +1,44 @@
 import { Field, Float, Int, ObjectType } from "type-graphql";
 
-@ObjectType()
+@ObjectType({ description: "A revision rolled back to more than once in a period." })
 export class RecurringRollback {
-  @Field(() => String, { nullable: true, description: "null for FULL rollbacks." })
+  @Field(() => String, { nullable: true, description: "The service rolled back; null for FULL rollbacks." })
   service: string | null;
 
-  @Field()
+  @Field({ description: "Full sha rolled back to." })
   targetRevision: string;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: "How many rollbacks went to it." })
   count: number;
 
-  @Field()
+  @Field({ description: "When the latest of them happened." })
   lastAt: Date;
 }
 
 @ObjectType({ description: "Delivery figures of one tenant-environment over a period, computed from the deployment history." })
 export class DeliveryMetrics {
-  @Field()
+  @Field({ description: "Slug of the tenant." })
   tenant: string;
 
-  @Field()
+  @Field({ description: "Environment name." })
   environment: string;
 
-  @Field()
+  @Field({ description: "Start of the period." })
   since: Date;
 
-  @Field()
+  @Field({ description: "End of the period." })
   until: Date;
 
   @Field(() => Int, { description: "RELEASE and PROMOTION deployments in the period." })
   deployments: number;
 
-  @Field(() => Float)
+  @Field(() => Float, { description: "Deployments over the period's days." })
   deploymentsPerDay: number;
 
   @Field(() => Float, { description: "Deployments of the period that ended FAILED or ROLLED_BACK, over deployments." })
   changeFailureRate: number;
 
-  @Field(() => Int)
+  @Field(() => Int, { description: "ROLLBACK deployments in the period." })
   rollbacks: number;
 
   @Field(() => Float, {

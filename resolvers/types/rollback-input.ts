@@ -1,18 +1,18 @@
 import { Field, InputType } from "type-graphql";
 import { RollbackMode } from "../../entities/enums.js";
 
-@InputType()
+@InputType({ description: "Which rollback: where, how much, to which revision, and why." })
 export class RollbackInput {
-  @Field()
+  @Field({ description: "Slug of the project." })
   project: string;
 
-  @Field()
+  @Field({ description: "Slug of the tenant." })
   tenant: string;
 
-  @Field()
+  @Field({ description: "Environment name." })
   environment: string;
 
-  @Field(() => RollbackMode)
+  @Field(() => RollbackMode, { description: "FULL, SERVICE or FIELD." })
   mode: RollbackMode;
 
   @Field(() => String, { nullable: true, description: "Revision (full or abbreviated sha) to roll back to. Missing or empty: 'targetSha is required'." })

@@ -5,15 +5,13 @@ import { TenantEnvironment } from "../../entities/tenant-environment.js";
 import type { Database } from "../db/database.js";
 import { RowReader } from "../db/rows.js";
 import { badInput } from "../errors.js";
-import { keysetPage, seqKey, type Page } from "../services/paging.js";
+import { keysetPage, pageRequest, seqKey, type KeyRange, type Page, type PageRequest } from "../services/paging.js";
 import type { AccessService } from "../services/access.js";
 import type { Actor } from "../services/actor.js";
 import type { Catalog } from "../services/catalog.js";
 import { User } from "../../entities/user.js";
 
-export interface HistoryFilter {
-  first?: number | null;
-  after?: string | null;
+export interface HistoryFilter extends PageRequest {
   source?: DeploymentSource | null;
   status?: DeploymentStatus | null;
 }
@@ -45,9 +43,8 @@ export class DeploymentQueries {
       kind: "dep",
       key: seqKey,
       keyOf: (d: Deployment) => d.seq,
-      first: filter.first,
-      after: filter.after,
-      fetch: (afterSeq, limit) => this.page(te.id, filter.source ?? null, filter.status ?? null, afterSeq, limit),
+      ...pageRequest(filter),
+      fetch: (range, limit) => this.page(te.id, filter.source ?? null, filter.status ?? null, range, limit),
       count: () => this.count(te.id, filter.source ?? null, filter.status ?? null),
     });
   }
@@ -57,7 +54,7 @@ export class DeploymentQueries {
    * the history is the most read list, and the query builder's per-call SQL generation and
    * generic hydration cost several times what SQLite spends on the query.
    */
-  private async page(teId: string, source: DeploymentSource | null, status: DeploymentStatus | null, afterSeq: number | null, limit: number): Promise<Deployment[]> {
+  private async page(teId: string, source: DeploymentSource | null, status: DeploymentStatus | null, range: KeyRange<number>, limit: number): Promise<Deployment[]> {
     const params: unknown[] = [teId];
     const p = (value: unknown) => {
       params.push(value);
@@ -66,8 +63,10 @@ export class DeploymentQueries {
     let where = `"d"."tenantEnvironmentId" = ${this.db.param(1)}`;
     if (source) where += ` AND "d"."source" = ${p(source)}`;
     if (status) where += ` AND "d"."status" = ${p(status)}`;
-    if (afterSeq !== null) where += ` AND "d"."seq" < ${p(afterSeq)}`;
-    const sql = `SELECT ${this.deploymentRows.select}, ${this.authorRows.select} FROM "deployment" "d" LEFT JOIN "user" "author" ON "author"."id" = "d"."authorId" WHERE ${where} ORDER BY "d"."seq" DESC LIMIT ${p(limit)}`;
+    // The bounds and order of descendingBy (src/services/paging.ts), in SQL.
+    if (range.after !== null) where += ` AND "d"."seq" < ${p(range.after)}`;
+    if (range.before !== null) where += ` AND "d"."seq" > ${p(range.before)}`;
+    const sql = `SELECT ${this.deploymentRows.select}, ${this.authorRows.select} FROM "deployment" "d" LEFT JOIN "user" "author" ON "author"."id" = "d"."authorId" WHERE ${where} ORDER BY "d"."seq" ${range.backward ? "ASC" : "DESC"} LIMIT ${p(limit)}`;
     const rows: Record<string, unknown>[] = await this.db.manager.query(sql, params);
     return rows.map((row) => this.withAuthor(row));
   }

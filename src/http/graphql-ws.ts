@@ -10,6 +10,7 @@ import type { Metrics } from "../observability/metrics.js";
 import { actorLabel, newRequestState } from "../observability/request-context.js";
 import { sharedSubscribe } from "../schema/shared-subscriptions.js";
 import { callerContext } from "./caller.js";
+import { costError, limitRules, parseOptions } from "./query-limits.js";
 
 type ConnectionExtra = {
   actorContext?: RequestContext;
@@ -32,7 +33,8 @@ export function serveGraphqlWs(app: App, schema: GraphQLSchema, wsServer: WebSoc
   const log = (err: unknown) => logger.error({ err }, "unexpected error in a resolver");
   const format = (errors: readonly GraphQLError[]) => errors.map((e) => formatError(e.toJSON(), e, log));
   // The same rules as over HTTP: without introspection, __schema and __type are refused here too.
-  const rules = app.config.introspection ? specifiedRules : [...specifiedRules, NoSchemaIntrospectionCustomRule];
+  const limits = app.config.queryLimits;
+  const rules = [...specifiedRules, ...(app.config.introspection ? [] : [NoSchemaIntrospectionCustomRule]), ...limitRules(limits)];
 
   const finish = (ctx: WsContext, id: string, outcome: { errors?: string[] }) => {
     const op = ctx.extra.operations?.get(id);
@@ -90,7 +92,7 @@ export function serveGraphqlWs(app: App, schema: GraphQLSchema, wsServer: WebSoc
         };
         let document: DocumentNode;
         try {
-          document = parse(payload.query);
+          document = parse(payload.query, parseOptions(limits));
         } catch (err) {
           return refuse([coded(err, "GRAPHQL_PARSE_FAILED")]);
         }
@@ -113,6 +115,8 @@ export function serveGraphqlWs(app: App, schema: GraphQLSchema, wsServer: WebSoc
             variables.errors.map((e) => coded(e, "BAD_USER_INPUT")),
             operation.name?.value ?? null,
           );
+        const tooCostly = costError(schema, document, payload.variables ?? undefined, payload.operationName, limits);
+        if (tooCostly) return refuse([tooCostly], operation.name?.value ?? null);
         ctx.extra.operations?.set(id, { started, operation: operation.name?.value ?? null, type: operation.operation, counted: false });
         return { schema, document, operationName: payload.operationName, variableValues: payload.variables, contextValue: ctx.extra.actorContext };
       },

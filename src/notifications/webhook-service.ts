@@ -6,13 +6,14 @@ import { Project } from "../../entities/project.js";
 import { Webhook, WebhookDelivery, WebhookDeliveryState, WebhookEvent, WebhookFormat } from "../../entities/webhook.js";
 import type { Database } from "../db/database.js";
 import { badInput, notFound } from "../errors.js";
-import { keysetPage, seqKey, type Page } from "../services/paging.js";
+import { descendingBy, keysetPage, pageRequest, seqKey, type Page, type PageRequest } from "../services/paging.js";
 import type { AccessService, ProjectAccess } from "../services/access.js";
 import type { Actor } from "../services/actor.js";
 import type { AuditTrail } from "../services/audit.js";
 import type { WebhookDispatcher } from "./dispatcher.js";
 import { renderBody } from "./payloads.js";
 import type { SecretBox } from "./secret-box.js";
+import { checkText, TEXT_RULES } from "../services/input-rules.js";
 
 export interface CreateWebhookInput {
   project: string;
@@ -23,8 +24,6 @@ export interface CreateWebhookInput {
 }
 
 const MAX_WEBHOOKS_PER_PROJECT = 20;
-const MAX_URL_LENGTH = 2048;
-const MAX_SECRET_LENGTH = 256;
 
 /**
  * Webhooks of a project: registered, listed, pinged and deleted by its ADMINs only. The URL an
@@ -58,8 +57,7 @@ export class WebhookService {
     }
     const secret = input.secret ?? "";
     if (secret.length === 0) throw badInput("secret is required: the receiver verifies X-Hub-Signature-256 with it (e.g. openssl rand -hex 32)");
-    if (secret.length > MAX_SECRET_LENGTH) throw badInput(`secret must be at most ${MAX_SECRET_LENGTH} characters`);
-    if (/\p{Cc}/u.test(secret)) throw badInput("secret must not contain control characters");
+    checkText("secret", secret, TEXT_RULES.secret);
 
     const id = newId("Webhook");
     const secretCiphertext = await this.secrets.seal(secret, id);
@@ -138,19 +136,14 @@ export class WebhookService {
   }
 
   /** A webhook's deliveries, newest first (keyset-paged on the queue position). */
-  deliveries(webhook: Webhook, first?: number | null, after?: string | null): Promise<Page<WebhookDelivery>> {
+  deliveries(webhook: Webhook, paging: PageRequest): Promise<Page<WebhookDelivery>> {
     const ofWebhook = () => this.db.manager.createQueryBuilder(WebhookDelivery, "d").where("d.webhookId = :id", { id: webhook.id });
     return keysetPage({
       kind: "whd",
       key: seqKey,
       keyOf: (d: WebhookDelivery) => d.seq,
-      first,
-      after,
-      fetch: (afterSeq, limit) => {
-        const qb = ofWebhook();
-        if (afterSeq !== null) qb.andWhere("d.seq < :afterSeq", { afterSeq });
-        return qb.orderBy("d.seq", "DESC").limit(limit).getMany();
-      },
+      ...pageRequest(paging),
+      fetch: (range, limit) => descendingBy(ofWebhook(), "d.seq", range).limit(limit).getMany(),
       count: () => ofWebhook().getCount(),
     });
   }
@@ -177,7 +170,7 @@ export class WebhookService {
 export function parseReceiverUrl(raw: string): URL {
   const text = (raw ?? "").trim();
   if (text === "") throw badInput("url is required");
-  if (text.length > MAX_URL_LENGTH) throw badInput(`url must be at most ${MAX_URL_LENGTH} characters`);
+  checkText("url", text, TEXT_RULES.url);
   let url: URL;
   try {
     url = new URL(text);

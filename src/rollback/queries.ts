@@ -1,12 +1,13 @@
 import { BlastRadius, Role, RollbackMode, type RollbackRequestState } from "../../entities/enums.js";
+import { Membership } from "../../entities/membership.js";
 import { Review, RollbackNote, RollbackRequest } from "../../entities/rollback-request.js";
 import { User } from "../../entities/user.js";
 import type { ApprovalService } from "../approvals/approval-service.js";
 import type { Database } from "../db/database.js";
 import { RowReader } from "../db/rows.js";
 import type { ChangeSummary } from "../diff/comparison.js";
-import { notFound } from "../errors.js";
-import { createdKey, keysetPage, type Page } from "../services/paging.js";
+import { forbidden, notFound } from "../errors.js";
+import { createdKey, keysetPage, pageRequest, type Page, type PageRequest } from "../services/paging.js";
 import type { AccessService } from "../services/access.js";
 import type { Actor } from "../services/actor.js";
 import { BLAST_RADIUS } from "./gates.js";
@@ -24,13 +25,11 @@ export interface PreviewResult extends ChangeSummary {
   affectedServices: string[];
 }
 
-export interface RequestFilter {
+export interface RequestFilter extends PageRequest {
   project: string;
   tenant?: string | null;
   environment?: string | null;
   state?: RollbackRequestState | null;
-  first?: number | null;
-  after?: string | null;
 }
 
 /** A request with who asked, its reviews and its notes, in the order they came. */
@@ -73,9 +72,19 @@ export class RollbackQueries {
 
   /** The request if the caller may see it; null otherwise, the same answer as for an id that does not exist. */
   async find(actor: Actor, id: string): Promise<RollbackRequest | null> {
-    const request = await this.findById(id);
-    if (!request) return null;
-    return (await this.access.projectById(actor, request.projectId)) ? request : null;
+    return (await this.visibleId(actor, id)) ? this.findById(id) : null;
+  }
+
+  /**
+   * Whether the request exists in a project the caller has a role in, in one query scoped by the
+   * caller's memberships: an id of another organization takes the same path, with the same work,
+   * as an id that does not exist, so neither the answer nor its timing tells them apart.
+   */
+  private async visibleId(actor: Actor, id: string): Promise<boolean> {
+    if (actor.kind === "agent") throw forbidden("agent tokens can only call reportSyncStatus");
+    const qb = this.db.manager.createQueryBuilder(RollbackRequest, "r").select("r.id").where("r.id = :id", { id });
+    if (actor.kind !== "system") qb.innerJoin(Membership, "m", "m.projectId = r.projectId AND m.userId = :userId", { userId: actor.user.id });
+    return (await qb.getOne()) !== null;
   }
 
   /** The request if the caller may see it; NOT_FOUND otherwise. */
@@ -98,12 +107,19 @@ export class RollbackQueries {
       kind: "rbk",
       key: createdKey,
       keyOf: (r: RollbackRequest) => ({ at: new Date(r.createdAt), id: r.id }),
-      first: filter.first,
-      after: filter.after,
-      fetch: (after, limit) => {
+      ...pageRequest(filter),
+      fetch: ({ after, before, backward }, limit) => {
         const qb = requests();
-        if (after) qb.andWhere("(r.createdAt < :at OR (r.createdAt = :at AND r.id < :rid))", { at: after.at, rid: after.id });
-        return qb.select(["r.id", "r.createdAt"]).orderBy("r.createdAt", "DESC").addOrderBy("r.id", "DESC").take(limit).getMany();
+        const [created, at] = this.comparableTime();
+        if (after) qb.andWhere(`(${created} < ${at("at")} OR (${created} = ${at("at")} AND r.id < :rid))`, { at: this.timeParameter(after.at), rid: after.id });
+        if (before) {
+          qb.andWhere(`(${created} > ${at("beforeAt")} OR (${created} = ${at("beforeAt")} AND r.id > :beforeId))`, {
+            beforeAt: this.timeParameter(before.at),
+            beforeId: before.id,
+          });
+        }
+        const order = backward ? "ASC" : "DESC";
+        return qb.select(["r.id", "r.createdAt"]).orderBy("r.createdAt", order).addOrderBy("r.id", order).take(limit).getMany();
       },
       count: () => requests().getCount(),
       // The keys of the page first, then each request with its relations (joined in the page query they would multiply its rows).
@@ -141,6 +157,21 @@ export class RollbackQueries {
     request.reviews = [...reviews.values()].sort(byTime);
     request.notes = [...notes.values()].sort(byTime);
     return request;
+  }
+
+  /**
+   * SQLite keeps creation times as text ("YYYY-MM-DD HH:MM:SS" from CURRENT_TIMESTAMP), which a
+   * bound time does not compare with as a time: both sides are put in one format there.
+   * PostgreSQL compares timestamps as they are.
+   */
+  private comparableTime(): [column: string, parameter: (name: string) => string] {
+    if (this.db.dialect !== "sqlite") return ["r.createdAt", (name) => `:${name}`];
+    const normal = (expr: string) => `strftime('%Y-%m-%d %H:%M:%f', ${expr})`;
+    return [normal("r.createdAt"), (name) => normal(`:${name}`)];
+  }
+
+  private timeParameter(at: Date): Date | string {
+    return this.db.dialect === "sqlite" ? at.toISOString() : at;
   }
 
   private get readers() {

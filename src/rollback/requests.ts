@@ -16,6 +16,7 @@ import { NO_ROLLBACK_GUARD, type RequestOrigin, type RollbackGuard } from "./gua
 import { planPrepared, type RollbackInputData, type RollbackPreparer } from "./preparation.js";
 import type { RollbackQueries } from "./queries.js";
 import { reviewRefusal } from "./review-rules.js";
+import { checkText, TEXT_RULES } from "../services/input-rules.js";
 
 const MANUAL: RequestOrigin = { trigger: RollbackTrigger.MANUAL, triggeredByDeploymentId: null, bypassApproval: false };
 
@@ -46,7 +47,7 @@ export class RollbackRequests {
   async request(actor: Actor, input: RollbackInputData, idempotencyKey?: string | null, origin: RequestOrigin = MANUAL): Promise<RollbackRequest> {
     const user = this.access.requireUser(actor);
     const key = idempotencyKey?.trim() || null;
-    if (key !== null && key.length > 200) throw badInput("idempotencyKey must be at most 200 characters");
+    if (key !== null) checkText("idempotencyKey", key, TEXT_RULES.identifier);
     const fingerprint = fingerprintOf(input);
     if (key) {
       const existing = await this.db.manager.findOneBy(RollbackRequest, { requestedById: user.id, idempotencyKey: key });
@@ -259,10 +260,11 @@ export class RollbackRequests {
   async addNote(actor: Actor, id: string, text: string): Promise<RollbackRequest> {
     const user = this.access.requireUser(actor);
     const found = await this.queries.visible(actor, id);
-    const access = await this.access.project(actor, found.projectSlug, Role.VIEWER);
+    // Notes are writes: VIEWER is read-only.
+    const access = await this.access.project(actor, found.projectSlug, Role.DEPLOYER);
     const body = text?.trim() ?? "";
     if (body === "") throw badInput("note text is required");
-    if (body.length > 20_000) throw badInput("note text must be at most 20000 characters");
+    checkText("text", body, TEXT_RULES.note);
     const session = await this.approvals.activeSession(access.project.id, user.id);
     await this.db.transaction(async (tx) => {
       const note = { id: newId("Note"), requestId: id, authorId: user.id, text: body, createdAt: new Date() };

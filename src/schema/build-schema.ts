@@ -5,6 +5,7 @@ import type { RequestContext } from "../../resolvers/context.js";
 import { forbidden } from "../errors.js";
 import { DateTimeScalar } from "../../entities/scalars.js";
 import { RESOLVERS } from "../../resolvers/index.js";
+import { validateArguments } from "./argument-validation.js";
 import type { Services } from "../app.js";
 import { createEventBus, type AppPubSub } from "../services/events.js";
 
@@ -57,6 +58,21 @@ function restrictAgentsToReportSync(schema: GraphQLSchema): GraphQLSchema {
   return schema;
 }
 
+/** type-graphql has no option for the root types' descriptions. */
+const ROOT_DESCRIPTIONS = {
+  Query:
+    "Reads: projects, histories, comparisons, previews, rollback requests, the audit trail. A nullable field that fails is null with its own error; the other fields keep their data.",
+  Mutation: "Changes: deployments, rollback requests and reviews, policies, break-glass sessions, holds, freeze windows, webhooks, agents' sync reports.",
+  Subscription: "Live events over graphql-ws on /graphql: rollback request updates, recorded deployments, sync status changes.",
+};
+
+function describeRootTypes(schema: GraphQLSchema): GraphQLSchema {
+  for (const type of [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]) {
+    if (type) type.description = ROOT_DESCRIPTIONS[type.name as keyof typeof ROOT_DESCRIPTIONS];
+  }
+  return schema;
+}
+
 /** The executable schema. Without services it still builds, for emitting the SDL. */
 export async function buildAppSchema(services: Services | null, pubSub?: AppPubSub): Promise<GraphQLSchema> {
   const schema = await buildSchema({
@@ -67,7 +83,8 @@ export async function buildAppSchema(services: Services | null, pubSub?: AppPubS
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     validate: false,
   });
-  return restrictAgentsToReportSync(schema);
+  // Agents are refused before their arguments are looked at.
+  return describeRootTypes(restrictAgentsToReportSync(validateArguments(schema)));
 }
 
 export const SCHEMA_HEADER = "# Emitted by `npm run schema` from the type-graphql resolvers. Do not edit by hand.\n\n";

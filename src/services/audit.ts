@@ -5,7 +5,7 @@ import { RowReader } from "../db/rows.js";
 import { newId } from "../../entities/ids.js";
 import { sha256 } from "../lib/ids.js";
 import type { AccessService } from "./access.js";
-import { keysetPage, seqKey, type Page } from "./paging.js";
+import { descendingBy, keysetPage, pageRequest, seqKey, type Page, type PageRequest } from "./paging.js";
 import type { Actor } from "./actor.js";
 
 export const GENESIS_HASH = "0".repeat(64);
@@ -118,7 +118,7 @@ export class AuditTrail {
   }
 
   /** A project's events, newest first, for a caller who may read the project. */
-  async events(actor: Actor, projectSlug: string, filter: { first?: number | null; after?: string | null; breakGlassOnly?: boolean | null }): Promise<Page<AuditEvent>> {
+  async events(actor: Actor, projectSlug: string, filter: PageRequest & { breakGlassOnly?: boolean | null }): Promise<Page<AuditEvent>> {
     const { project } = await this.access.project(actor, projectSlug);
     const events = () => {
       const qb = this.db.manager.createQueryBuilder(AuditEvent, "e").leftJoinAndSelect("e.actor", "actor").where("e.projectId = :projectId", { projectId: project.id });
@@ -128,14 +128,9 @@ export class AuditTrail {
       kind: "evt",
       key: seqKey,
       keyOf: (e: AuditEvent) => e.seq,
-      first: filter.first,
+      ...pageRequest(filter),
       defaultSize: 50,
-      after: filter.after,
-      fetch: (afterSeq, limit) => {
-        const qb = events();
-        if (afterSeq !== null) qb.andWhere("e.seq < :afterSeq", { afterSeq });
-        return qb.orderBy("e.seq", "DESC").take(limit).getMany();
-      },
+      fetch: (range, limit) => descendingBy(events(), "e.seq", range).take(limit).getMany(),
       count: () => events().getCount(),
     });
   }

@@ -13,6 +13,7 @@ export interface SyncStatusSnapshot {
   projectId: string;
   tenant: string;
   environment: string;
+  tenantEnvironmentId: string;
   revision: string | null;
   state: string;
   agent: string;

@@ -1,3 +1,4 @@
+import type { ObjectLiteral, SelectQueryBuilder } from "typeorm";
 import { badInput } from "../errors.js";
 
 /** One page of a keyset-paged list. */
@@ -33,17 +34,37 @@ export const createdKey: CursorKey<{ at: Date; id: string }> = {
   },
 };
 
-export interface KeysetQuery<T, K> {
+/** The arguments of a Relay connection: forward with first/after, backward with last/before. */
+export interface PageRequest {
+  /** Null when the caller did not give it (the schema's default is not a choice to page forward). */
+  first?: number | null;
+  after?: string | null;
+  last?: number | null;
+  before?: string | null;
+}
+
+/** Only the paging arguments of a filter. */
+export function pageRequest({ first, after, last, before }: PageRequest): PageRequest {
+  return { first, after, last, before };
+}
+
+/** Which part of the list a fetch reads: strictly between the bounds, from `after` on or (backward) from `before` back. */
+export interface KeyRange<K> {
+  after: K | null;
+  before: K | null;
+  /** True: the items closest to `before` (or the end of the list) first, against list order. */
+  backward: boolean;
+}
+
+export interface KeysetQuery<T, K> extends PageRequest {
   /** Names the list in its cursors, so a cursor of another list is refused. */
   kind: string;
   key: CursorKey<K>;
   keyOf: (item: T) => K;
-  first: number | null | undefined;
-  /** The page size when `first` is not given. */
+  /** The page size when neither `first` nor `last` is given. */
   defaultSize?: number;
-  after: string | null | undefined;
-  /** Up to `limit` items that come after `after` (null: from the start), in list order. */
-  fetch: (after: K | null, limit: number) => Promise<T[]>;
+  /** Up to `limit` items of the range: in list order, or in reverse list order when the range is backward. */
+  fetch: (range: KeyRange<K>, limit: number) => Promise<T[]>;
   /** How many items the whole (filtered) list has. */
   count: () => Promise<number>;
   /** Completes the items of the page (fetch may return keys only, so the extra item it reads to see whether there is a next page costs little). */
@@ -52,21 +73,35 @@ export interface KeysetQuery<T, K> {
 
 /**
  * One page of a list ordered by a unique key: `after` continues right after the item its cursor
- * names, so a page costs the same however deep it is. Every list pages through here, so every list
- * validates `first` and its cursors the same way (BAD_USER_INPUT).
+ * names and `before` right before it, so a page costs the same however deep it is. Every list
+ * pages through here, so every list validates its sizes and cursors the same way (BAD_USER_INPUT).
+ * The item a cursor names is taken to still exist (none of these lists deletes items), so a
+ * cursor on one side means there is a page on that side.
  */
 export async function keysetPage<T, K>(q: KeysetQuery<T, K>): Promise<Page<T>> {
-  const first = pageSize(q.first, q.defaultSize);
+  if (q.first != null && q.last != null) throw badInput("first and last cannot be used together: page forward with first and after, or backward with last and before");
+  const backward = q.last != null;
+  const size = backward ? pageSize(q.last, q.defaultSize, "last") : pageSize(q.first, q.defaultSize);
   const after = q.after ? decodeCursor(q.after, q.kind, q.key) : null;
-  const rows = await q.fetch(after, first + 1);
-  const page = rows.slice(0, first);
+  const before = q.before ? decodeCursor(q.before, q.kind, q.key) : null;
+  const rows = await q.fetch({ after, before, backward }, size + 1);
+  const more = rows.length > size;
+  const page = backward ? rows.slice(0, size).reverse() : rows.slice(0, size);
   return {
     items: q.expand && page.length > 0 ? await q.expand(page) : page,
     totalCount: await q.count(),
-    hasNextPage: rows.length > first,
-    hasPreviousPage: after !== null,
+    hasNextPage: (!backward && more) || before !== null,
+    hasPreviousPage: (backward && more) || after !== null,
     cursorOf: (item) => encodeCursor(q.kind, q.key.encode(q.keyOf(item))),
   };
+}
+
+/** Adds a range's bounds and order to a query of a list sorted by a unique number `column`, highest first (newest first by seq). */
+export function descendingBy<Q extends SelectQueryBuilder<ObjectLiteral>>(qb: Q, column: string, range: KeyRange<number>): Q {
+  if (range.after !== null) qb.andWhere(`${column} < :afterKey`, { afterKey: range.after });
+  if (range.before !== null) qb.andWhere(`${column} > :beforeKey`, { beforeKey: range.before });
+  qb.orderBy(column, range.backward ? "ASC" : "DESC");
+  return qb;
 }
 
 /** Opaque cursors: base64url of "<kind>:<key>". */
@@ -83,8 +118,8 @@ export function decodeCursor<K>(cursor: string, kind: string, key: CursorKey<K>)
   return decoded;
 }
 
-export function pageSize(first: number | null | undefined, fallback = 20): number {
-  const n = first ?? fallback;
-  if (!Number.isInteger(n) || n < 0 || n > MAX_PAGE_SIZE) throw badInput(`first must be between 0 and ${MAX_PAGE_SIZE}, got ${n}`);
+export function pageSize(size: number | null | undefined, fallback = 20, name: "first" | "last" = "first"): number {
+  const n = size ?? fallback;
+  if (!Number.isInteger(n) || n < 0 || n > MAX_PAGE_SIZE) throw badInput(`${name} must be between 0 and ${MAX_PAGE_SIZE}, got ${n}`);
   return n;
 }

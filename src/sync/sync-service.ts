@@ -33,6 +33,7 @@ export interface SyncStatusView {
   drift: Required<DriftRecord>[];
   tenant: string;
   environment: string;
+  tenantEnvironmentId: string;
 }
 
 /** A report as recorded, for what reacts to reports (automatic rollback). */
@@ -109,6 +110,7 @@ export class SyncService {
       drift: (te.drift ?? []).map((d) => ({ kind: d.kind, name: d.name, field: d.field ?? null, desired: d.desired ?? null, actual: d.actual ?? null })),
       tenant: te.tenantSlug,
       environment: te.environment,
+      tenantEnvironmentId: te.id,
     };
   }
 

@@ -14,7 +14,19 @@ export class FieldSelectorError extends Error {}
 
 const FILE_STEM = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
+/** Deeper paths are refused before any YAML is touched: the YAML library recurses once per level. */
+export const MAX_FIELD_PATH_SEGMENTS = 32;
+
+/** Why a field path is too deep, or null; counts dots only, so it is cheap on any input. */
+export function fieldPathDepthError(raw: string): string | null {
+  let segments = 1;
+  for (let i = raw.indexOf("."); i >= 0; i = raw.indexOf(".", i + 1)) segments++;
+  return segments > MAX_FIELD_PATH_SEGMENTS ? `a field path has at most ${MAX_FIELD_PATH_SEGMENTS} segments, got ${segments}` : null;
+}
+
 export function parseFieldSelector(raw: string): FieldSelector {
+  const deep = fieldPathDepthError(raw);
+  if (deep) throw new FieldSelectorError(`invalid field "${raw.slice(0, 60)}${raw.length > 60 ? "…" : ""}": ${deep}`);
   const text = raw.trim();
   const colon = text.indexOf(":");
   const file = colon >= 0 ? text.slice(0, colon).trim() : "values";

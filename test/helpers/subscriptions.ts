@@ -261,6 +261,7 @@ export async function watchSync(t: TestServer, client: Client, tenant: string, e
           projectId: pid,
           tenant,
           environment,
+          tenantEnvironmentId: "probe",
           revision: "probe",
           state: "UNKNOWN",
           agent: "NEVER_SEEN",

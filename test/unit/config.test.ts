@@ -64,4 +64,19 @@ describe("configuration", () => {
   it("refuses a cap of zero at start, naming the variable", () => {
     expect(() => loadConfig({ GIT_HTTP_MAX_PROCESSES: "0" })).toThrow(/^GIT_HTTP_MAX_PROCESSES: must be between 1 and 1024, got 0$/);
   });
+
+  it("reads the query and body limits, with one line naming a bad one", () => {
+    expect(loadConfig({}, "/srv/app")).toMatchObject({
+      queryLimits: { maxDepth: 12, maxAliases: 30, maxDirectives: 50, maxTokens: 2000, maxCost: 100_000 },
+      maxBodyBytes: 1024 * 1024,
+    });
+    const custom = loadConfig(
+      { QUERY_MAX_DEPTH: "8", QUERY_MAX_ALIASES: "5", QUERY_MAX_DIRECTIVES: "4", QUERY_MAX_TOKENS: "500", QUERY_MAX_COST: "900", HTTP_MAX_BODY_BYTES: "65536" },
+      "/srv/app",
+    );
+    expect(custom).toMatchObject({ queryLimits: { maxDepth: 8, maxAliases: 5, maxDirectives: 4, maxTokens: 500, maxCost: 900 }, maxBodyBytes: 65536 });
+    expect(failure({ QUERY_MAX_DEPTH: "deep" }).message).toBe('QUERY_MAX_DEPTH: must be a whole number, got "deep"');
+    expect(failure({ QUERY_MAX_COST: "0" }).message).toBe("QUERY_MAX_COST: must be between 1 and 100000000, got 0");
+    expect(failure({ HTTP_MAX_BODY_BYTES: "10" }).message).toBe("HTTP_MAX_BODY_BYTES: must be between 1024 and 268435456, got 10");
+  });
 });

@@ -65,7 +65,7 @@ const EXPECTED: Record<string, Cells> = {
   "mutation requestRollback": row(F, ok, ok, ok, NF),
   "mutation reviewRollbackRequest": row(F, F, ok, ok, NF),
   "mutation retryRollbackExecution": row(F, ok /* the requester */, ok, ok, NF),
-  "mutation addRollbackNote": row(ok, ok, ok, ok, NF),
+  "mutation addRollbackNote": row(F /* VIEWER is read-only */, ok, ok, ok, NF),
   "mutation openBreakGlassSession": row(F, ok, ok, ok, NF),
   "mutation closeBreakGlassSession (jane's session)": row(F, ok /* owner */, F, ok, NF),
   "mutation setApprovalPolicy": row(F, F, F, ok, NF),

@@ -70,7 +70,7 @@ describe("audit trail", () => {
     await mustReview(t, carol, rejected.id, "REJECT", "not this one");
 
     // note
-    await t.ok(victor, `mutation($id: ID!) { addRollbackNote(id: $id, text: "postmortem: INC-9") { id } }`, { id: failing.id });
+    await t.ok(jane, `mutation($id: ID!) { addRollbackNote(id: $id, text: "postmortem: INC-9") { id } }`, { id: failing.id });
 
     // break-glass open, use, close
     const session = await openBreakGlass(t, jane, "audit: emergency", 15);
@@ -98,7 +98,7 @@ describe("audit trail", () => {
       ["rollback.requested", "jane@example.com", rejected.id, false],
       ["rollback.reviewed", "carol@example.com", rejected.id, false],
       ["rollback.rejected", "carol@example.com", rejected.id, false],
-      ["rollback.note_added", "victor@example.com", failing.id, false],
+      ["rollback.note_added", "jane@example.com", failing.id, false],
       ["breakglass.opened", "jane@example.com", session.id, true],
       ["rollback.requested", "jane@example.com", emergency.id, true],
       ["breakglass.used", "jane@example.com", emergency.id, true],

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -50,5 +51,45 @@ describe("GraphQL schema", () => {
   it("schema/schema.graphql is what the resolvers emit (run npm run schema when this fails)", async () => {
     const committed = readFileSync(path.resolve("schema/schema.graphql"), "utf8");
     expect(printAppSchema(await buildAppSchema(null))).toBe(committed);
+  });
+
+  /** graphql-schema-linter with the project's rules (.graphql-schema-linterrc) on an SDL: its errors as "message (rule)". */
+  function lintSchema(sdl: string): string[] {
+    const run = spawnSync(path.resolve("node_modules/.bin/graphql-schema-linter"), ["--stdin", "--format", "json"], { input: sdl, encoding: "utf8" });
+    const report = JSON.parse(run.stdout) as { errors: { message: string; rule: string }[] };
+    return report.errors.map((e) => `${e.message} (${e.rule})`);
+  }
+
+  it("passes the schema linter: every type, field, argument and enum value described, names cased as GraphQL expects, Relay connections", async () => {
+    expect(lintSchema(printAppSchema(await buildAppSchema(null)))).toEqual([]);
+  });
+
+  it("the linter's rules catch an undescribed field, argument or enum value and a badly cased name", () => {
+    const errors = lintSchema(`"""Reads."""
+type Query {
+  """A thing."""
+  thing(id: ID!): Thing
+}
+"""A thing."""
+type Thing {
+  """Its id."""
+  id: ID!
+  Status: Kind
+}
+"""Kinds."""
+enum Kind {
+  """Big."""
+  BIG
+  small
+}`);
+    expect(errors).toEqual(
+      expect.arrayContaining([
+        "The field `Thing.Status` is missing a description. (fields-have-descriptions)",
+        "The field `Thing.Status` is not camel cased. (fields-are-camel-cased)",
+        "The `id` argument of `thing` is missing a description. (arguments-have-descriptions)",
+        "The enum value `Kind.small` is missing a description. (enum-values-have-descriptions)",
+        "The enum value `Kind.small` should be uppercase. (enum-values-all-caps)",
+      ]),
+    );
   });
 });

@@ -1,10 +1,21 @@
 import { describe, expect, it } from "vitest";
-import { createdKey, encodeCursor, keysetPage, seqKey, type Page } from "../../../src/services/paging.js";
+import { createdKey, encodeCursor, keysetPage, seqKey, type KeyRange, type Page } from "../../../src/services/paging.js";
 
 /** Items 10 down to 1, paged the way the deployment history pages (newest first, by seq). */
 const ITEMS = Array.from({ length: 10 }, (_, i) => ({ seq: 10 - i }));
 
-function page(first: number | null, after: string | null, fetched: { limits: number[] } = { limits: [] }): Promise<Page<{ seq: number }>> {
+/** The range of ITEMS a fetch reads, as a query sorted by seq descending reads it. */
+function inRange({ after, before, backward }: KeyRange<number>, limit: number) {
+  const within = ITEMS.filter((x) => (after === null || x.seq < after) && (before === null || x.seq > before));
+  return (backward ? within.reverse() : within).slice(0, limit);
+}
+
+function page(
+  first: number | null,
+  after: string | null,
+  fetched: { limits: number[] } = { limits: [] },
+  backward: { last?: number | null; before?: string | null } = {},
+): Promise<Page<{ seq: number }>> {
   return keysetPage({
     kind: "t",
     key: seqKey,
@@ -12,9 +23,10 @@ function page(first: number | null, after: string | null, fetched: { limits: num
     first,
     defaultSize: 4,
     after,
-    fetch: async (afterSeq, limit) => {
+    ...backward,
+    fetch: async (range, limit) => {
       fetched.limits.push(limit);
-      return ITEMS.filter((x) => afterSeq === null || x.seq < afterSeq).slice(0, limit);
+      return inRange(range, limit);
     },
     count: async () => ITEMS.length,
   });
@@ -36,6 +48,43 @@ describe("keysetPage", () => {
     }
     expect(pages).toBe(4);
     expect(seen).toEqual([10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
+  });
+
+  it("walks back from the end with last and before, and forward again from any page", async () => {
+    const seen: number[][] = [];
+    let before: string | null = null;
+    for (;;) {
+      const p: Page<{ seq: number }> = await page(null, null, undefined, { last: 3, before });
+      seen.push(p.items.map((x) => x.seq));
+      expect(p.hasNextPage).toBe(before !== null);
+      if (!p.hasPreviousPage) break;
+      before = p.cursorOf(p.items[0]!);
+    }
+    expect(seen).toEqual([[3, 2, 1], [6, 5, 4], [9, 8, 7], [10]]);
+    const middle = await page(null, null, undefined, { last: 3, before: encodeCursor("t", "4") });
+    expect(middle.items.map((x) => x.seq)).toEqual([7, 6, 5]);
+    const next = await page(2, middle.cursorOf(middle.items.at(-1)!));
+    expect(next).toMatchObject({ items: [{ seq: 4 }, { seq: 3 }], hasPreviousPage: true, hasNextPage: true });
+    const between = await page(null, encodeCursor("t", "8"), undefined, { last: 10, before: encodeCursor("t", "4") });
+    expect(between).toMatchObject({ items: [{ seq: 7 }, { seq: 6 }, { seq: 5 }], hasPreviousPage: true, hasNextPage: true });
+  });
+
+  it("says whether items lie on either side of an empty page: first: 0 and last: 0", async () => {
+    expect(await page(0, null)).toMatchObject({ items: [], hasNextPage: true, hasPreviousPage: false });
+    expect(await page(null, null, undefined, { last: 0 })).toMatchObject({ items: [], hasNextPage: false, hasPreviousPage: true });
+    expect(await page(0, encodeCursor("t", "1"))).toMatchObject({ items: [], hasNextPage: false, hasPreviousPage: true });
+    expect(await page(null, null, undefined, { last: 0, before: encodeCursor("t", "10") })).toMatchObject({ items: [], hasNextPage: true, hasPreviousPage: false });
+  });
+
+  it("refuses first and last together, and last out of range, with BAD_USER_INPUT", async () => {
+    await expect(page(3, null, undefined, { last: 3 })).rejects.toMatchObject({
+      code: "BAD_USER_INPUT",
+      message: "first and last cannot be used together: page forward with first and after, or backward with last and before",
+    });
+    for (const last of [-1, 501, 2.5]) {
+      await expect(page(null, null, undefined, { last })).rejects.toMatchObject({ code: "BAD_USER_INPUT", message: `last must be between 0 and 500, got ${last}` });
+    }
+    await expect(page(null, null, undefined, { last: 2, before: "nope" })).rejects.toMatchObject({ code: "BAD_USER_INPUT", message: 'invalid cursor "nope"' });
   });
 
   it("reads one item more than the page to know whether there is a next page, also for first: 0", async () => {

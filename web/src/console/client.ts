@@ -4,8 +4,10 @@ import { createClient as createWsClient, type Client as WsClient } from "graphql
 import { graphql } from "../gql";
 
 /**
- * Types without an id are stored inside the entity that holds them (Graphcache's embedded data),
- * so e.g. a tenant-environment's sync status updates with the tenant-environment.
+ * Types the console reads without an id are stored inside the entity that holds them (Graphcache's
+ * embedded data), so e.g. a tenant-environment's sync status updates with the tenant-environment.
+ * (SyncStatus, ApprovalPolicy, Review and RollbackNote have ids now; the console's documents do
+ * not select them, so they stay embedded here.)
  */
 const EMBEDDED = [
   "SyncStatus",

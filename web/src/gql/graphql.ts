@@ -4,79 +4,133 @@ type Exact<T extends { [key: string]: unknown }> = { [K in keyof T]: T[K] };
 /** Internal type. DO NOT USE DIRECTLY. */
 export type Incremental<T> = T | { [P in keyof T]?: P extends ' $fragmentName' | '__typename' ? T[P] : never };
 import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+/** Whether a tenant-environment's cluster agent is reporting. */
 export type AgentState =
+  /** The agent reported recently. */
   | 'CONNECTED'
+  /** The agent has never reported. */
   | 'NEVER_SEEN'
+  /** The agent's reports stopped (none within the server's unreachable timeout). */
   | 'UNREACHABLE';
 
+/** How much of a tenant-environment a rollback can change. */
 export type BlastRadius =
+  /** The whole tenant-environment (FULL). */
   | 'HIGH'
+  /** One service (SERVICE). */
   | 'MEDIUM'
+  /** Chosen fields of one service (FIELD). */
   | 'MINIMAL';
 
+/** How a field or file changed. */
 export type ChangeKind =
+  /** It exists only after the change. */
   | 'ADDED'
+  /** It exists on both sides with different content. */
   | 'MODIFIED'
+  /** It exists only before the change. */
   | 'REMOVED';
 
+/** How a deployment came about. */
 export type DeploymentSource =
+  /** A service copied from another environment of the same tenant. */
   | 'PROMOTION'
+  /** New field values for a service (deploy with set). */
   | 'RELEASE'
+  /** A completed rollback request. */
   | 'ROLLBACK';
 
+/** What the cluster agents have reported about a deployment. */
 export type DeploymentStatus =
+  /** The agent reported it degraded or failing. */
   | 'FAILED'
+  /** No report of it running yet. */
   | 'PENDING'
+  /** A later rollback undid it. */
   | 'ROLLED_BACK'
+  /** The agent reported it synced and healthy. */
   | 'SUCCESS';
 
+/** An organization's plan: it decides which rollback modes the organization may use. */
 export type Plan =
+  /** Every rollback mode, field rollbacks included. */
   | 'ENTERPRISE'
+  /** Full rollbacks only (when its feature flags allow them). */
   | 'FREE'
+  /** Full and service rollbacks. */
   | 'PRO';
 
+/** A reviewer's decision on a rollback request. */
 export type ReviewDecision =
+  /** Counts towards the approvals the request needs. */
   | 'APPROVE'
+  /** Rejects the request at once. */
   | 'REJECT';
 
+/** A user's role in a project; each role may do what the ones before it may. */
 export type Role =
+  /** Also sets policies, freeze windows and webhooks. */
   | 'ADMIN'
+  /** Also approves and rejects rollback requests. */
   | 'APPROVER'
+  /** Also deploys and requests rollbacks. */
   | 'DEPLOYER'
+  /** Reads everything in the project. */
   | 'VIEWER';
 
+/** Which rollback: where, how much, to which revision, and why. */
 export type RollbackInput = {
+  /** Environment name. */
   environment: string;
   /** FIELD only: field paths '[file:]dotted.path', file defaults to values (image.tag, replicas, variables:LOG_LEVEL). */
   fields?: Array<string> | null | undefined;
   /** Required by requestRollback, ignored by previewRollback. */
   justification?: string | null | undefined;
+  /** FULL, SERVICE or FIELD. */
   mode: RollbackMode;
+  /** Slug of the project. */
   project: string;
   /** Required for SERVICE and FIELD. */
   service?: string | null | undefined;
   /** Revision (full or abbreviated sha) to roll back to. Missing or empty: 'targetSha is required'. */
   targetSha?: string | null | undefined;
+  /** Slug of the tenant. */
   tenant: string;
 };
 
+/** How much of a tenant-environment a rollback restores. */
 export type RollbackMode =
+  /** Chosen fields of one service's files. */
   | 'FIELD'
+  /** The whole tenant-environment folder, every service and environment file. */
   | 'FULL'
+  /** One service's folder. */
   | 'SERVICE';
 
+/** Where a rollback request is in its life. */
 export type RollbackRequestState =
+  /** Approved and about to execute (or waiting for a freeze window to close). */
   | 'APPROVED'
+  /** Committed; commitSha and deployment are set. */
   | 'COMPLETED'
+  /** The rollback commit is being written. */
   | 'EXECUTING'
+  /** Execution failed (error and errorCode say why); retryRollbackExecution tries again. */
   | 'FAILED'
+  /** Waiting for approvals. */
   | 'PENDING'
+  /** Rejected by a reviewer; nothing was written. */
   | 'REJECTED';
 
+/** Whether a cluster runs what Git says. */
 export type SyncState =
+  /** The cluster differs from Git (see drift). */
   | 'OUT_OF_SYNC'
+  /** The cluster has not yet applied the newest deployment. */
   | 'PENDING'
+  /** The cluster runs the reported revision as Git has it. */
   | 'SYNCED'
+  /** No report yet. */
   | 'UNKNOWN';
 
 export type ShellQueryVariables = Exact<{ [key: string]: never; }>;
@@ -140,7 +194,7 @@ export type AuditVerificationQueryVariables = Exact<{
 }>;
 
 
-export type AuditVerificationQuery = { auditChainVerification: { intact: boolean, checked: number, firstBreak: { seq: number, eventId: string | null, reason: string } | null } };
+export type AuditVerificationQuery = { auditChainVerification: { intact: boolean, checked: number, firstBreak: { seq: number, eventId: string | null, reason: string } | null } | null };
 
 export type BreakGlassQueryVariables = Exact<{
   project: string;

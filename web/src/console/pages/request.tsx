@@ -195,6 +195,7 @@ export function RequestPage({ project, id }: { project: string; id: string }) {
 
   const role = context.data?.project?.viewerRole;
   const retryRefusal = r.requestedBy.id === session.me?.id ? null : roleRefusal(role, "APPROVER", r.project);
+  const noteRefusal = roleRefusal(role, "DEPLOYER", r.project);
   const addNote = async (event: FormEvent) => {
     event.preventDefault();
     const result = await runNote({ id: r.id, text: noteText });
@@ -327,11 +328,16 @@ export function RequestPage({ project, id }: { project: string; id: string }) {
         </ul>
         <form onSubmit={addNote} aria-label="Add a note">
           <label htmlFor="note">Note</label>
-          <textarea id="note" rows={3} maxLength={20000} value={noteText} onChange={(e) => setNoteText(e.target.value)} required />
+          <textarea id="note" rows={3} maxLength={10000} value={noteText} onChange={(e) => setNoteText(e.target.value)} required />
           <ErrorMessage error={note.error} prefix="The note was not added" />
-          <button type="submit" disabled={note.fetching}>
+          <button type="submit" disabled={note.fetching || noteRefusal !== null} aria-describedby={noteRefusal ? "note-why" : undefined}>
             Add note
           </button>
+          {noteRefusal ? (
+            <span id="note-why" className="why-not">
+              {noteRefusal}
+            </span>
+          ) : null}
         </form>
       </section>
     </>
