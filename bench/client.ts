@@ -53,6 +53,30 @@ export const HISTORY = `query History($p: String!, $t: String!, $e: String!, $fi
   }
 }`;
 
+/** The history panel's page (the console's HistoryChunk with the row fields the panel shows: revision, time, author email and name, summary, source, status). */
+export const HISTORY_PANEL = `query HistoryPanel($p: String!, $t: String!, $e: String!, $first: Int, $after: String) {
+  deploymentHistory(project: $p, tenant: $t, environment: $e, first: $first, after: $after) {
+    totalCount
+    pageInfo { endCursor hasNextPage }
+    edges { node { id revision shortRevision deployedAt summary source status author { id email name } } }
+  }
+}`;
+
+/** The same page with one field per row: the difference to HISTORY_PANEL is the cost of the fields themselves. */
+export const HISTORY_IDS = `query HistoryIds($p: String!, $t: String!, $e: String!, $first: Int, $after: String) {
+  deploymentHistory(project: $p, tenant: $t, environment: $e, first: $first, after: $after) {
+    totalCount
+    pageInfo { endCursor hasNextPage }
+    edges { node { id } }
+  }
+}`;
+
+/** Fields per row of HISTORY_PANEL beyond HISTORY_IDS (deployment: 7, author object and its 3). */
+export const PANEL_EXTRA_FIELDS_PER_ROW = 10;
+
+/** The trivial authenticated query the read path is measured against. */
+export const ME = `query Me { me { email } }`;
+
 const CHANGE_FIELDS = "service file path kind before after";
 const SERVICE_DIFF = `services { service changes { ${CHANGE_FIELDS} } files { path kind patch } }
     environmentChanges { ${CHANGE_FIELDS} }

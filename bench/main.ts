@@ -1,5 +1,5 @@
 import "reflect-metadata";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -17,17 +17,20 @@ import { machine, table, type Results } from "./report.js";
 import { runCompare } from "./scenarios/compare.js";
 import { runFanout } from "./scenarios/fanout.js";
 import { runHistory } from "./scenarios/history.js";
+import { runConcurrentReaders, runReadPath } from "./scenarios/read-path.js";
 import { runRecovery } from "./scenarios/recovery.js";
-import { runRollbacks } from "./scenarios/rollbacks.js";
+import { graphqlRollback, runRollbacks } from "./scenarios/rollbacks.js";
 import { runThroughput } from "./scenarios/throughput.js";
+import { summarize as summarizeProfile } from "./profile-summary.js";
 import { cpuProfile, installSpans, type SpanReport } from "./spans.js";
 import { now } from "./stats.js";
 
 /**
  * `npm run bench [-- --quick] [--keep] [--only=A,C] [--spans]` (spans: time the product's methods
- * during A and write bench/tmp/scenario-a.cpuprofile): generates a project at scale,
+ * during A and write CPU profiles of A, I and J (the server's side) to bench/tmp/scenario-{a,i,j}.cpuprofile; summarize one
+ * with `node dist/bench/profile-summary.js <file>`): generates a project at scale,
  * starts the real server in this process (createApp + startServer, PORT 0, a temporary
- * DATA_DIR, SEED none, LOG_LEVEL silent), runs scenarios A-H beside their baselines, prints
+ * DATA_DIR, SEED none, LOG_LEVEL silent), runs scenarios A-J beside their baselines, prints
  * one table and writes bench/results.json (quick: results-quick.json; --only: tmp/results-partial.json). Missed targets are reported, never fatal; the exit
  * code is non-zero only when something actually failed.
  */
@@ -76,12 +79,15 @@ async function run(options: BenchOptions, spans: boolean): Promise<number> {
 
     if (wanted("A")) {
       const collector = spans ? await installSpans(app) : null;
-      const runA = () => runRollbacks(ctx, "full");
-      // --spans also writes a CPU profile of stage A (main thread only; libgit2 runs on the libuv pool).
-      await stage("A full rollback", spans ? () => cpuProfile(path.join(BENCH_DIR, "tmp", "scenario-a.cpuprofile"), runA) : runA);
+      await stage("A full rollback", () => runRollbacks(ctx, "full"));
       if (collector) {
-        spanReport = collector.report(options.warmup + options.runs);
+        spanReport = collector.report(options.warmup + options.runs + 1);
         collector.uninstall();
+        // --spans also profiles GraphQL rollbacks alone (main thread only; libgit2 runs on the libuv pool), without the baselines' process spawns.
+        const f = dataset.full.graphql;
+        await cpuProfile(path.join(BENCH_DIR, "tmp", "scenario-a.cpuprofile"), async () => {
+          for (let i = 0; i < options.runs; i++) await graphqlRollback(ctx, f, "full", f.revisions[(options.warmup + options.runs + 1 + i) % 2]!);
+        });
       }
     }
     if (wanted("B")) {
@@ -93,6 +99,14 @@ async function run(options: BenchOptions, spans: boolean): Promise<number> {
     if (wanted("E")) await stage("E throughput", () => runThroughput(ctx));
     if (wanted("F")) await stage("F subscription fan-out", () => runFanout(ctx));
     if (wanted("H")) await stage("H time to recovery", () => runRecovery(ctx));
+    if (wanted("I")) {
+      const runI = () => runReadPath(ctx);
+      await stage("I read path", spans ? () => cpuProfile(path.join(BENCH_DIR, "tmp", "scenario-i.cpuprofile"), runI) : runI);
+    }
+    if (wanted("J")) {
+      const runJ = () => runConcurrentReaders(ctx);
+      await stage("J concurrent readers", spans ? () => cpuProfile(path.join(BENCH_DIR, "tmp", "scenario-j.cpuprofile"), runJ) : runJ);
+    }
 
     const results: Results = {
       mode: options.quick ? "quick" : "full",
@@ -128,6 +142,15 @@ async function run(options: BenchOptions, spans: boolean): Promise<number> {
       log("");
       log("where a GraphQL full rollback spends its time (mean per rollback, spans nest):");
       for (const s of spanReport.spans) log(`  ${s.name.padEnd(48)} ${s.meanMs.toFixed(2).padStart(8)} ms  x${s.callsPerOp.toFixed(1)}`);
+    }
+    if (spans) {
+      for (const letter of ["a", "i", "j"]) {
+        const file = path.join(BENCH_DIR, "tmp", `scenario-${letter}.cpuprofile`);
+        if (!existsSync(file) || !wanted(letter.toUpperCase())) continue;
+        log("");
+        log(`CPU profile of scenario ${letter.toUpperCase()} (${path.relative(process.cwd(), file)}):`);
+        log(summarizeProfile(JSON.parse(readFileSync(file, "utf8")) as Parameters<typeof summarizeProfile>[0], 20));
+      }
     }
     // A full run's figures are the ones kept in git (bench/README.md quotes them); quick runs and
     // runs of a few scenarios go beside them so they never overwrite them.

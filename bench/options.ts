@@ -3,7 +3,7 @@ export interface BenchOptions {
   quick: boolean;
   /** Keep the generated data directory instead of deleting it at the end. */
   keep: boolean;
-  /** Only these scenarios (letters A-H); empty means all. */
+  /** Only these scenarios (letters A-J); empty means all. */
   only: Set<string>;
   tenants: number;
   environments: string[];
@@ -37,7 +37,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     (onlyArg?.slice("--only=".length) ?? "")
       .toUpperCase()
       .split(/[,\s]*/)
-      .filter((s) => /^[A-H]$/.test(s)),
+      .filter((s) => /^[A-J]$/.test(s)),
   );
   const unknown = argv.filter((a) => a !== "--quick" && a !== "--keep" && !a.startsWith("--only="));
   if (unknown.length > 0) throw new UsageError(`unknown argument(s): ${unknown.join(" ")}\nusage: npm run bench [-- --quick] [--keep] [--only=A,B,...]`);

@@ -5,7 +5,7 @@ import type { Summary } from "./stats.js";
 export interface Row {
   scenario: string;
   figure: string;
-  unit: "ms" | "rollbacks/s" | "MB";
+  unit: "ms" | "rollbacks/s" | "pages/s" | "MB";
   median: number;
   /** Null where a p99 means nothing (a rate, a peak). */
   p99: number | null;
@@ -45,7 +45,7 @@ export function machine(): Results["machine"] {
 
 function num(value: number | null, unit: Row["unit"]): string {
   if (value === null || Number.isNaN(value)) return "-";
-  if (unit === "rollbacks/s") return `${value.toFixed(1)}/s`;
+  if (unit === "rollbacks/s" || unit === "pages/s") return `${value.toFixed(1)}/s`;
   if (unit === "MB") return `${value.toFixed(0)} MB`;
   return value >= 100 ? `${value.toFixed(0)} ms` : value >= 10 ? `${value.toFixed(1)} ms` : `${value.toFixed(2)} ms`;
 }

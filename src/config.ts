@@ -20,6 +20,8 @@ export interface Config {
   gitHttpMaxProcesses: number;
   /** How the Git endpoint shares those processes and reads request bodies (GIT_HTTP_*). */
   gitHttp: GitHttpLimits;
+  /** At most this many GraphQL operations over HTTP execute at once; more wait their turn (src/http/admission.ts). */
+  graphqlMaxConcurrent: number;
   /** Unset: in-process pub/sub. */
   redisUrl: string | null;
   /** URL template with {project}; unset: the local bare repositories are the source of truth. */
@@ -143,6 +145,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       bodyTimeoutSeconds: readInt(env, "GIT_HTTP_BODY_TIMEOUT_SECONDS", 30, 1, 3600),
       maxBodyBytes: readInt(env, "GIT_HTTP_MAX_BODY_BYTES", 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     },
+    graphqlMaxConcurrent: readInt(env, "GRAPHQL_MAX_CONCURRENT", 8, 1, 10_000),
     redisUrl: readUrl(env, "REDIS_URL", ["redis:", "rediss:"]),
     gitRemote,
     shutdownGraceSeconds: readInt(env, "SHUTDOWN_GRACE_SECONDS", 10, 0, 600),

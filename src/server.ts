@@ -1,7 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { ApolloServer, HeaderMap } from "@apollo/server";
-import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import { ApolloServerPluginDrainHttpServer } from "@apollo/server/plugin/drainHttpServer";
 import type { GraphQLSchema } from "graphql";
 import { WebSocketServer } from "ws";
@@ -24,6 +24,8 @@ import { EXPLORER_PATH, StaticFiles } from "./http/static-files.js";
 import { buildAppSchema } from "./schema/build-schema.js";
 import { AuthService } from "./services/auth.js";
 import { Maintenance } from "./maintenance.js";
+import { Readiness } from "./http/readiness.js";
+import { Admission } from "./http/admission.js";
 
 export interface RunningServer {
   url: string;
@@ -79,13 +81,30 @@ export async function startServer(app: App): Promise<RunningServer> {
       observabilityPlugin(metrics),
       // Apollo's landing page loads Sandbox from a CDN; browsers go to the bundled explorer instead.
       ApolloServerPluginLandingPageDisabled(),
+      // The schema has no cache hints, so Apollo's cache-control plugin only ever answered no-store,
+      // at the price of a hook around every resolved field; the header stays, the hook goes.
+      ApolloServerPluginCacheControlDisabled(),
+      {
+        async requestDidStart() {
+          return {
+            async willSendResponse({ response }) {
+              if (!response.http.headers.has("cache-control")) response.http.headers.set("cache-control", "no-store");
+            },
+          };
+        },
+      },
     ],
   });
   await apollo.start();
 
+  // The probes of /readyz run in the background; the route answers with their newest result.
+  const readiness = new Readiness(() => [{ name: "database", probe: () => app.db.ping() }, { name: "git", probe: () => app.git.ping() }, ...(app.readinessChecks ?? [])]);
+  const admission = new Admission(config.graphqlMaxConcurrent);
   const web = new StaticFiles();
   const serveMetrics = metricsEndpoint(metrics, config.metricsToken);
-  const handle = httpPipeline({ logger, metrics, corsOrigins: config.corsOrigins }, (req, res) => route(app, apollo, { git, metrics: serveMetrics, web }, req, res));
+  const handle = httpPipeline({ logger, metrics, corsOrigins: config.corsOrigins }, (req, res) =>
+    route(app, apollo, { git, metrics: serveMetrics, web, readiness, admission }, req, res),
+  );
   httpServer.on("request", (req, res) => {
     handle(req, res).catch((err) => {
       logger.error({ err }, "request failed");
@@ -103,6 +122,7 @@ export async function startServer(app: App): Promise<RunningServer> {
   const url = `http://${host}:${port}`;
   const maintenance = new Maintenance(app);
   await maintenance.start();
+  await readiness.start();
   app.publicUrl.setListening(url);
   app.webhookDispatcher.start();
   logger.info({ url: `${url}/graphql`, dataDir: config.dataDir, database: app.db.dialect }, "rollback server listening");
@@ -115,6 +135,7 @@ export async function startServer(app: App): Promise<RunningServer> {
     stop() {
       stopping ??= (async () => {
         maintenance.stop();
+        readiness.stop();
         await app.webhookDispatcher.stop(); // attempts in flight finish and are recorded
         await apollo.stop(); // drains HTTP (in-flight requests finish) and closes subscriptions
         await app.close();
@@ -128,12 +149,14 @@ interface Routes {
   git: GitHttpBackend;
   metrics: (req: IncomingMessage, res: ServerResponse) => Promise<void>;
   web: StaticFiles;
+  readiness: Readiness;
+  admission: Admission;
 }
 
 async function route(app: App, apollo: ApolloServer<RequestContext>, routes: Routes, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? "/", "http://localhost");
   if (url.pathname === "/healthz") return sendJson(res, 200, { status: "ok" });
-  if (url.pathname === "/readyz") return readiness(app, res);
+  if (url.pathname === "/readyz") return routes.readiness.handle(res);
   if (url.pathname === "/metrics") return routes.metrics(req, res);
   if (url.pathname.startsWith("/git/")) return routes.git.handle(req, res, url);
   if (url.pathname === "/graphql" && StaticFiles.wantsExplorer(req, url)) return void res.writeHead(302, { location: EXPLORER_PATH }).end();
@@ -170,39 +193,23 @@ async function route(app: App, apollo: ApolloServer<RequestContext>, routes: Rou
   for (const [key, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
   }
-  const result = await apollo.executeHTTPGraphQLRequest({
-    httpGraphQLRequest: { method: req.method ?? "GET", headers, search: url.search, body },
-    context: async () => context,
+  await routes.admission.run(async () => {
+    const result = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method ?? "GET", headers, search: url.search, body },
+      context: async () => context,
+    });
+    for (const [key, value] of result.headers) res.setHeader(key, value);
+    res.statusCode = result.status ?? 200;
+    if (result.body.kind === "complete") {
+      res.end(result.body.string);
+    } else {
+      for await (const chunk of result.body.asyncIterator) {
+        res.write(chunk);
+        (res as { flush?: () => void }).flush?.(); // each part now, not when the compressor's buffer fills
+      }
+      res.end();
+    }
   });
-  for (const [key, value] of result.headers) res.setHeader(key, value);
-  res.statusCode = result.status ?? 200;
-  if (result.body.kind === "complete") {
-    res.end(result.body.string);
-  } else {
-    for await (const chunk of result.body.asyncIterator) {
-      res.write(chunk);
-      (res as { flush?: () => void }).flush?.(); // each part now, not when the compressor's buffer fills
-    }
-    res.end();
-  }
-}
-
-async function readiness(app: App, res: ServerResponse): Promise<void> {
-  const checks: Record<string, string> = {};
-  let ok = true;
-  const check = async (name: string, probe: () => Promise<unknown>) => {
-    try {
-      await probe();
-      checks[name] = "ok";
-    } catch (err) {
-      ok = false;
-      checks[name] = (err as Error).message.split("\n")[0]!;
-    }
-  };
-  await check("database", () => app.db.ping());
-  await check("git", () => app.git.ping());
-  for (const extra of app.readinessChecks ?? []) await check(extra.name, extra.probe);
-  sendJson(res, ok ? 200 : 503, { status: ok ? "ready" : "not ready", checks });
 }
 
 function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | null> {

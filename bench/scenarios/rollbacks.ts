@@ -2,6 +2,7 @@ import type { BenchContext } from "../context.js";
 import { REQUEST_ROLLBACK } from "../client.js";
 import type { RollbackFixture } from "../dataset.js";
 import { atMost, fasterBy } from "../report.js";
+import { countStatements } from "../sql-count.js";
 import { measureInterleaved } from "../stats.js";
 import { renderedFile, serviceDir } from "../../src/git/layout.js";
 
@@ -88,7 +89,13 @@ export async function runRollbacks(ctx: BenchContext, kind: Kind): Promise<void>
   ctx.figures[`${scenario}.${kind}.graphql`] = s.graphql;
   ctx.figures[`${scenario}.${kind}.nodegit`] = s.nodegit;
   ctx.figures[`${scenario}.${kind}.cli`] = s.cli;
-  ctx.rows.push(atMost(scenario, `${label}: GraphQL vs raw nodegit`, "ms", s.graphql, "raw nodegit", s.nodegit, 3));
+  ctx.rows.push(atMost(scenario, `${label}: GraphQL vs raw nodegit`, "ms", s.graphql, "raw nodegit", s.nodegit, 5));
+  // One more rollback, with every SQL statement it sends counted (bench/README.md justifies each).
+  const next = options.warmup + options.runs;
+  const sql = await countStatements(ctx.app, () => graphqlRollback(ctx, fixtures.graphql, kind, targetOf(fixtures.graphql, next)));
+  ctx.figures[`${scenario}.${kind}.sqlStatements`] = { count: sql.count, statements: sql.statements };
   ctx.rows.push(fasterBy(scenario, `${label}: GraphQL vs git CLI`, s.graphql, "git CLI", s.cli, 3));
-  ctx.log(`  ${scenario} ${label}: GraphQL ${s.graphql.median.toFixed(1)} ms, raw nodegit ${s.nodegit.median.toFixed(1)} ms, git CLI ${s.cli.median.toFixed(1)} ms (medians)`);
+  ctx.log(
+    `  ${scenario} ${label}: GraphQL ${s.graphql.median.toFixed(1)} ms, raw nodegit ${s.nodegit.median.toFixed(1)} ms, git CLI ${s.cli.median.toFixed(1)} ms (medians); ${sql.count} SQL statements per rollback`,
+  );
 }

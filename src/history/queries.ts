@@ -1,13 +1,15 @@
 import type { EntityManager } from "typeorm";
-import { Deployment, DeploymentCount } from "../../entities/deployment.js";
+import { Deployment } from "../../entities/deployment.js";
 import { DeploymentSource, DeploymentStatus } from "../../entities/enums.js";
 import { TenantEnvironment } from "../../entities/tenant-environment.js";
 import type { Database } from "../db/database.js";
+import { RowReader } from "../db/rows.js";
 import { badInput } from "../errors.js";
-import { descendingBy, keysetPage, pageRequest, seqKey, type Page, type PageRequest } from "../services/paging.js";
+import { keysetPage, pageRequest, seqKey, type KeyRange, type Page, type PageRequest } from "../services/paging.js";
 import type { AccessService } from "../services/access.js";
 import type { Actor } from "../services/actor.js";
 import type { Catalog } from "../services/catalog.js";
+import { User } from "../../entities/user.js";
 
 export interface HistoryFilter extends PageRequest {
   source?: DeploymentSource | null;
@@ -16,11 +18,18 @@ export interface HistoryFilter extends PageRequest {
 
 /** Reads the deployment index: keyset-paged history, lookups by revision and id. */
 export class DeploymentQueries {
+  private readonly deploymentRows: RowReader<Deployment>;
+  private readonly authorRows: RowReader<User>;
+
   constructor(
     private readonly db: Database,
     private readonly access: AccessService,
     private readonly catalog: Catalog,
-  ) {}
+  ) {
+    // A history page shows its rows' change lists only when asked for them, and never their file lists.
+    this.deploymentRows = new RowReader(db.dataSource, Deployment, "d", ["changes", "files"]);
+    this.authorRows = new RowReader(db.dataSource, User, "author");
+  }
 
   async history(actor: Actor, project: string, tenant: string, environment: string, filter: HistoryFilter): Promise<Page<Deployment>> {
     const access = await this.access.project(actor, project);
@@ -35,37 +44,66 @@ export class DeploymentQueries {
       key: seqKey,
       keyOf: (d: Deployment) => d.seq,
       ...pageRequest(filter),
-      fetch: (range, limit) => {
-        const qb = this.db.manager.createQueryBuilder(Deployment, "d").leftJoinAndSelect("d.author", "author").where("d.tenantEnvironmentId = :te", { te: te.id });
-        if (filter.source) qb.andWhere("d.source = :source", { source: filter.source });
-        if (filter.status) qb.andWhere("d.status = :status", { status: filter.status });
-        return descendingBy(qb, "d.seq", range).limit(limit).getMany();
-      },
+      fetch: (range, limit) => this.page(te.id, filter.source ?? null, filter.status ?? null, range, limit),
       count: () => this.count(te.id, filter.source ?? null, filter.status ?? null),
     });
   }
 
+  /**
+   * One page of rows with their authors joined, in fixed SQL (one text per filter combination):
+   * the history is the most read list, and the query builder's per-call SQL generation and
+   * generic hydration cost several times what SQLite spends on the query.
+   */
+  private async page(teId: string, source: DeploymentSource | null, status: DeploymentStatus | null, range: KeyRange<number>, limit: number): Promise<Deployment[]> {
+    const params: unknown[] = [teId];
+    const p = (value: unknown) => {
+      params.push(value);
+      return this.db.param(params.length);
+    };
+    let where = `"d"."tenantEnvironmentId" = ${this.db.param(1)}`;
+    if (source) where += ` AND "d"."source" = ${p(source)}`;
+    if (status) where += ` AND "d"."status" = ${p(status)}`;
+    // The bounds and order of descendingBy (src/services/paging.ts), in SQL.
+    if (range.after !== null) where += ` AND "d"."seq" < ${p(range.after)}`;
+    if (range.before !== null) where += ` AND "d"."seq" > ${p(range.before)}`;
+    const sql = `SELECT ${this.deploymentRows.select}, ${this.authorRows.select} FROM "deployment" "d" LEFT JOIN "user" "author" ON "author"."id" = "d"."authorId" WHERE ${where} ORDER BY "d"."seq" ${range.backward ? "ASC" : "DESC"} LIMIT ${p(limit)}`;
+    const rows: Record<string, unknown>[] = await this.db.manager.query(sql, params);
+    return rows.map((row) => this.withAuthor(row));
+  }
+
   private async count(teId: string, source: DeploymentSource | null, status: DeploymentStatus | null): Promise<number> {
-    const qb = this.db.manager.createQueryBuilder(DeploymentCount, "c").select("COALESCE(SUM(c.count), 0)", "total").where("c.tenantEnvironmentId = :teId", { teId });
-    if (source) qb.andWhere("c.source = :source", { source });
-    if (status) qb.andWhere("c.status = :status", { status });
-    const row = await qb.getRawOne<{ total: string | number }>();
-    return Number(row?.total ?? 0);
+    const params: unknown[] = [teId];
+    let where = `"tenantEnvironmentId" = ${this.db.param(1)}`;
+    if (source) {
+      params.push(source);
+      where += ` AND "source" = ${this.db.param(params.length)}`;
+    }
+    if (status) {
+      params.push(status);
+      where += ` AND "status" = ${this.db.param(params.length)}`;
+    }
+    const rows: { total: string | number | null }[] = await this.db.manager.query(`SELECT COALESCE(SUM("count"), 0) AS "total" FROM "deployment_count" WHERE ${where}`, params);
+    return Number(rows[0]?.total ?? 0);
   }
 
   /** The deployment of this tenant-environment at a full or abbreviated revision; null when there is none. */
   async findByRevision(te: TenantEnvironment, revision: string): Promise<Deployment | null> {
     const rev = revision.trim().toLowerCase();
     if (!/^[0-9a-f]{4,64}$/.test(rev)) return null;
-    // Query builder with limit, not findOne: findOne with a relation costs TypeORM a second query.
-    const qb = this.db.manager.createQueryBuilder(Deployment, "d").leftJoinAndSelect("d.author", "author").where("d.tenantEnvironmentId = :te", { te: te.id });
-    if (rev.length >= 40) return qb.andWhere("d.revision = :rev", { rev }).limit(1).getOne();
-    const matches = await qb
-      .andWhere("d.revision LIKE :prefix", { prefix: `${rev}%` })
-      .limit(2)
-      .getMany();
-    if (matches.length > 1) throw badInput(`revision "${revision}" is ambiguous in ${te.path}: give more characters`);
-    return matches[0] ?? null;
+    const full = rev.length >= 40;
+    const rows: Record<string, unknown>[] = await this.db.manager.query(
+      `SELECT ${this.deploymentRows.select}, ${this.authorRows.select} FROM "deployment" "d" LEFT JOIN "user" "author" ON "author"."id" = "d"."authorId" ` +
+        `WHERE "d"."tenantEnvironmentId" = ${this.db.param(1)} AND "d"."revision" ${full ? "=" : "LIKE"} ${this.db.param(2)} LIMIT ${full ? 1 : 2}`,
+      [te.id, full ? rev : `${rev}%`],
+    );
+    if (rows.length > 1) throw badInput(`revision "${revision}" is ambiguous in ${te.path}: give more characters`);
+    return rows[0] ? this.withAuthor(rows[0]) : null;
+  }
+
+  private withAuthor(row: Record<string, unknown>): Deployment {
+    const deployment = this.deploymentRows.read(row)!;
+    deployment.author = this.authorRows.read(row)!;
+    return deployment;
   }
 
   async byId(id: string): Promise<Deployment | null> {
@@ -74,6 +112,10 @@ export class DeploymentQueries {
 
   /** Deployments of a tenant-environment newer than `seq`, oldest first. */
   async newerThan(tx: EntityManager, teId: string, seq: number): Promise<Deployment[]> {
-    return tx.createQueryBuilder(Deployment, "d").where("d.tenantEnvironmentId = :teId", { teId }).andWhere("d.seq > :seq", { seq }).orderBy("d.seq", "ASC").getMany();
+    const rows: Record<string, unknown>[] = await tx.query(
+      `SELECT ${this.deploymentRows.select} FROM "deployment" "d" WHERE "d"."tenantEnvironmentId" = ${this.db.param(1)} AND "d"."seq" > ${this.db.param(2)} ORDER BY "d"."seq" ASC`,
+      [teId, seq],
+    );
+    return rows.map((row) => this.deploymentRows.read(row)!);
   }
 }

@@ -2,8 +2,9 @@ import type { EntityManager } from "typeorm";
 import { Deployment } from "../../entities/deployment.js";
 import { DeploymentSource, DeploymentStatus } from "../../entities/enums.js";
 import { TenantEnvironment } from "../../entities/tenant-environment.js";
-import type { User } from "../../entities/user.js";
+import { User } from "../../entities/user.js";
 import type { Database } from "../db/database.js";
+import { RowReader } from "../db/rows.js";
 import { describeChanges, loadChangeSet, type FileChangeSet } from "../diff/comparison.js";
 import type { ProjectRepository } from "../git/git-store.js";
 import { tenantDir } from "../git/layout.js";
@@ -33,11 +34,30 @@ export interface RecordInput {
  * changes against the parent, the per-status counts, and the deploymentRecorded event.
  */
 export class DeploymentRecorder {
+  /** Every deploy and rollback records here: fixed SQL, so no statement pays for the query builder. */
+  private readonly teRows: RowReader<TenantEnvironment>;
+  private readonly deploymentRows: RowReader<Deployment>;
+  private readonly authorRows: RowReader<User>;
+  private readonly sql: { lockTe: string; existing: string; advanceTe: string; count: string };
+
   constructor(
     private readonly db: Database,
     private readonly audit: AuditTrail,
     private readonly events: Events,
-  ) {}
+  ) {
+    this.teRows = new RowReader(db.dataSource, TenantEnvironment, "te");
+    this.deploymentRows = new RowReader(db.dataSource, Deployment, "d");
+    this.authorRows = new RowReader(db.dataSource, User, "author");
+    const p = (n: number) => db.param(n);
+    this.sql = {
+      // The row lock orders concurrent recorders of one tenant-environment on PostgreSQL (SQLite transactions are serialized).
+      lockTe: `SELECT ${this.teRows.select} FROM "tenant_environment" "te" WHERE "te"."id" = ${p(1)}${db.dialect === "postgres" ? " FOR UPDATE" : ""}`,
+      existing: `SELECT ${this.deploymentRows.select}, ${this.authorRows.select} FROM "deployment" "d" LEFT JOIN "user" "author" ON "author"."id" = "d"."authorId" WHERE "d"."tenantEnvironmentId" = ${p(1)} AND "d"."revision" = ${p(2)}`,
+      advanceTe: `UPDATE "tenant_environment" SET "lastSeq" = ${p(1)}, "currentRevision" = ${p(2)} WHERE "id" = ${p(3)}`,
+      count: `INSERT INTO "deployment_count" ("tenantEnvironmentId", "source", "status", "count") VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)})
+       ON CONFLICT ("tenantEnvironmentId", "source", "status") DO UPDATE SET "count" = "deployment_count"."count" + EXCLUDED."count"`,
+    };
+  }
 
   /** Records a commit the server just wrote as a deployment, in its own transaction, and publishes it. */
   async recordCommit(
@@ -110,9 +130,15 @@ export class DeploymentRecorder {
 
   /** Inserts the deployment row, advances the tenant-environment and the counts. Runs in the caller's transaction. */
   async record(tx: EntityManager, input: RecordInput): Promise<Deployment> {
-    const te = await this.db.forUpdate(tx.createQueryBuilder(TenantEnvironment, "te").where("te.id = :id", { id: input.te.id })).getOneOrFail();
-    const existing = await tx.findOne(Deployment, { where: { tenantEnvironmentId: te.id, revision: input.revision }, relations: { author: true } });
-    if (existing) return existing;
+    const teRows: Record<string, unknown>[] = await tx.query(this.sql.lockTe, [input.te.id]);
+    const te = teRows[0] ? this.teRows.read(teRows[0]) : null;
+    if (!te) throw new Error(`tenant-environment ${input.te.id} not found`);
+    const found: Record<string, unknown>[] = await tx.query(this.sql.existing, [te.id, input.revision]);
+    if (found[0]) {
+      const existing = this.deploymentRows.read(found[0])!;
+      existing.author = this.authorRows.read(found[0])!;
+      return existing;
+    }
     const seq = te.lastSeq + 1;
     const deployment = tx.create(Deployment, {
       id: stableId("Deployment", te.id, input.revision),
@@ -130,8 +156,8 @@ export class DeploymentRecorder {
       status: input.status ?? DeploymentStatus.PENDING,
       rollbackRequestId: input.rollbackRequestId ?? null,
     });
-    await tx.insert(Deployment, deployment as never);
-    await tx.update(TenantEnvironment, { id: te.id }, { lastSeq: seq, currentRevision: input.revision });
+    await this.deploymentRows.insert(tx, deployment);
+    await tx.query(this.sql.advanceTe, [seq, input.revision, te.id]);
     input.te.lastSeq = seq;
     input.te.currentRevision = input.revision;
     await this.adjustCount(tx, te.id, deployment.source, deployment.status, 1);
@@ -140,22 +166,26 @@ export class DeploymentRecorder {
   }
 
   private async adjustCount(tx: EntityManager, teId: string, source: DeploymentSource, status: DeploymentStatus, delta: number): Promise<void> {
-    const p = (n: number) => this.db.param(n);
-    await tx.query(
-      `INSERT INTO "deployment_count" ("tenantEnvironmentId", "source", "status", "count") VALUES (${p(1)}, ${p(2)}, ${p(3)}, ${p(4)})
-       ON CONFLICT ("tenantEnvironmentId", "source", "status") DO UPDATE SET "count" = "deployment_count"."count" + EXCLUDED."count"`,
-      [teId, source, status, delta],
-    );
+    await tx.query(this.sql.count, [teId, source, status, delta]);
   }
 
   /** Moves deployments to a new status, keeping the counts in step. */
   async setStatus(tx: EntityManager, deployments: Deployment[], status: DeploymentStatus): Promise<Deployment[]> {
     const changed = deployments.filter((d) => d.status !== status);
+    // One count change per tenant-environment, source and status, however many deployments move.
+    const deltas = new Map<string, { te: string; source: DeploymentSource; status: DeploymentStatus; delta: number }>();
+    const add = (te: string, source: DeploymentSource, s: DeploymentStatus, delta: number) => {
+      const key = `${te}\u0000${source}\u0000${s}`;
+      const entry = deltas.get(key) ?? { te, source, status: s, delta: 0 };
+      entry.delta += delta;
+      deltas.set(key, entry);
+    };
     for (const d of changed) {
-      await this.adjustCount(tx, d.tenantEnvironmentId, d.source, d.status, -1);
-      await this.adjustCount(tx, d.tenantEnvironmentId, d.source, status, 1);
+      add(d.tenantEnvironmentId, d.source, d.status, -1);
+      add(d.tenantEnvironmentId, d.source, status, 1);
       d.status = status;
     }
+    for (const d of deltas.values()) if (d.delta !== 0) await this.adjustCount(tx, d.te, d.source, d.status, d.delta);
     if (changed.length > 0) {
       await tx
         .createQueryBuilder()

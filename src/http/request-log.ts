@@ -23,6 +23,9 @@ export function withRequestLog(logger: Logger, metrics: Metrics, handler: Handle
       const route = routeOf(path);
       const method = req.method ?? "GET";
       metrics.recordHttpRequest(route, method, res.statusCode, seconds);
+      const level = res.statusCode >= 500 ? "warn" : QUIET_ROUTES.has(route) && res.statusCode < 400 ? "debug" : "info";
+      // The line is built only when it will be written: under load that is an object per request saved.
+      if (!logger.isLevelEnabled(level)) return;
       const line = {
         requestId: state.requestId,
         traceId: state.traceId ?? undefined,
@@ -36,9 +39,7 @@ export function withRequestLog(logger: Logger, metrics: Metrics, handler: Handle
         errors: state.errors ?? undefined,
         aborted: res.writableFinished ? undefined : true,
       };
-      if (res.statusCode >= 500) logger.warn(line, "request");
-      else if (QUIET_ROUTES.has(route) && res.statusCode < 400) logger.debug(line, "request");
-      else logger.info(line, "request");
+      logger[level](line, "request");
     });
     return runWithRequest(state, () => handler(req, res));
   };

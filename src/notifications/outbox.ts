@@ -7,6 +7,7 @@ import { RollbackRequest } from "../../entities/rollback-request.js";
 import { User } from "../../entities/user.js";
 import { Webhook, WebhookDelivery, WebhookDeliveryState, WebhookEvent } from "../../entities/webhook.js";
 import type { TransactionHook } from "../db/database.js";
+import { RowReader } from "../db/rows.js";
 import { REQUEST_RELATIONS } from "../rollback/queries.js";
 import type { EventOutbox, StagedEvent } from "../services/events.js";
 import type { DeliveryContext, DeliveryEvent } from "./delivery-event.js";
@@ -24,6 +25,7 @@ import type { ConsoleLinks } from "./slack-payload.js";
 export class WebhookOutbox implements EventOutbox, TransactionHook {
   private readonly staged = new WeakMap<EntityManager, StagedEvent[]>();
   private readonly wrote = new WeakSet<EntityManager>();
+  private webhookRows: RowReader<Webhook> | null = null;
 
   constructor(
     private readonly options: {
@@ -46,7 +48,7 @@ export class WebhookOutbox implements EventOutbox, TransactionHook {
     if (!events) return;
     this.staged.delete(tx);
     const projectIds = [...new Set(events.map((e) => e.projectId))];
-    const webhooks = await tx.find(Webhook, { where: { projectId: In(projectIds), active: true }, order: { id: "ASC" } });
+    const webhooks = await this.activeWebhooks(tx, projectIds);
     if (webhooks.length === 0) return;
 
     const resolved = await this.resolve(tx, dedupe(events));
@@ -62,6 +64,18 @@ export class WebhookOutbox implements EventOutbox, TransactionHook {
       written += rows.length;
     }
     if (written > 0) this.wrote.add(tx);
+  }
+
+  /** The projects' active webhooks in id order: every transaction that stages an event asks, so in fixed SQL. */
+  private async activeWebhooks(tx: EntityManager, projectIds: string[]): Promise<Webhook[]> {
+    const reader = (this.webhookRows ??= new RowReader(tx.connection, Webhook, "w"));
+    const postgres = tx.connection.options.type === "postgres";
+    const param = (n: number) => (postgres ? `$${n}` : "?");
+    const rows: Record<string, unknown>[] = await tx.query(
+      `SELECT ${reader.select} FROM "webhook" "w" WHERE "w"."projectId" IN (${projectIds.map((_, i) => param(i + 1)).join(", ")}) AND "w"."active" = ${param(projectIds.length + 1)} ORDER BY "w"."id" ASC`,
+      [...projectIds, true],
+    );
+    return rows.map((row) => reader.read(row)!);
   }
 
   afterCommit(tx: EntityManager): void {

@@ -70,7 +70,7 @@ export class RollbackExecutor {
     /** null: the server itself (crash recovery). */
     actor: Actor | null,
     trigger: "request" | "review" | "retry" | "recovery",
-    ready: { request?: RollbackRequest; plan?: RollbackPlan; breakGlassSessionId?: string } = {},
+    ready: { request?: RollbackRequest; plan?: RollbackPlan; breakGlassSessionId?: string; te?: TenantEnvironment; target?: Deployment } = {},
   ): Promise<RollbackRequest> {
     const initial = ready.request ?? (await this.queries.load(id));
     const from = trigger === "retry" ? RollbackRequestState.FAILED : RollbackRequestState.APPROVED;
@@ -131,6 +131,7 @@ export class RollbackExecutor {
             committed = sha;
           },
           ready.plan,
+          trigger === "request" ? ready : {},
         );
       } catch (err) {
         if (committed) {
@@ -152,12 +153,20 @@ export class RollbackExecutor {
     });
   }
 
-  private async commitRollback(request: RollbackRequest, actor: Actor | null, onCommitted: (sha: string) => void, planned?: RollbackPlan): Promise<string> {
+  private async commitRollback(
+    request: RollbackRequest,
+    actor: Actor | null,
+    onCommitted: (sha: string) => void,
+    planned?: RollbackPlan,
+    known: { te?: TenantEnvironment; target?: Deployment } = {},
+  ): Promise<string> {
     const repo = await this.git.open(request.projectSlug);
-    const te = await this.catalog.tenantEnvironmentById(request.tenantEnvironmentId);
+    // A request executed in the call that created it has just read both (its tenant-environment and target revision never change).
+    const te = known.te?.id === request.tenantEnvironmentId ? known.te : await this.catalog.tenantEnvironmentById(request.tenantEnvironmentId);
     if (!te) throw notFound(`tenant-environment of request ${request.id} no longer exists`);
     const fields = request.mode === RollbackMode.FIELD ? parseFieldSelection(request.selectedFields) : [];
-    const target = await this.deployments.findByRevision(te, request.targetSha);
+    const target =
+      known.target?.revision === request.targetSha && known.target.tenantEnvironmentId === te.id ? known.target : await this.deployments.findByRevision(te, request.targetSha);
     if (!target) throw badInput(`Invalid target revision: ${request.targetSha} is no longer a deployment of tenant/${te.tenantSlug} env/${te.environment}`);
     const scope = { tenant: te.tenantSlug, environment: te.environment, mode: request.mode, service: request.service, fields };
 

@@ -159,10 +159,11 @@ export class RollbackRequests {
       }
       throw err;
     }
-    const created = await this.queries.load(request.id);
+    // Just inserted (TypeORM read its timestamps back): who asked is the caller, and it has no reviews or notes yet.
+    const created = Object.assign(request, { requestedBy: user, reviews: [], notes: [] });
     this.events.rollbackRequestUpdated(created);
     // Executing at once: the plan just made is still good if the head has not moved since.
-    if (state === RollbackRequestState.APPROVED) return this.executor.execute(created.id, actor, "request", { request: created, plan });
+    if (state === RollbackRequestState.APPROVED) return this.executor.execute(created.id, actor, "request", { request: created, plan, te: prepared.te, target: prepared.target });
     return created;
   }
 

@@ -4,6 +4,7 @@ import { Organization } from "../../entities/organization.js";
 import { Project } from "../../entities/project.js";
 import type { User } from "../../entities/user.js";
 import type { Database } from "../db/database.js";
+import { RowReader } from "../db/rows.js";
 import { forbidden, notFound, unauthenticated } from "../errors.js";
 import type { Actor } from "./actor.js";
 
@@ -34,7 +35,19 @@ export function roleRefusal(access: ProjectAccess, minimum: Role): string | null
  * exist for them: NOT_FOUND, never FORBIDDEN, so other organizations' projects do not leak.
  */
 export class AccessService {
-  constructor(private readonly db: Database) {}
+  private readonly projectRows: RowReader<Project>;
+  private readonly organizationRows: RowReader<Organization>;
+  /** The project by slug, its organization and the caller's membership: one statement on every access check. */
+  private readonly accessSql: string;
+
+  constructor(private readonly db: Database) {
+    this.projectRows = new RowReader(db.dataSource, Project, "p");
+    this.organizationRows = new RowReader(db.dataSource, Organization, "o");
+    this.accessSql =
+      `SELECT ${this.projectRows.select}, ${this.organizationRows.select}, "m"."role" AS "m_role" FROM "project" "p" ` +
+      `LEFT JOIN "organization" "o" ON "o"."id" = "p"."organizationId" ` +
+      `LEFT JOIN "membership" "m" ON "m"."projectId" = "p"."id" AND "m"."userId" = ${db.param(1)} WHERE "p"."slug" = ${db.param(2)}`;
+  }
 
   requireUser(actor: Actor | null): User {
     if (!actor) throw unauthenticated();
@@ -63,17 +76,19 @@ export class AccessService {
   async findProject(actor: Actor | null, slug: string): Promise<ProjectAccess | null> {
     if (!actor) throw unauthenticated();
     if (actor.kind === "agent") throw forbidden("agent tokens can only call reportSyncStatus");
-    const project = await this.db.manager.findOneBy(Project, { slug });
-    if (!project) return null;
+    const rows: Record<string, unknown>[] = await this.db.manager.query(this.accessSql, [actor.kind === "system" ? null : actor.user.id, slug]);
+    const row = rows[0];
+    const project = row ? this.projectRows.read(row) : null;
+    if (!row || !project) return null;
     let role: Role;
     if (actor.kind === "system") {
       role = Role.ADMIN;
     } else {
-      const membership = await this.db.manager.findOneBy(Membership, { userId: actor.user.id, projectId: project.id });
-      if (!membership) return null;
-      role = membership.role;
+      if (row.m_role === null || row.m_role === undefined) return null;
+      role = row.m_role as Role;
     }
-    const organization = await this.db.manager.findOneByOrFail(Organization, { id: project.organizationId });
+    const organization = this.organizationRows.read(row);
+    if (!organization) throw new Error(`organization ${project.organizationId} of project "${slug}" not found`);
     return { project, organization, role, user: actor.user };
   }
 

@@ -1,6 +1,7 @@
 import type { EntityManager } from "typeorm";
 import { AuditChainHead, AuditEvent } from "../../entities/audit-event.js";
 import type { Database } from "../db/database.js";
+import { RowReader } from "../db/rows.js";
 import { newId } from "../../entities/ids.js";
 import { sha256 } from "../lib/ids.js";
 import type { AccessService } from "./access.js";
@@ -64,13 +65,26 @@ export function eventHash(prevHash: string, event: Pick<AuditEvent, "projectId" 
  * so an action and its event land together; the chain head row is locked while appending.
  */
 export class AuditTrail {
+  /** Every change appends here, inside its transaction: fixed SQL for the head's read and update and the event's insert. */
+  private readonly headRows: RowReader<AuditChainHead>;
+  private readonly eventRows: RowReader<AuditEvent>;
+  private readonly headSql: string;
+  private readonly advanceSql: string;
+
   constructor(
     private readonly db: Database,
     private readonly access: AccessService,
-  ) {}
+  ) {
+    this.headRows = new RowReader(db.dataSource, AuditChainHead, "h");
+    this.eventRows = new RowReader(db.dataSource, AuditEvent, "e");
+    // The head row is locked while appending (PostgreSQL; SQLite transactions are serialized already).
+    this.headSql = `SELECT ${this.headRows.select} FROM "audit_chain_head" "h" WHERE "h"."projectId" = ${db.param(1)}${db.dialect === "postgres" ? " FOR UPDATE" : ""}`;
+    this.advanceSql = `UPDATE "audit_chain_head" SET "seq" = ${db.param(1)}, "hash" = ${db.param(2)} WHERE "projectId" = ${db.param(3)}`;
+  }
 
   async append(tx: EntityManager, input: AuditInput): Promise<AuditEvent> {
-    let head = await this.db.forUpdate(tx.createQueryBuilder(AuditChainHead, "h").where("h.projectId = :projectId", { projectId: input.projectId })).getOne();
+    const rows: Record<string, unknown>[] = await tx.query(this.headSql, [input.projectId]);
+    let head = rows[0] ? this.headRows.read(rows[0]) : null;
     if (!head) {
       head = tx.create(AuditChainHead, { projectId: input.projectId, seq: 0, hash: GENESIS_HASH });
       await tx.insert(AuditChainHead, head);
@@ -97,15 +111,9 @@ export class AuditTrail {
       hash: "",
     });
     event.hash = eventHash(head.hash, event);
-    // Every column is set here, so nothing needs reading back after the insert (tx.insert would re-select the defaults).
-    await tx
-      .createQueryBuilder()
-      .insert()
-      .into(AuditEvent)
-      .values(event as never)
-      .updateEntity(false)
-      .execute();
-    await tx.update(AuditChainHead, { projectId: input.projectId }, { seq: event.seq, hash: event.hash });
+    // Every column is set here, so nothing needs reading back after the insert.
+    await this.eventRows.insert(tx, event);
+    await tx.query(this.advanceSql, [event.seq, event.hash, input.projectId]);
     return event;
   }
 

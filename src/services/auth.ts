@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { LRUCache } from "lru-cache";
 import type { EntityManager } from "typeorm";
 import { ApiToken } from "../../entities/api-token.js";
 import { Role, TokenKind } from "../../entities/enums.js";
@@ -6,6 +7,7 @@ import { Membership } from "../../entities/membership.js";
 import { Project } from "../../entities/project.js";
 import { User } from "../../entities/user.js";
 import type { Database } from "../db/database.js";
+import { RowReader } from "../db/rows.js";
 import { badInput, notFound } from "../errors.js";
 import { newId } from "../../entities/ids.js";
 import { sha256 } from "../lib/ids.js";
@@ -15,6 +17,13 @@ import type { AuditTrail } from "./audit.js";
 
 const TOKEN_PREFIX = { [TokenKind.USER]: "rbs_", [TokenKind.AGENT]: "rba_" } as const;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+/**
+ * How long a good token's actor is reused without reading the database again. Revocation
+ * through this service evicts it at once; a token revoked by another process sharing the
+ * database (the CLI, another replica) stops working within this time.
+ */
+export const AUTH_CACHE_TTL_MS = 5_000;
+const AUTH_CACHE_SIZE = 10_000;
 
 export interface IssuedToken {
   token: string;
@@ -23,20 +32,60 @@ export interface IssuedToken {
 
 /** Users, memberships and bearer tokens. Tokens are shown once and stored only as SHA-256 hashes. */
 export class AuthService {
+  /** Token hash → the actor of a good token (only good ones: an unknown token is never cached, so a new one works at once). */
+  private readonly actors = new LRUCache<string, Actor>({ max: AUTH_CACHE_SIZE, ttl: AUTH_CACHE_TTL_MS, ttlAutopurge: false });
+  private readonly tokenRows: RowReader<ApiToken>;
+  private readonly userRows: RowReader<User>;
+  private readonly tokenSql: string;
+
   constructor(
     private readonly db: Database,
     private readonly audit: AuditTrail,
-  ) {}
+  ) {
+    this.tokenRows = new RowReader(db.dataSource, ApiToken, "t");
+    this.userRows = new RowReader(db.dataSource, User, "u");
+    this.tokenSql = `SELECT ${this.tokenRows.select}, ${this.userRows.select} FROM "api_token" "t" LEFT JOIN "user" "u" ON "u"."id" = "t"."userId" WHERE "t"."tokenHash" = ${db.param(1)}`;
+  }
 
   /** Resolves a bearer token to an actor; null for an unknown, expired or revoked token. */
   async authenticate(token: string): Promise<Actor | null> {
-    const record = await this.db.manager.findOneBy(ApiToken, { tokenHash: sha256(token) });
+    const hash = sha256(token);
+    const cached = this.actors.get(hash);
+    if (cached) return cached;
+    const rows: Record<string, unknown>[] = await this.db.manager.query(this.tokenSql, [hash]);
+    const record = rows[0] ? this.tokenRows.read(rows[0]) : null;
     if (!record || record.revokedAt) return null;
-    if (record.expiresAt && record.expiresAt.getTime() <= Date.now()) return null;
-    if (record.kind === TokenKind.AGENT) return record.projectId ? { kind: "agent", projectId: record.projectId, tokenId: record.id } : null;
-    if (!record.userId) return null;
-    const user = await this.db.manager.findOneBy(User, { id: record.userId });
-    return user ? { kind: "user", user, tokenId: record.id } : null;
+    const now = Date.now();
+    if (record.expiresAt && record.expiresAt.getTime() <= now) return null;
+    let actor: Actor | null = null;
+    if (record.kind === TokenKind.AGENT) actor = record.projectId ? { kind: "agent", projectId: record.projectId, tokenId: record.id } : null;
+    else if (record.userId) {
+      const user = this.userRows.read(rows[0]!);
+      actor = user ? { kind: "user", user, tokenId: record.id } : null;
+    }
+    // Never past the token's own expiry.
+    if (actor) this.actors.set(hash, actor, { ttl: Math.min(AUTH_CACHE_TTL_MS, record.expiresAt ? record.expiresAt.getTime() - now : AUTH_CACHE_TTL_MS) });
+    return actor;
+  }
+
+  /** Revokes a token: it stops working at once, the cached actor included. */
+  async revokeToken(tokenId: string, at = new Date()): Promise<ApiToken> {
+    const record = await this.db.transaction(async (tx) => {
+      const found = await tx.findOneBy(ApiToken, { id: tokenId });
+      if (!found) throw notFound(`token ${tokenId} not found`);
+      if (!found.revokedAt) {
+        found.revokedAt = at;
+        await tx.update(ApiToken, { id: tokenId }, { revokedAt: at });
+      }
+      return found;
+    });
+    this.actors.delete(record.tokenHash);
+    return record;
+  }
+
+  /** Forgets every cached actor (a user's email or name changed, tests). */
+  forgetCachedActors(): void {
+    this.actors.clear();
   }
 
   static parseAuthorization(header: string | undefined | null): string | null {

@@ -7,6 +7,7 @@ import { Project } from "../../entities/project.js";
 import { Tenant } from "../../entities/tenant.js";
 import { TenantEnvironment } from "../../entities/tenant-environment.js";
 import type { Database } from "../db/database.js";
+import { RowReader } from "../db/rows.js";
 import { badInput, notFound } from "../errors.js";
 import { isSlug } from "../git/layout.js";
 import { newId } from "../../entities/ids.js";
@@ -19,7 +20,22 @@ export function assertSlug(kind: string, value: string): string {
 
 /** Organizations, projects, tenants and tenant-environments: the structure everything else hangs on. */
 export class Catalog {
-  constructor(private readonly db: Database) {}
+  /** Tenant-environments are looked up on every read and rollback: fixed SQL instead of the query builder. */
+  private readonly teRows: RowReader<TenantEnvironment>;
+  private readonly teByName: string;
+  private readonly teById: string;
+
+  constructor(private readonly db: Database) {
+    this.teRows = new RowReader(db.dataSource, TenantEnvironment, "te");
+    const from = `SELECT ${this.teRows.select} FROM "tenant_environment" "te"`;
+    this.teByName = `${from} WHERE "te"."projectId" = ${db.param(1)} AND "te"."tenantSlug" = ${db.param(2)} AND "te"."environment" = ${db.param(3)} LIMIT 1`;
+    this.teById = `${from} WHERE "te"."id" = ${db.param(1)}`;
+  }
+
+  private async oneTenantEnvironment(sql: string, params: unknown[]): Promise<TenantEnvironment | null> {
+    const rows: Record<string, unknown>[] = await this.db.manager.query(sql, params);
+    return rows[0] ? this.teRows.read(rows[0]) : null;
+  }
 
   async organization(id: string): Promise<Organization> {
     return this.db.manager.findOneByOrFail(Organization, { id });
@@ -103,7 +119,7 @@ export class Catalog {
   }
 
   async tenantEnvironmentById(id: string): Promise<TenantEnvironment | null> {
-    return this.db.manager.findOneBy(TenantEnvironment, { id });
+    return this.oneTenantEnvironment(this.teById, [id]);
   }
 
   /** The tenant-environment, or NOT_FOUND naming what is missing. */
@@ -117,7 +133,7 @@ export class Catalog {
   }
 
   async findTenantEnvironment(project: Project, tenant: string, environment: string): Promise<TenantEnvironment | null> {
-    return this.db.manager.findOneBy(TenantEnvironment, { projectId: project.id, tenantSlug: tenant, environment });
+    return this.oneTenantEnvironment(this.teByName, [project.id, tenant, environment]);
   }
 
   async allTenantEnvironments(projectId: string): Promise<TenantEnvironment[]> {

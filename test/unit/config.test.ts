@@ -24,6 +24,12 @@ describe("configuration", () => {
     expect(config).toMatchObject({ port: 8080, host: "0.0.0.0", dataDir: "/var/lib/rollback", databaseUrl: "postgres://u:p@db:5432/rb", seed: "none" });
   });
 
+  it("lets 8 GraphQL operations execute at once unless GRAPHQL_MAX_CONCURRENT says otherwise, and refuses 0", () => {
+    expect(loadConfig({}, "/srv/app").graphqlMaxConcurrent).toBe(8);
+    expect(loadConfig({ GRAPHQL_MAX_CONCURRENT: "32" }, "/srv/app").graphqlMaxConcurrent).toBe(32);
+    expect(failure({ GRAPHQL_MAX_CONCURRENT: "0" }).variable).toBe("GRAPHQL_MAX_CONCURRENT");
+  });
+
   it("resolves a relative DATA_DIR against the working directory", () => {
     expect(loadConfig({ DATA_DIR: "state" }, "/srv/app").dataDir).toBe("/srv/app/state");
   });

@@ -32,6 +32,17 @@ describe("health probes", () => {
     expect(json.data).toEqual({ me: { email: "jane@example.com" } });
   });
 
+  it("marks GraphQL answers as not cacheable (cache-control: no-store), errors included", async () => {
+    for (const query of ["{ me { email } }", "{ nope }"]) {
+      const res = await fetch(t.graphqlUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${t.tokens["jane@example.com"]}` },
+        body: JSON.stringify({ query }),
+      });
+      expect(res.headers.get("cache-control"), query).toBe("no-store");
+    }
+  });
+
   it("serves graphql-ws subscriptions on the same path and port", async () => {
     expect(t.wsUrl).toBe(`${t.graphqlUrl.replace(/^http/, "ws")}`);
     const client = t.ws(tokenOf(t, "jane"));
