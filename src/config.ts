@@ -22,6 +22,8 @@ export interface Config {
   gitHttp: GitHttpLimits;
   /** At most this many GraphQL operations over HTTP execute at once; more wait their turn (src/http/admission.ts). */
   graphqlMaxConcurrent: number;
+  /** How long an operation waits for one of those slots before a 503 (src/http/admission.ts). */
+  graphqlQueueWaitSeconds: number;
   /** Unset: in-process pub/sub. */
   redisUrl: string | null;
   /** URL template with {project}; unset: the local bare repositories are the source of truth. */
@@ -146,6 +148,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
       maxBodyBytes: readInt(env, "GIT_HTTP_MAX_BODY_BYTES", 16 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     },
     graphqlMaxConcurrent: readInt(env, "GRAPHQL_MAX_CONCURRENT", 8, 1, 10_000),
+    graphqlQueueWaitSeconds: readInt(env, "GRAPHQL_QUEUE_WAIT_SECONDS", 30, 1, 600),
     redisUrl: readUrl(env, "REDIS_URL", ["redis:", "rediss:"]),
     gitRemote,
     shutdownGraceSeconds: readInt(env, "SHUTDOWN_GRACE_SECONDS", 10, 0, 600),

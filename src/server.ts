@@ -25,7 +25,7 @@ import { buildAppSchema } from "./schema/build-schema.js";
 import { AuthService } from "./services/auth.js";
 import { Maintenance } from "./maintenance.js";
 import { Readiness } from "./http/readiness.js";
-import { Admission } from "./http/admission.js";
+import { Admission, NOT_ADMITTED } from "./http/admission.js";
 
 export interface RunningServer {
   url: string;
@@ -99,7 +99,7 @@ export async function startServer(app: App): Promise<RunningServer> {
 
   // The probes of /readyz run in the background; the route answers with their newest result.
   const readiness = new Readiness(() => [{ name: "database", probe: () => app.db.ping() }, { name: "git", probe: () => app.git.ping() }, ...(app.readinessChecks ?? [])]);
-  const admission = new Admission(config.graphqlMaxConcurrent);
+  const admission = new Admission(config.graphqlMaxConcurrent, config.graphqlQueueWaitSeconds * 1000);
   const web = new StaticFiles();
   const serveMetrics = metricsEndpoint(metrics, config.metricsToken);
   const handle = httpPipeline({ logger, metrics, corsOrigins: config.corsOrigins }, (req, res) =>
@@ -193,23 +193,34 @@ async function route(app: App, apollo: ApolloServer<RequestContext>, routes: Rou
   for (const [key, value] of Object.entries(req.headers)) {
     if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
   }
-  await routes.admission.run(async () => {
-    const result = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method ?? "GET", headers, search: url.search, body },
-      context: async () => context,
-    });
-    for (const [key, value] of result.headers) res.setHeader(key, value);
-    res.statusCode = result.status ?? 200;
-    if (result.body.kind === "complete") {
-      res.end(result.body.string);
-    } else {
-      for await (const chunk of result.body.asyncIterator) {
-        res.write(chunk);
-        (res as { flush?: () => void }).flush?.(); // each part now, not when the compressor's buffer fills
+  // A client that hangs up while queued gives its place away.
+  const gone = new AbortController();
+  res.once("close", () => gone.abort());
+  const answered = await routes.admission.run(
+    actorLabel(context.actor) ?? "anonymous",
+    async () => {
+      const result = await apollo.executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: req.method ?? "GET", headers, search: url.search, body },
+        context: async () => context,
+      });
+      for (const [key, value] of result.headers) res.setHeader(key, value);
+      res.statusCode = result.status ?? 200;
+      if (result.body.kind === "complete") {
+        res.end(result.body.string);
+      } else {
+        for await (const chunk of result.body.asyncIterator) {
+          res.write(chunk);
+          (res as { flush?: () => void }).flush?.(); // each part now, not when the compressor's buffer fills
+        }
+        res.end();
       }
-      res.end();
-    }
-  });
+    },
+    gone.signal,
+  );
+  if (answered === NOT_ADMITTED && !res.writableEnded && !gone.signal.aborted) {
+    const message = `server busy: no GraphQL slot within ${app.config.graphqlQueueWaitSeconds} s (GRAPHQL_MAX_CONCURRENT, GRAPHQL_QUEUE_WAIT_SECONDS); retry later`;
+    sendJson(res, 503, { errors: [{ message, extensions: { code: "SERVICE_UNAVAILABLE", status: 503 } }] }, { "retry-after": "5" });
+  }
 }
 
 function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | null> {
