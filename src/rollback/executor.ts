@@ -7,7 +7,7 @@ import { RollbackRequest } from "../../entities/rollback-request.js";
 import type { TenantEnvironment } from "../../entities/tenant-environment.js";
 import type { Database } from "../db/database.js";
 import type { FileChangeSet } from "../diff/comparison.js";
-import { AppError, badInput, conflict, Messages, notFound } from "../errors.js";
+import { AppError, badInput, conflict, type ErrorCode, Messages, notFound } from "../errors.js";
 import { GitConflictError, NothingToCommitError } from "../git/errors.js";
 import type { GitStore, ProjectRepository } from "../git/git-store.js";
 import { rollbackMessage } from "../history/commit-message.js";
@@ -35,6 +35,12 @@ export interface ExecutorOptions {
 }
 
 const MAX_EXECUTION_ATTEMPTS = 5;
+
+/** How long, and how often, a caller follows a request another executor claimed. */
+const SETTLE_WAIT_MS = 60_000;
+const SETTLE_POLL_MS = 100;
+/** The claim of an execution went to another executor (a recovery pass, a concurrent approver). */
+const CLAIMED_ELSEWHERE = Symbol("claimed elsewhere");
 
 /**
  * Executes approved rollback requests: claims the request, commits the planned writes on the
@@ -74,7 +80,7 @@ export class RollbackExecutor {
   ): Promise<RollbackRequest> {
     const initial = ready.request ?? (await this.queries.load(id));
     const from = trigger === "retry" ? RollbackRequestState.FAILED : RollbackRequestState.APPROVED;
-    return this.db.withTenantEnvironmentLock(initial.projectId, initial.tenantEnvironmentId, async () => {
+    const outcome = await this.db.withTenantEnvironmentLock(initial.projectId, initial.tenantEnvironmentId, async (): Promise<RollbackRequest | typeof CLAIMED_ELSEWHERE> => {
       const startedAt = new Date();
       const claim = {
         ...(ready.breakGlassSessionId ? { breakGlassSessionId: ready.breakGlassSessionId } : {}),
@@ -111,7 +117,7 @@ export class RollbackExecutor {
       // Someone else moved it first (a concurrent review or retry): report where it stands.
       if (!claimed) {
         if (trigger === "retry") throw badInput(`rollback request is not failed: only FAILED requests can be retried`);
-        return this.queries.load(id);
+        return CLAIMED_ELSEWHERE;
       }
       // A request this call just created and loaded is known up to the claim's own columns: no re-read.
       const executing =
@@ -151,6 +157,10 @@ export class RollbackExecutor {
       this.events.rollbackRequestUpdated(completed);
       return completed;
     });
+    // Followed outside the lock, which the other executor may still need.
+    if (outcome !== CLAIMED_ELSEWHERE) return outcome;
+    if (trigger === "recovery" || trigger === "retry") return this.queries.load(id);
+    return this.settled(id, trigger);
   }
 
   private async commitRollback(
@@ -299,6 +309,28 @@ export class RollbackExecutor {
     });
     if (failed) this.events.rollbackRequestUpdated(await this.queries.load(id));
     return failed;
+  }
+
+  /**
+   * Where a request someone else claimed ends: a caller whose request waited for the
+   * tenant-environment's lock while a recovery pass (or a concurrent approver) executed it gets
+   * the outcome it would have had, not a passing EXECUTING. Bounded: after the wait it is
+   * answered as it stands (recovery settles a stuck execution).
+   */
+  private async settled(id: string, trigger: "request" | "review"): Promise<RollbackRequest> {
+    const deadline = Date.now() + SETTLE_WAIT_MS;
+    for (;;) {
+      const request = await this.queries.load(id);
+      const moving = request.state === RollbackRequestState.EXECUTING || request.state === RollbackRequestState.APPROVED;
+      if (!moving || Date.now() >= deadline) {
+        // A request that failed answers its creator as its own execution would have; a reviewer's review stands and sees the request.
+        if (trigger === "request" && request.state === RollbackRequestState.FAILED && request.errorCode) {
+          throw new AppError(request.errorCode as ErrorCode, request.error ?? "rollback execution failed", { requestId: id });
+        }
+        return request;
+      }
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
+    }
   }
 
   private async pause(at: ExecutionPausePoint): Promise<void> {
