@@ -12,7 +12,7 @@ import { refuseCredentials } from "./http/auth-challenge.js";
 import { GitHttpBackend } from "./http/git-http.js";
 import { callerContext } from "./http/caller.js";
 import { serveGraphqlWs } from "./http/graphql-ws.js";
-import { sendJson } from "./http/handler.js";
+import { sendGraphQLError, sendJson } from "./http/handler.js";
 import { metricsEndpoint } from "./http/metrics-endpoint.js";
 import { httpPipeline } from "./http/pipeline.js";
 import { costLimitPlugin, limitRules, parseOptions } from "./http/query-limits.js";
@@ -179,13 +179,13 @@ async function route(app: App, apollo: ApolloServer<RequestContext>, routes: Rou
     const raw = await readBody(req, app.config.maxBodyBytes);
     if (raw === null) {
       const message = `request body larger than ${app.config.maxBodyBytes} bytes (HTTP_MAX_BODY_BYTES)`;
-      return sendJson(res, 413, { errors: [{ message, extensions: { code: "PAYLOAD_TOO_LARGE", status: 413 } }] });
+      return sendGraphQLError(res, 413, "PAYLOAD_TOO_LARGE", message);
     }
     if (raw.length > 0) {
       try {
         body = JSON.parse(raw.toString("utf8"));
       } catch {
-        return sendJson(res, 400, { errors: [{ message: "request body is not valid JSON", extensions: { code: "BAD_USER_INPUT", status: 400 } }] });
+        return sendGraphQLError(res, 400, "BAD_USER_INPUT", "request body is not valid JSON");
       }
     }
   }
@@ -219,7 +219,7 @@ async function route(app: App, apollo: ApolloServer<RequestContext>, routes: Rou
   );
   if (answered === NOT_ADMITTED && !res.writableEnded && !gone.signal.aborted) {
     const message = `server busy: no GraphQL slot within ${app.config.graphqlQueueWaitSeconds} s (GRAPHQL_MAX_CONCURRENT, GRAPHQL_QUEUE_WAIT_SECONDS); retry later`;
-    sendJson(res, 503, { errors: [{ message, extensions: { code: "SERVICE_UNAVAILABLE", status: 503 } }] }, { "retry-after": "5" });
+    sendGraphQLError(res, 503, "SERVICE_UNAVAILABLE", message, { "retry-after": "5" });
   }
 }
 

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { graphqlErrorBody } from "./handler.js";
 
 export const API_REALM = "rollback-server";
 
@@ -25,5 +26,5 @@ export function refuseCredentials(req: IncomingMessage, res: ServerResponse, mes
   res.setHeader("www-authenticate", bearerChallenge(malformed ? "invalid_request" : "invalid_token", message));
   res.setHeader("content-type", accept.includes("application/graphql-response+json") ? "application/graphql-response+json; charset=utf-8" : "application/json; charset=utf-8");
   res.setHeader("cache-control", "no-store");
-  res.end(JSON.stringify({ errors: [{ message, extensions: { code: "UNAUTHENTICATED", status: 401 } }] }));
+  res.end(JSON.stringify(graphqlErrorBody(401, "UNAUTHENTICATED", message)));
 }

@@ -16,3 +16,12 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
   res.end(JSON.stringify(body));
 }
+
+/** The body of a request refused before GraphQL ran, shaped like a GraphQL response so clients show it as an error. */
+export function graphqlErrorBody(status: number, code: string, message: string): { errors: { message: string; extensions: { code: string; status: number } }[] } {
+  return { errors: [{ message, extensions: { code, status } }] };
+}
+
+export function sendGraphQLError(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+  sendJson(res, status, graphqlErrorBody(status, code, message), headers);
+}
