@@ -17,6 +17,7 @@ import { DeploymentRecorder } from "./history/recorder.js";
 import { RevisionReader } from "./history/revisions.js";
 import { Reindexer } from "./history/reindex.js";
 import { traceDatabase, traceGitStore } from "./observability/instrument.js";
+import { currentRequest } from "./observability/request-context.js";
 import { DeliveryMetricsService } from "./insights/delivery-metrics.js";
 import { consoleLinks } from "./notifications/console-links.js";
 import { WebhookDispatcher } from "./notifications/dispatcher.js";
@@ -128,10 +129,10 @@ export async function createApp(config: Config, logger: Logger): Promise<App> {
   const publicUrl = new PublicUrl(config);
   const secrets = new SecretBox(config.webhooks.secretKey, config.dataDir);
   const webhookDispatcher = new WebhookDispatcher(db, secrets, config.webhooks, logger.child({ component: "webhooks" }));
-  const outbox = new WebhookOutbox({ logger, publicUrl: () => publicUrl.value, links: consoleLinks, onDeliveries: () => webhookDispatcher.wake() });
+  const outbox = new WebhookOutbox({ logger, publicUrl: () => publicUrl.value, links: consoleLinks, onDeliveries: () => webhookDispatcher.wake(), request: currentRequest });
   events.useOutbox(outbox);
   db.addTransactionHook(outbox);
-  const webhooks = new WebhookService(db, access, audit, secrets, webhookDispatcher, { publicUrl: () => publicUrl.value, logger });
+  const webhooks = new WebhookService(db, access, audit, secrets, webhookDispatcher, { publicUrl: () => publicUrl.value, logger, onCreated: () => outbox.webhookCreated() });
   const deliveryMetrics = new DeliveryMetricsService(db, access, catalog);
   if (db.dialect === "postgres" && !config.webhooks.secretKey) {
     logger.warn(`webhook secrets are encrypted with ${secrets.source}: replicas sharing this database must share one key, set WEBHOOK_SECRET_KEY`);

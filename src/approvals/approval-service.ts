@@ -5,8 +5,9 @@ import { BreakGlassSession } from "../../entities/break-glass-session.js";
 import { Role } from "../../entities/enums.js";
 import { Feature, type Organization } from "../../entities/organization.js";
 import type { Project } from "../../entities/project.js";
-import type { User } from "../../entities/user.js";
+import { User } from "../../entities/user.js";
 import type { Database } from "../db/database.js";
+import { RowReader } from "../db/rows.js";
 import { badInput, conflict, forbidden, notFound } from "../errors.js";
 import { newId } from "../../entities/ids.js";
 import type { AccessService } from "../services/access.js";
@@ -34,9 +35,43 @@ export class ApprovalService {
   ) {}
 
   async policy(projectId: string, environment: string, tx: EntityManager = this.db.manager): Promise<ApprovalPolicy> {
-    const found = await tx.findOneBy(ApprovalPolicy, { projectId, environment });
+    const r = this.readers;
+    const rows: Record<string, unknown>[] = await tx.query(r.policySql, [projectId, environment]);
+    const found = rows[0] ? r.policy.read(rows[0]) : null;
     return found ?? tx.create(ApprovalPolicy, { id: "", projectId, environment, requiredApprovals: 0, allowSelfApproval: false });
   }
+
+  /** Every request and review asks for the policy and the caller's session: fixed SQL (see RowReader). */
+  private get readers() {
+    if (this.rowReaders) return this.rowReaders;
+    const ds = this.db.dataSource;
+    const p = (n: number) => this.db.param(n);
+    const policy = new RowReader(ds, ApprovalPolicy, "ap");
+    const session = new RowReader(ds, BreakGlassSession, "s");
+    const user = new RowReader(ds, User, "user");
+    const expiresAt = ds.getMetadata(BreakGlassSession).findColumnWithPropertyName("expiresAt")!;
+    this.rowReaders = {
+      policy,
+      policySql: `SELECT ${policy.select} FROM "approval_policy" "ap" WHERE "ap"."projectId" = ${p(1)} AND "ap"."environment" = ${p(2)} LIMIT 1`,
+      session,
+      user,
+      sessionSql:
+        `SELECT ${session.select}, ${user.select} FROM "break_glass_session" "s" LEFT JOIN "user" "user" ON "user"."id" = "s"."userId" ` +
+        `WHERE "s"."projectId" = ${p(1)} AND "s"."userId" = ${p(2)} AND "s"."closedAt" IS NULL AND "s"."expiresAt" > ${p(3)} ORDER BY "s"."openedAt" DESC LIMIT 1`,
+      // The bound time in the form TypeORM stores the column in (text on SQLite), so they compare.
+      time: (at: Date) => ds.driver.preparePersistentValue(at, expiresAt) as unknown,
+    };
+    return this.rowReaders;
+  }
+
+  private rowReaders: {
+    policy: RowReader<ApprovalPolicy>;
+    policySql: string;
+    session: RowReader<BreakGlassSession>;
+    user: RowReader<User>;
+    sessionSql: string;
+    time: (at: Date) => unknown;
+  } | null = null;
 
   async policies(project: Project): Promise<ApprovalPolicy[]> {
     const rows = await this.db.manager.find(ApprovalPolicy, { where: { projectId: project.id } });
@@ -91,14 +126,13 @@ export class ApprovalService {
 
   /** The user's open, unexpired session in the project. */
   async activeSession(projectId: string, userId: string, tx: EntityManager = this.db.manager): Promise<BreakGlassSession | null> {
-    // Query builder with limit, not findOne: findOne with a relation costs TypeORM a second query.
-    return tx
-      .createQueryBuilder(BreakGlassSession, "s")
-      .leftJoinAndSelect("s.user", "user")
-      .where("s.projectId = :projectId AND s.userId = :userId AND s.closedAt IS NULL AND s.expiresAt > :now", { projectId, userId, now: new Date() })
-      .orderBy("s.openedAt", "DESC")
-      .limit(1)
-      .getOne();
+    // One statement with its user joined (findOne with a relation costs TypeORM a second query).
+    const r = this.readers;
+    const rows: Record<string, unknown>[] = await tx.query(r.sessionSql, [projectId, userId, r.time(new Date())]);
+    const session = rows[0] ? r.session.read(rows[0]) : null;
+    const user = session ? r.user.read(rows[0]!) : null;
+    if (session && user) session.user = user;
+    return session;
   }
 
   async openBreakGlass(actor: Actor, projectSlug: string, justification: string, durationMinutes: number | null | undefined): Promise<BreakGlassSession> {

@@ -2,8 +2,10 @@ import { IsNull, LessThanOrEqual, MoreThan, type EntityManager } from "typeorm";
 import { Role } from "../../entities/enums.js";
 import { FreezeWindow } from "../../entities/freeze-window.js";
 import type { Project } from "../../entities/project.js";
+import { User } from "../../entities/user.js";
 import type { ApprovalService } from "../approvals/approval-service.js";
 import type { Database } from "../db/database.js";
+import { RowReader } from "../db/rows.js";
 import { AppError, badInput, notFound } from "../errors.js";
 import { newId } from "../../entities/ids.js";
 import type { AccessService } from "../services/access.js";
@@ -63,14 +65,41 @@ export class FreezeService {
    * one allowing them, then the one ending last (the freeze lasts at least that long).
    */
   async active(projectId: string, environment: string, at = new Date(), tx: EntityManager = this.db.manager): Promise<FreezeWindow | null> {
-    const open = await tx.find(FreezeWindow, {
-      where: { projectId, environment, deletedAt: IsNull(), startsAt: LessThanOrEqual(at), endsAt: MoreThan(at) },
-      relations: { createdBy: true },
-      take: MAX_PENDING_PER_ENVIRONMENT,
+    // Every rollback and deploy asks: one statement of fixed SQL, its creator joined.
+    const r = this.readers;
+    const when = r.time(at);
+    const rows: Record<string, unknown>[] = await tx.query(r.activeSql, [projectId, environment, when, when]);
+    const open = rows.map((row) => {
+      const window = r.window.read(row)!;
+      const creator = r.creator.read(row);
+      if (creator) window.createdBy = creator;
+      return window;
     });
     open.sort((a, b) => Number(a.allowRollbacks) - Number(b.allowRollbacks) || b.endsAt.getTime() - a.endsAt.getTime());
     return open[0] ?? null;
   }
+
+  private get readers() {
+    if (this.rowReaders) return this.rowReaders;
+    const ds = this.db.dataSource;
+    const p = (n: number) => this.db.param(n);
+    const window = new RowReader(ds, FreezeWindow, "fw");
+    const creator = new RowReader(ds, User, "cb");
+    const startsAt = ds.getMetadata(FreezeWindow).findColumnWithPropertyName("startsAt")!;
+    this.rowReaders = {
+      window,
+      creator,
+      activeSql:
+        `SELECT ${window.select}, ${creator.select} FROM "freeze_window" "fw" LEFT JOIN "user" "cb" ON "cb"."id" = "fw"."createdById" ` +
+        `WHERE "fw"."projectId" = ${p(1)} AND "fw"."environment" = ${p(2)} AND "fw"."deletedAt" IS NULL AND "fw"."startsAt" <= ${p(3)} AND "fw"."endsAt" > ${p(4)} ` +
+        `ORDER BY "fw"."id" ASC LIMIT ${MAX_PENDING_PER_ENVIRONMENT}`,
+      // The bound time in the form TypeORM stores the columns in (text on SQLite), so they compare.
+      time: (at: Date) => ds.driver.preparePersistentValue(at, startsAt) as unknown,
+    };
+    return this.rowReaders;
+  }
+
+  private rowReaders: { window: RowReader<FreezeWindow>; creator: RowReader<User>; activeSql: string; time: (at: Date) => unknown } | null = null;
 
   async find(actor: Actor, id: string): Promise<FreezeWindow | null> {
     const window = await this.db.manager.findOne(FreezeWindow, { where: { id, deletedAt: IsNull() }, relations: { createdBy: true } });

@@ -5,6 +5,7 @@ import { DeploymentSource, DeploymentStatus, HoldReleaseKind, Role } from "../..
 import type { TenantEnvironment } from "../../entities/tenant-environment.js";
 import type { Logger } from "pino";
 import type { Database } from "../db/database.js";
+import { RowReader } from "../db/rows.js";
 import { badInput, conflict, notFound } from "../errors.js";
 import { newId } from "../../entities/ids.js";
 import type { AccessService } from "../services/access.js";
@@ -162,12 +163,11 @@ export class HoldService {
     const { repo, request, te, target, sha } = rollback;
     const scope = revertScopeOf(request);
     const after = FieldReader.atRevision(repo, sha);
-    const reverted = await this.db.manager
-      .createQueryBuilder(Deployment, "d")
-      .where("d.tenantEnvironmentId = :te AND d.seq > :seq", { te: te.id, seq: target.seq })
-      .andWhere("d.source <> :rollback AND d.status <> :rolledBack", { rollback: DeploymentSource.ROLLBACK, rolledBack: DeploymentStatus.ROLLED_BACK })
-      .getMany();
-    const active = await this.db.manager.find(DeploymentHold, { where: { tenantEnvironmentId: te.id, releasedAt: IsNull() } });
+    const r = this.readers;
+    const revertedRows: Record<string, unknown>[] = await this.db.manager.query(r.revertedSql, [te.id, target.seq, DeploymentSource.ROLLBACK, DeploymentStatus.ROLLED_BACK]);
+    const reverted = revertedRows.map((row) => r.deployment.read(row)!);
+    const activeRows: Record<string, unknown>[] = await this.db.manager.query(r.activeSql, [te.id]);
+    const active = activeRows.map((row) => r.hold.read(row)!);
     const activeKeys = new Set(active.map((h) => heldFieldKey({ service: h.service, field: h.field, value: h.heldValue })));
 
     const toHold: HeldField[] = [];
@@ -238,6 +238,26 @@ export class HoldService {
       });
     };
   }
+
+  /** Every completed rollback reads what it reverted and the active holds: fixed SQL (see RowReader). */
+  private get readers() {
+    if (this.rowReaders) return this.rowReaders;
+    const ds = this.db.dataSource;
+    const p = (n: number) => this.db.param(n);
+    // Only the changes of a reverted deployment matter here, never its file list. The conditions
+    // (and so the order rows come in) are those of the repository queries these replaced.
+    const deployment = new RowReader(ds, Deployment, "d", ["files"]);
+    const hold = new RowReader(ds, DeploymentHold, "h");
+    this.rowReaders = {
+      deployment,
+      hold,
+      revertedSql: `SELECT ${deployment.select} FROM "deployment" "d" WHERE "d"."tenantEnvironmentId" = ${p(1)} AND "d"."seq" > ${p(2)} AND "d"."source" <> ${p(3)} AND "d"."status" <> ${p(4)}`,
+      activeSql: `SELECT ${hold.select} FROM "deployment_hold" "h" WHERE "h"."tenantEnvironmentId" = ${p(1)} AND "h"."releasedAt" IS NULL`,
+    };
+    return this.rowReaders;
+  }
+
+  private rowReaders: { deployment: RowReader<Deployment>; hold: RowReader<DeploymentHold>; revertedSql: string; activeSql: string } | null = null;
 
   /** Releases the holds still active among `ids`; false when none was (someone released them first). */
   private async markReleased(tx: EntityManager, ids: string[], kind: HoldReleaseKind, userId: string | null, justification: string): Promise<boolean> {

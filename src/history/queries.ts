@@ -110,11 +110,11 @@ export class DeploymentQueries {
     return this.db.manager.findOne(Deployment, { where: { id }, relations: { author: true } });
   }
 
-  /** Deployments of a tenant-environment newer than `seq`, oldest first. */
-  async newerThan(tx: EntityManager, teId: string, seq: number): Promise<Deployment[]> {
+  /** Deployments of a tenant-environment newer than `seq` and not in status `except`, oldest first. */
+  async newerThan(tx: EntityManager, teId: string, seq: number, except: DeploymentStatus): Promise<Deployment[]> {
     const rows: Record<string, unknown>[] = await tx.query(
-      `SELECT ${this.deploymentRows.select} FROM "deployment" "d" WHERE "d"."tenantEnvironmentId" = ${this.db.param(1)} AND "d"."seq" > ${this.db.param(2)} ORDER BY "d"."seq" ASC`,
-      [teId, seq],
+      `SELECT ${this.deploymentRows.select} FROM "deployment" "d" WHERE "d"."tenantEnvironmentId" = ${this.db.param(1)} AND "d"."seq" > ${this.db.param(2)} AND "d"."status" <> ${this.db.param(3)} ORDER BY "d"."seq" ASC`,
+      [teId, seq, except],
     );
     return rows.map((row) => this.deploymentRows.read(row)!);
   }

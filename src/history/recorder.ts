@@ -187,12 +187,8 @@ export class DeploymentRecorder {
     }
     for (const d of deltas.values()) if (d.delta !== 0) await this.adjustCount(tx, d.te, d.source, d.status, d.delta);
     if (changed.length > 0) {
-      await tx
-        .createQueryBuilder()
-        .update(Deployment)
-        .set({ status })
-        .whereInIds(changed.map((d) => d.id))
-        .execute();
+      const p = (n: number) => this.db.param(n);
+      await tx.query(`UPDATE "deployment" SET "status" = ${p(1)} WHERE "id" IN (${changed.map((_, i) => p(i + 2)).join(", ")})`, [status, ...changed.map((d) => d.id)]);
     }
     return changed;
   }

@@ -26,6 +26,14 @@ export class WebhookOutbox implements EventOutbox, TransactionHook {
   private readonly staged = new WeakMap<EntityManager, StagedEvent[]>();
   private readonly wrote = new WeakSet<EntityManager>();
   private webhookRows: RowReader<Webhook> | null = null;
+  /**
+   * Projects found without an active webhook during one API request (a rollback stages events in
+   * three transactions), so the next transactions of that request do not ask again. Only that
+   * answer is kept: a webhook found is looked up again in each transaction, which locks it. A
+   * webhook created in this process since (the generation) is seen at once.
+   */
+  private readonly withoutWebhooks = new WeakMap<object, { generation: number; projects: Set<string> }>();
+  private generation = 0;
 
   constructor(
     private readonly options: {
@@ -34,6 +42,8 @@ export class WebhookOutbox implements EventOutbox, TransactionHook {
       links?: ConsoleLinks;
       /** Called once a transaction that wrote deliveries committed (wakes the dispatcher). */
       onDeliveries: () => void;
+      /** The API request being served, if any: what a project found without webhooks is remembered for. */
+      request?: () => object | undefined;
     },
   ) {}
 
@@ -66,8 +76,27 @@ export class WebhookOutbox implements EventOutbox, TransactionHook {
     if (written > 0) this.wrote.add(tx);
   }
 
+  /** A webhook was created: no project is known to be without one any more. */
+  webhookCreated(): void {
+    this.generation++;
+  }
+
   /** The projects' active webhooks in id order: every transaction that stages an event asks, so in fixed SQL. */
   private async activeWebhooks(tx: EntityManager, projectIds: string[]): Promise<Webhook[]> {
+    const request = this.options.request?.();
+    let known = request ? this.withoutWebhooks.get(request) : undefined;
+    if (known && known.generation !== this.generation) known = undefined;
+    const without = known?.projects;
+    if (without && projectIds.every((id) => without.has(id))) return [];
+    const webhooks = await this.queryActiveWebhooks(tx, projectIds);
+    if (request && webhooks.length === 0) {
+      if (!known) this.withoutWebhooks.set(request, (known = { generation: this.generation, projects: new Set() }));
+      for (const id of projectIds) known.projects.add(id);
+    }
+    return webhooks;
+  }
+
+  private async queryActiveWebhooks(tx: EntityManager, projectIds: string[]): Promise<Webhook[]> {
     const reader = (this.webhookRows ??= new RowReader(tx.connection, Webhook, "w"));
     const postgres = tx.connection.options.type === "postgres";
     const param = (n: number) => (postgres ? `$${n}` : "?");

@@ -37,7 +37,7 @@ export class WebhookService {
     private readonly audit: AuditTrail,
     private readonly secrets: SecretBox,
     private readonly dispatcher: WebhookDispatcher,
-    private readonly options: { publicUrl: () => string; logger: Logger },
+    private readonly options: { publicUrl: () => string; logger: Logger; onCreated?: () => void },
   ) {}
 
   async list(actor: Actor, project: Project): Promise<Webhook[]> {
@@ -61,7 +61,7 @@ export class WebhookService {
 
     const id = newId("Webhook");
     const secretCiphertext = await this.secrets.seal(secret, id);
-    return this.db.transaction(async (tx) => {
+    const created = await this.db.transaction(async (tx) => {
       const count = await tx.countBy(Webhook, { projectId: project.id });
       if (count >= MAX_WEBHOOKS_PER_PROJECT) throw badInput(`project "${project.slug}" already has ${count} webhooks, the most it may have`);
       const webhook = tx.create(Webhook, {
@@ -80,6 +80,8 @@ export class WebhookService {
       await this.audit.append(tx, { projectId: project.id, actor, action: "webhook.created", subjectId: id, details: { host: url.host, events, format } });
       return webhook;
     });
+    this.options.onCreated?.();
+    return created;
   }
 
   async delete(actor: Actor, id: string): Promise<Webhook> {

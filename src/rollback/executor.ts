@@ -6,6 +6,7 @@ import { DeploymentSource, DeploymentStatus, ReviewDecision, RollbackMode, Rollb
 import { RollbackRequest } from "../../entities/rollback-request.js";
 import type { TenantEnvironment } from "../../entities/tenant-environment.js";
 import type { Database } from "../db/database.js";
+import { EntityWrites } from "../db/writes.js";
 import type { FileChangeSet } from "../diff/comparison.js";
 import { AppError, badInput, conflict, type ErrorCode, Messages, notFound } from "../errors.js";
 import { GitConflictError, NothingToCommitError } from "../git/errors.js";
@@ -50,6 +51,8 @@ const CLAIMED_ELSEWHERE = Symbol("claimed elsewhere");
 export class RollbackExecutor {
   readonly executorId: string;
   private readonly guard: RollbackGuard;
+  /** The claim and the completion run on every execution: fixed SQL. */
+  private readonly requestWrites: EntityWrites<RollbackRequest>;
 
   constructor(
     private readonly db: Database,
@@ -64,6 +67,7 @@ export class RollbackExecutor {
   ) {
     this.executorId = options.executorId ?? `srv-${process.pid}-${randomBytes(4).toString("hex")}`;
     this.guard = options.guard ?? NO_ROLLBACK_GUARD;
+    this.requestWrites = new EntityWrites(db.dataSource, RollbackRequest);
   }
 
   /**
@@ -92,13 +96,9 @@ export class RollbackExecutor {
         updatedAt: startedAt,
       };
       const claimed = await this.db.transaction(async (tx) => {
-        const res = await tx
-          .createQueryBuilder()
-          .update(RollbackRequest)
-          .set({ ...claim, executionAttempts: () => `"executionAttempts" + 1` })
-          .where({ id, state: from })
-          .execute();
-        if (!res.affected) return false;
+        // Compare-and-set: exactly one executor moves it out of `from`.
+        const affected = await this.requestWrites.update(tx, claim, { id, state: from }, [`"executionAttempts" = "executionAttempts" + 1`]);
+        if (!affected) return false;
         if (trigger === "retry" && actor) {
           await this.guard.admitRollback(tx, actor, initial);
           // Like every other event of a break-glass request, its retry is flagged too.
@@ -253,7 +253,7 @@ export class RollbackExecutor {
       async (tx, deployment) => {
         const undone = await this.rolledBackDeployments(tx, request, target, deployment);
         await this.recorder.setStatus(tx, undone, DeploymentStatus.ROLLED_BACK);
-        await tx.update(RollbackRequest, { id: request.id }, { state: RollbackRequestState.COMPLETED, commitSha: sha, commitMessage: message, updatedAt: new Date() });
+        await this.requestWrites.update(tx, { state: RollbackRequestState.COMPLETED, commitSha: sha, commitMessage: message, updatedAt: new Date() }, { id: request.id });
         await this.audit.append(tx, {
           projectId: request.projectId,
           actor,
@@ -274,7 +274,8 @@ export class RollbackExecutor {
   }
 
   private async rolledBackDeployments(tx: EntityManager, request: RollbackRequest, target: Deployment, rollback: Deployment): Promise<Deployment[]> {
-    const newer = await this.deployments.newerThan(tx, request.tenantEnvironmentId, target.seq);
+    // Those already ROLLED_BACK stay so (rolledBackBy never picks them): not read at all.
+    const newer = await this.deployments.newerThan(tx, request.tenantEnvironmentId, target.seq, DeploymentStatus.ROLLED_BACK);
     return rolledBackBy(
       newer.filter((d) => d.id !== rollback.id),
       request,

@@ -3,6 +3,7 @@ import { ReviewDecision, Role, RollbackMode, RollbackRequestState, RollbackTrigg
 import { Review, RollbackNote, RollbackRequest } from "../../entities/rollback-request.js";
 import type { ApprovalService } from "../approvals/approval-service.js";
 import type { Database } from "../db/database.js";
+import { EntityWrites } from "../db/writes.js";
 import { badInput, forbidden, notFound } from "../errors.js";
 import { tenantDir } from "../git/layout.js";
 import { newId } from "../../entities/ids.js";
@@ -32,6 +33,8 @@ const MANUAL: RequestOrigin = { trigger: RollbackTrigger.MANUAL, triggeredByDepl
  *   FAILED --retry--> PENDING        (approval no longer holds: the request waits for its reviews again)
  */
 export class RollbackRequests {
+  private writes: EntityWrites<RollbackRequest> | null = null;
+
   constructor(
     private readonly db: Database,
     private readonly access: AccessService,
@@ -73,7 +76,7 @@ export class RollbackRequests {
     let request: RollbackRequest;
     try {
       request = await this.db.transaction(async (tx) => {
-        const row = tx.create(RollbackRequest, {
+        const row = Object.assign(new RollbackRequest(), {
           id: newId("RollbackRequest"),
           state,
           mode: input.mode,
@@ -105,7 +108,8 @@ export class RollbackRequests {
           trigger: origin.trigger,
           triggeredByDeploymentId: origin.triggeredByDeploymentId,
         });
-        await tx.insert(RollbackRequest, row);
+        // Fixed SQL; its creation and update times come back in the same statement (RETURNING).
+        await (this.writes ??= new EntityWrites(this.db.dataSource, RollbackRequest)).insert(tx, row);
         await this.audit.append(tx, {
           projectId: project.id,
           actor,

@@ -64,12 +64,45 @@ export interface EventOutbox {
 
 export type AppPubSub = PubSub<Topics>;
 
+/**
+ * The in-process event target, knowing which topics have listeners: a snapshot published to a
+ * topic nobody in this process listens to would be built and dispatched for no one.
+ */
+class ListenedEventTarget extends EventTarget {
+  private readonly listeners = new Map<string, Set<unknown>>();
+
+  override addEventListener(...[type, callback, options]: Parameters<EventTarget["addEventListener"]>): void {
+    super.addEventListener(type, callback, options);
+    if (!callback) return;
+    let set = this.listeners.get(type);
+    if (!set) this.listeners.set(type, (set = new Set()));
+    set.add(callback);
+  }
+
+  override removeEventListener(...[type, callback, options]: Parameters<EventTarget["removeEventListener"]>): void {
+    super.removeEventListener(type, callback, options);
+    const set = this.listeners.get(type);
+    if (!set || !callback) return;
+    set.delete(callback);
+    if (set.size === 0) this.listeners.delete(type);
+  }
+
+  listened(type: string): boolean {
+    return this.listeners.has(type);
+  }
+}
+
+/** Buses whose subscribers are all in this process (no Redis), with their target. */
+const localTargets = new WeakMap<AppPubSub, ListenedEventTarget>();
+
 export function createEventBus(eventTarget?: PubSubEventTarget<Topics>): AppPubSub {
   if (eventTarget) return createPubSub<Topics>({ eventTarget });
   // Every subscriber is a listener on its project's topic: hundreds on one are expected, not a leak.
-  const local = new EventTarget();
+  const local = new ListenedEventTarget();
   setMaxListeners(0, local);
-  return createPubSub<Topics>({ eventTarget: local as PubSubEventTarget<Topics> });
+  const bus = createPubSub<Topics>({ eventTarget: local as unknown as PubSubEventTarget<Topics> });
+  localTargets.set(bus, local);
+  return bus;
 }
 
 /** Publishing helpers: topics are per project, so a subscriber only receives its project's events. */
@@ -100,15 +133,23 @@ export class Events {
   }
 
   rollbackRequestUpdated(request: RollbackRequest): void {
-    this.bus.publish(`rollbackRequestUpdated:${request.projectId}`, snapshot(request));
+    const topic = `rollbackRequestUpdated:${request.projectId}` as const;
+    if (this.listened(topic)) this.bus.publish(topic, snapshot(request));
   }
 
   deploymentRecorded(tenant: string, environment: string, deployment: Deployment): void {
-    this.bus.publish(`deploymentRecorded:${deployment.projectId}`, { tenant, environment, deployment: snapshot(deployment) });
+    const topic = `deploymentRecorded:${deployment.projectId}` as const;
+    if (this.listened(topic)) this.bus.publish(topic, { tenant, environment, deployment: snapshot(deployment) });
   }
 
   syncStatusChanged(status: SyncStatusSnapshot): void {
-    this.bus.publish(`syncStatusChanged:${status.projectId}`, snapshot(status));
+    const topic = `syncStatusChanged:${status.projectId}` as const;
+    if (this.listened(topic)) this.bus.publish(topic, snapshot(status));
+  }
+
+  /** False only when every subscriber is in this process and none listens to `topic` (Redis carries events to other replicas). */
+  private listened(topic: string): boolean {
+    return localTargets.get(this.bus)?.listened(topic) ?? true;
   }
 
   subscribe<T>(topic: keyof Topics, predicate: (payload: T) => boolean): AsyncIterable<T> {
