@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import { stringify } from "yaml";
 import { parseYamlRecord } from "../yaml/values.js";
 
@@ -108,14 +109,29 @@ export function renderService(src: ServiceSources): string {
   return HEADER.replace("{service}", name) + docs.map((d) => stringify(d, { lineWidth: 0 })).join("---\n");
 }
 
+/**
+ * Manifests by their sources: rendering is deterministic, and a rollback most often restores a
+ * state a deploy rendered before (rolling back the last change renders the one before it).
+ */
+const rendered = new LRUCache<string, string>({ maxSize: 16 * 1024 * 1024, sizeCalculation: (manifest, key) => manifest.length + key.length });
+
 /** Renders a service's manifest from its source files as they are in `files` (relative to the service folder). */
 export function renderFromFiles(tenant: string, environment: string, service: string, files: Map<string, string | Buffer | null>): string {
-  return renderService({
-    tenant,
-    environment,
-    service,
-    values: parseYamlRecord(files.get("values.yaml") ?? null),
-    bindings: parseYamlRecord(files.get("bindings.yaml") ?? null),
-    variables: parseYamlRecord(files.get("variables.yaml") ?? null),
-  });
+  const text = (name: string) => files.get(name)?.toString() ?? null;
+  const sources = [text("values.yaml"), text("bindings.yaml"), text("variables.yaml")] as const;
+  // Absent and empty files render alike (both parse to an empty map), so the key need not tell them apart.
+  const key = [tenant, environment, service, ...sources.map((s) => s ?? "")].join("\u0000");
+  let manifest = rendered.get(key);
+  if (manifest === undefined) {
+    manifest = renderService({
+      tenant,
+      environment,
+      service,
+      values: parseYamlRecord(sources[0]),
+      bindings: parseYamlRecord(sources[1]),
+      variables: parseYamlRecord(sources[2]),
+    });
+    rendered.set(key, manifest);
+  }
+  return manifest;
 }

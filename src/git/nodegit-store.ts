@@ -113,6 +113,13 @@ export class NodegitProjectRepository implements ProjectRepository {
     max: 2048,
     fetchMethod: async (key) => ({ tree: await this.loadSubtree(key.slice(0, 40), key.slice(41)) }),
   });
+  /** Entries of a commit's tree by path, keyed `<sha>:<path>`; `entry: null` when nothing is there. */
+  private readonly entries = new LRUCache<string, { entry: NodeGit.TreeEntry | null }>({
+    max: 4096,
+    fetchMethod: async (key) => ({ entry: await entryOrNull(await this.treeAt(key.slice(0, 40)), key.slice(41)) }),
+  });
+  /** Commits' metadata, kept from their lookup or, for the commits written here, from their writing. */
+  private readonly infos = new LRUCache<string, CommitInfo>({ max: 1024 });
   private readonly blobs = new LRUCache<string, Buffer>({
     maxSize: 64 * 1024 * 1024,
     sizeCalculation: (b) => b.length + 64,
@@ -153,7 +160,12 @@ export class NodegitProjectRepository implements ProjectRepository {
   }
 
   async commitInfo(sha: string): Promise<CommitInfo> {
-    return libgit2(async () => toInfo(await Commit.lookup(this.repo, sha)));
+    let info = FULL_SHA.test(sha) ? this.infos.get(sha) : undefined;
+    if (!info) {
+      info = await libgit2(async () => toInfo(await Commit.lookup(this.repo, sha)));
+      this.infos.set(info.sha, info);
+    }
+    return { ...info, parents: [...info.parents] };
   }
 
   async isAncestor(ancestor: string, sha: string): Promise<boolean> {
@@ -200,9 +212,18 @@ export class NodegitProjectRepository implements ProjectRepository {
     return FULL_SHA.test(revision) ? (await this.subtrees.fetch(`${revision}:${clean}`))!.tree : this.loadSubtree(revision, clean);
   }
 
+  /**
+   * The entry at `entryPath` (clean) of a revision's tree. Under concurrent requests every libgit2
+   * call also costs the main thread time: one per path and commit (which never change) is enough.
+   */
+  private async entryAt(revision: string, entryPath: string): Promise<NodeGit.TreeEntry | null> {
+    if (!FULL_SHA.test(revision)) return entryOrNull(await this.treeAt(revision), entryPath);
+    return (await this.entries.fetch(`${revision}:${entryPath}`))!.entry;
+  }
+
   private loadSubtree(revision: string, dir: string): Promise<TreeT | null> {
     return libgit2(async () => {
-      const entry = await entryOrNull(await this.treeAt(revision), dir);
+      const entry = await this.entryAt(revision, dir);
       if (!entry || !entry.isTree()) return null;
       return Tree.lookup(this.repo, entry.id());
     });
@@ -218,7 +239,7 @@ export class NodegitProjectRepository implements ProjectRepository {
   }
 
   async readFile(revision: string, filePath: string): Promise<Buffer | null> {
-    const entry = await entryOrNull(await this.treeAt(revision), trimSlashes(filePath));
+    const entry = await this.entryAt(revision, trimSlashes(filePath));
     if (!entry || !entry.isBlob()) return null;
     return this.blobContent(entry.id());
   }
@@ -249,9 +270,8 @@ export class NodegitProjectRepository implements ProjectRepository {
 
   async entryId(revision: string, entryPath: string): Promise<string | null> {
     const clean = trimSlashes(entryPath);
-    const root = await this.treeAt(revision);
-    if (clean === "") return root.id().tostrS();
-    const entry = await entryOrNull(root, clean);
+    if (clean === "") return (await this.treeAt(revision)).id().tostrS();
+    const entry = await this.entryAt(revision, clean);
     return entry ? entry.sha() : null;
   }
 
@@ -290,7 +310,7 @@ export class NodegitProjectRepository implements ProjectRepository {
       } else if (write.type === "delete") {
         if (await entryOrNull(tree, p)) tree = await updateTree(this.repo, tree, REMOVE, 0, null, p);
       } else {
-        const source = await entryOrNull(await this.treeAt(write.revision), trimSlashes(write.from ?? write.path));
+        const source = await this.entryAt(write.revision, trimSlashes(write.from ?? write.path));
         if (source) tree = await updateTree(this.repo, tree, UPSERT, source.filemodeRaw(), source.id(), p);
         else if (await entryOrNull(tree, p)) tree = await updateTree(this.repo, tree, REMOVE, 0, null, p);
       }
@@ -335,6 +355,17 @@ export class NodegitProjectRepository implements ProjectRepository {
       // eslint-disable-next-line @typescript-eslint/await-thenable -- @types/nodegit types Commit.create as synchronous; it returns a Promise
       const oid = await Commit.create(this.repo, null as unknown as string, author, committer, "UTF-8", message, tree, parents.length, parents);
       const sha = oid.tostrS();
+      // What reading the commit back would give: the next commit builds on its tree, recording it reads its metadata.
+      this.trees.set(sha, tree);
+      this.infos.set(sha, {
+        sha,
+        tree: tree.id().tostrS(),
+        parents: head ? [head] : [],
+        message,
+        authorName: author.name(),
+        authorEmail: author.email(),
+        date: new Date(seconds * 1000),
+      });
 
       const moved = await this.compareAndSwap(head, oid);
       if (moved && remote) {

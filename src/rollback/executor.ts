@@ -181,8 +181,15 @@ export class RollbackExecutor {
     const scope = { tenant: te.tenantSlug, environment: te.environment, mode: request.mode, service: request.service, fields };
 
     for (let attempt = 1; ; attempt++) {
-      await repo.refresh();
-      const head = await repo.head();
+      // Planned in this call: the first attempt builds on the head it was planned on. Had the branch
+      // moved since, the commit's guards still see whether it touched what this one writes (a
+      // conflict the next attempt then reports on the newest head, as if read here).
+      let head: string | null;
+      if (attempt === 1 && planned) head = planned.head;
+      else {
+        await repo.refresh();
+        head = await repo.head();
+      }
       if (!head) throw new Error("the repository has no head");
       const conflicts = await findConflicts(repo, scope, request.baseSha, head);
       if (conflicts.length > 0) {

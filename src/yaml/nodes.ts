@@ -1,4 +1,5 @@
-import { Document, isMap, isScalar, isSeq, parseDocument, Scalar, type Node as YamlNode, type Pair, type YAMLMap, type YAMLSeq } from "yaml";
+import { Document, isMap, isScalar, isSeq, Scalar, type Node as YamlNode, type Pair, type YAMLMap, type YAMLSeq } from "yaml";
+import { parseYaml } from "./values.js";
 
 /** Finding and writing nodes of a yaml Document, for the patcher. */
 
@@ -61,6 +62,6 @@ export function nodeLines(node: unknown, key?: string): string[] {
 }
 
 export function meaningOf(text: string): string | null {
-  const doc = parseDocument(text);
-  return doc.errors.length > 0 ? null : JSON.stringify(doc.toJS());
+  const parsed = parseYaml(text);
+  return parsed.error !== null ? null : JSON.stringify(parsed.value);
 }

@@ -1,3 +1,4 @@
+import { LRUCache } from "lru-cache";
 import { parseDocument } from "yaml";
 
 /** YAML as plain data: parsing to records, reading a path, comparing values and flattening them to leaves. */
@@ -6,13 +7,36 @@ export function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** Parses YAML text to plain data; an empty or non-map document is an empty map. */
+/** What a YAML text means: its first error, or its plain data. */
+interface Parsed {
+  error: string | null;
+  value: unknown;
+}
+
+/**
+ * Parsed texts by content. One rollback or deploy reads the same file version several times
+ * (plan, patch check, render, change list, holds), and the file a deploy wrote is the one the
+ * next change starts from; parsing is by far the costliest part of each read. Bounded by text size.
+ */
+const parsedTexts = new LRUCache<string, Parsed>({ maxSize: 16 * 1024 * 1024, sizeCalculation: (_, text) => text.length + 64 });
+
+/** Parses YAML text with the yaml package's defaults (a cached answer for a text seen before). Callers must not change `value`. */
+export function parseYaml(text: string): Parsed {
+  let parsed = parsedTexts.get(text);
+  if (!parsed) {
+    const doc = parseDocument(text);
+    parsed = doc.errors.length > 0 ? { error: doc.errors[0]!.message, value: null } : { error: null, value: doc.toJS() as unknown };
+    parsedTexts.set(text, parsed);
+  }
+  return parsed;
+}
+
+/** Parses YAML text to plain data; an empty or non-map document is an empty map. Each call gets its own copy. */
 export function parseYamlRecord(text: string | Buffer | null | undefined): Record<string, unknown> {
   if (text === null || text === undefined) return {};
-  const doc = parseDocument(text.toString());
-  if (doc.errors.length > 0) throw new Error(doc.errors[0]!.message);
-  const value = doc.toJS() as unknown;
-  return isRecord(value) ? value : {};
+  const parsed = parseYaml(text.toString());
+  if (parsed.error !== null) throw new Error(parsed.error);
+  return isRecord(parsed.value) ? structuredClone(parsed.value) : {};
 }
 
 /** What a path holds in a parsed value: whether it exists and its value. */
