@@ -85,24 +85,20 @@ export class EntityWrites<T extends ObjectLiteral> {
    */
   async insert(tx: EntityManager, entity: T): Promise<void> {
     const columns = [...this.byProperty.values()];
-    const defaulted = columns.filter((c) => entity[c.propertyName as keyof T] === undefined);
+    const driver = this.dataSource.driver;
+    // A column left undefined without a default is NULL, as with TypeORM's insert.
+    const defaulted = columns.filter((c) => entity[c.propertyName as keyof T] === undefined && driver.normalizeDefault(c) != null);
     const shape = `insert|${defaulted.map((c) => c.propertyName).join(",")}`;
     let sql = this.texts.get(shape);
     if (!sql) {
       let n = 0;
-      const driver = this.dataSource.driver;
-      const values = columns.map((c) => {
-        if (!defaulted.includes(c)) return this.param(++n);
-        const expression = driver.normalizeDefault(c);
-        if (expression === undefined || expression === null) throw new Error(`${this.table}.${c.databaseName} has no value and no default`);
-        return expression;
-      });
+      const values = columns.map((c) => (defaulted.includes(c) ? driver.normalizeDefault(c)! : this.param(++n)));
       sql =
         `INSERT INTO ${this.table} (${columns.map((c) => `"${c.databaseName}"`).join(", ")}) VALUES (${values.join(", ")})` +
         (defaulted.length > 0 ? ` RETURNING ${defaulted.map((c) => `"${c.databaseName}"`).join(", ")}` : "");
       this.texts.set(shape, sql);
     }
-    const params = columns.filter((c) => !defaulted.includes(c)).map((c) => this.value(c.propertyName, entity[c.propertyName as keyof T]));
+    const params = columns.filter((c) => !defaulted.includes(c)).map((c) => this.value(c.propertyName, entity[c.propertyName as keyof T] ?? null));
     const { rows } = await runStatement(tx, sql, params);
     const row = rows[0];
     if (defaulted.length > 0 && !row) throw new Error(`${this.table}: the insert returned no row`);
