@@ -144,7 +144,10 @@ export class NodegitProjectRepository implements ProjectRepository {
 
   async refresh(): Promise<void> {
     // While publishOnce runs the local branch is ahead of the remote on purpose; a forced fetch would drop it.
-    if (this.remote && !this.deferRemote) await this.remote.fetch(this.project, this.path);
+    // Under the write lock: a fetch moving the branch while a commit of this process moves it too
+    // fails ("cannot lock ref").
+    const remote = this.remote;
+    if (remote && !this.deferRemote) await writeLocks.run(this.path, () => remote.fetch(this.project, this.path));
   }
 
   async resolveCommit(revision: string): Promise<string | null> {
