@@ -24,6 +24,8 @@ export interface Config {
   graphqlMaxConcurrent: number;
   /** How long an operation waits for one of those slots before a 503 (src/http/admission.ts). */
   graphqlQueueWaitSeconds: number;
+  /** A query document is compiled (graphql-jit) on this execution; 0: never (src/schema/compiled-execution.ts). */
+  graphqlCompileAfter: number;
   /** Unset: in-process pub/sub. */
   redisUrl: string | null;
   /** URL template with {project}; unset: the local bare repositories are the source of truth. */
@@ -149,6 +151,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     },
     graphqlMaxConcurrent: readInt(env, "GRAPHQL_MAX_CONCURRENT", 8, 1, 10_000),
     graphqlQueueWaitSeconds: readInt(env, "GRAPHQL_QUEUE_WAIT_SECONDS", 30, 1, 600),
+    graphqlCompileAfter: readInt(env, "GRAPHQL_COMPILE_AFTER", 3, 0, 1_000_000),
     redisUrl: readUrl(env, "REDIS_URL", ["redis:", "rediss:"]),
     gitRemote,
     shutdownGraceSeconds: readInt(env, "SHUTDOWN_GRACE_SECONDS", 10, 0, 600),

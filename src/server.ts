@@ -22,6 +22,7 @@ import { Metrics } from "./observability/metrics.js";
 import { actorLabel, currentRequest } from "./observability/request-context.js";
 import { EXPLORER_PATH, StaticFiles } from "./http/static-files.js";
 import { buildAppSchema } from "./schema/build-schema.js";
+import { CompiledExecution } from "./schema/compiled-execution.js";
 import { AuthService } from "./services/auth.js";
 import { Maintenance } from "./maintenance.js";
 import { Readiness } from "./http/readiness.js";
@@ -56,7 +57,7 @@ export async function startServer(app: App): Promise<RunningServer> {
   const wsCleanup = serveGraphqlWs(app, schema, wsServer, metrics);
 
   const apollo = new ApolloServer<RequestContext>({
-    schema,
+    gateway: new CompiledExecution(schema, { compileAfter: config.graphqlCompileAfter }).gateway(),
     includeStacktraceInErrorResponses: false,
     // A request carrying a bearer token cannot be a simple cross-site request (browsers preflight
     // it), so it needs no CSRF header: urql's and graphql-request's GET queries pass. Cookie-less
@@ -195,7 +196,8 @@ async function route(app: App, apollo: ApolloServer<RequestContext>, routes: Rou
   }
   // A client that hangs up while queued gives its place away.
   const gone = new AbortController();
-  res.once("close", () => gone.abort());
+  const hangUp = () => gone.abort();
+  res.once("close", hangUp);
   const answered = await routes.admission.run(
     actorLabel(context.actor) ?? "anonymous",
     async () => {
@@ -217,6 +219,8 @@ async function route(app: App, apollo: ApolloServer<RequestContext>, routes: Rou
     },
     gone.signal,
   );
+  // Answered: closing now is no hang-up (and an abort would build a DOMException for nothing).
+  res.off("close", hangUp);
   if (answered === NOT_ADMITTED && !res.writableEnded && !gone.signal.aborted) {
     const message = `server busy: no GraphQL slot within ${app.config.graphqlQueueWaitSeconds} s (GRAPHQL_MAX_CONCURRENT, GRAPHQL_QUEUE_WAIT_SECONDS); retry later`;
     sendGraphQLError(res, 503, "SERVICE_UNAVAILABLE", message, { "retry-after": "5" });

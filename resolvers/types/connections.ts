@@ -60,18 +60,32 @@ export class AuditEventConnection extends Connection(AuditEvent) {}
 @ObjectType({ description: "A page of webhook deliveries (Relay cursor connection): forward with first and after, backward with last and before." })
 export class WebhookDeliveryConnection extends Connection(WebhookDelivery) {}
 
+/** An edge whose cursor is encoded when a client asks for it (most pages are read for their nodes). */
+class PageEdge<T extends object> {
+  constructor(
+    readonly node: T,
+    private readonly page: Page<T>,
+  ) {}
+
+  get cursor(): string {
+    return this.page.cursorOf(this.node);
+  }
+}
+
 /** A service page as a Relay connection. */
 export function toConnection<T extends object>(page: Page<T>): { edges: { cursor: string; node: T }[]; nodes: T[]; pageInfo: PageInfo; totalCount: number } {
-  const edges = page.items.map((node) => ({ cursor: page.cursorOf(node), node }));
+  const items = page.items;
+  const first = items[0];
+  const last = items[items.length - 1];
   return {
-    edges,
-    nodes: page.items,
+    edges: items.map((node) => new PageEdge(node, page)),
+    nodes: items,
     totalCount: page.totalCount,
     pageInfo: {
       hasNextPage: page.hasNextPage,
       hasPreviousPage: page.hasPreviousPage,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
+      startCursor: first ? page.cursorOf(first) : null,
+      endCursor: last ? page.cursorOf(last) : null,
     },
   };
 }

@@ -1,6 +1,6 @@
 import path from "node:path";
 import { mkdirSync } from "node:fs";
-import { DataSource, type EntityManager, type SelectQueryBuilder, type ObjectLiteral } from "typeorm";
+import { DataSource, QueryFailedError, type EntityManager, type SelectQueryBuilder, type ObjectLiteral } from "typeorm";
 import { ALL_ENTITIES } from "../../entities/index.js";
 import { KeyedMutex, KeyedRwLock, Mutex, Semaphore } from "../lib/mutex.js";
 import { MIGRATIONS } from "./migrations/index.js";
@@ -8,6 +8,16 @@ import { MIGRATIONS } from "./migrations/index.js";
 export type Dialect = "sqlite" | "postgres";
 
 const PG_POOL_SIZE = 10;
+/** Prepared statements `read` keeps on SQLite (oldest dropped first). */
+const MAX_CACHED_STATEMENTS = 200;
+
+/** The part of better-sqlite3's connection `read` uses. */
+interface SqliteStatement {
+  all(...params: unknown[]): Record<string, unknown>[];
+}
+interface SqliteConnection {
+  prepare(sql: string): SqliteStatement;
+}
 /** Advisory lock key spaces (the first key of the two-key form). */
 const PROJECT_LOCKS = 1;
 const TENANT_ENVIRONMENT_LOCKS = 2;
@@ -118,6 +128,35 @@ export class Database {
   get manager(): EntityManager {
     return this.dataSource.manager;
   }
+
+  /**
+   * A read outside any transaction, in fixed SQL, rows as the driver returns them. On SQLite the
+   * statement runs on the driver's own connection (what TypeORM's `query` does, so it sees the
+   * same data) from a cache of prepared statements, without the query runner's per-call promise
+   * chain, logging and event broadcast, which cost more than SQLite's own work on the hot reads
+   * (authentication, access, history pages). The texts come from code, so the cache stays small.
+   */
+  async read(sql: string, params: readonly unknown[]): Promise<Record<string, unknown>[]> {
+    if (this.dialect === "postgres") return (await this.dataSource.query(sql, params as unknown[])) as Record<string, unknown>[];
+    let statement = this.statements.get(sql);
+    if (!statement) {
+      const connection = (this.dataSource.driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection;
+      statement = connection.prepare(sql);
+      if (this.statements.size >= MAX_CACHED_STATEMENTS) this.statements.delete(this.statements.keys().next().value!);
+      this.statements.set(sql, statement);
+    }
+    // better-sqlite3 binds no booleans: 1 and 0, as TypeORM's query runner converts them.
+    const values = params.map((p) => (typeof p === "boolean" ? Number(p) : p));
+    // TypeORM's logger sees every statement, these included (logging settings, statement counts).
+    this.dataSource.logger.logQuery(sql, values);
+    try {
+      return statement.all(...values);
+    } catch (err) {
+      throw new QueryFailedError(sql, values, err as Error);
+    }
+  }
+
+  private readonly statements = new Map<string, SqliteStatement>();
 
   /**
    * Runs `work` in one transaction; everything it writes lands together or not at all. The

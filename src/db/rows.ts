@@ -9,7 +9,7 @@ import type { ColumnMetadata } from "typeorm/metadata/ColumnMetadata.js";
  * and each value is converted by the driver exactly as TypeORM's own hydration would.
  */
 export class RowReader<T extends ObjectLiteral> {
-  private readonly columns: { column: ColumnMetadata; key: string; lazy: boolean }[];
+  private readonly columns: { column: ColumnMetadata; key: string; lazy: boolean; converted: boolean }[];
   private readonly primaryKey: string;
   /** `"alias"."column" AS "alias_column", …`: every column of the entity. */
   readonly select: string;
@@ -22,7 +22,12 @@ export class RowReader<T extends ObjectLiteral> {
     lazy: readonly string[] = [],
   ) {
     const metadata = dataSource.getMetadata(entity);
-    this.columns = metadata.columns.map((column) => ({ column, key: `${alias}_${column.databaseName}`, lazy: lazy.includes(column.propertyName) }));
+    this.columns = metadata.columns.map((column) => ({
+      column,
+      key: `${alias}_${column.databaseName}`,
+      lazy: lazy.includes(column.propertyName),
+      converted: column.transformer !== undefined || !UNCONVERTED_TYPES.has(column.type),
+    }));
     this.primaryKey = `${alias}_${metadata.primaryColumns[0]!.databaseName}`;
     this.select = this.columns.map(({ column, key }) => `"${alias}"."${column.databaseName}" AS "${key}"`).join(", ");
   }
@@ -57,13 +62,19 @@ export class RowReader<T extends ObjectLiteral> {
     const driver = this.dataSource.driver;
     if (row[this.primaryKey] === null || row[this.primaryKey] === undefined) return null;
     const entity = new this.entity();
-    for (const { column, key, lazy } of this.columns) {
+    for (const { column, key, lazy, converted } of this.columns) {
       if (lazy) lazyProperty(entity, column.propertyName, () => driver.prepareHydratedValue(row[key], column) as unknown);
-      else (entity as Record<string, unknown>)[column.propertyName] = driver.prepareHydratedValue(row[key], column);
+      else (entity as Record<string, unknown>)[column.propertyName] = converted ? driver.prepareHydratedValue(row[key], column) : row[key];
     }
     return entity;
   }
 }
+
+/**
+ * Column types both drivers hand over as they are (SQLite's and PostgreSQL's prepareHydratedValue
+ * change nothing for them): most columns of every row, so skipping the call is worth the list.
+ */
+const UNCONVERTED_TYPES = new Set<ColumnMetadata["type"]>(["varchar", "text", "integer", "character varying"]);
 
 /** An own enumerable property computed on its first read (or replaced by its first write), then a plain value. */
 function lazyProperty(target: object, name: string, compute: () => unknown): void {

@@ -67,7 +67,7 @@ export class DeploymentQueries {
     if (range.after !== null) where += ` AND "d"."seq" < ${p(range.after)}`;
     if (range.before !== null) where += ` AND "d"."seq" > ${p(range.before)}`;
     const sql = `SELECT ${this.deploymentRows.select}, ${this.authorRows.select} FROM "deployment" "d" LEFT JOIN "user" "author" ON "author"."id" = "d"."authorId" WHERE ${where} ORDER BY "d"."seq" ${range.backward ? "ASC" : "DESC"} LIMIT ${p(limit)}`;
-    const rows: Record<string, unknown>[] = await this.db.manager.query(sql, params);
+    const rows: Record<string, unknown>[] = await this.db.read(sql, params);
     return rows.map((row) => this.withAuthor(row));
   }
 
@@ -82,8 +82,8 @@ export class DeploymentQueries {
       params.push(status);
       where += ` AND "status" = ${this.db.param(params.length)}`;
     }
-    const rows: { total: string | number | null }[] = await this.db.manager.query(`SELECT COALESCE(SUM("count"), 0) AS "total" FROM "deployment_count" WHERE ${where}`, params);
-    return Number(rows[0]?.total ?? 0);
+    const rows = await this.db.read(`SELECT COALESCE(SUM("count"), 0) AS "total" FROM "deployment_count" WHERE ${where}`, params);
+    return Number((rows[0]?.total as string | number | null | undefined) ?? 0);
   }
 
   /** The deployment of this tenant-environment at a full or abbreviated revision; null when there is none. */
@@ -91,7 +91,7 @@ export class DeploymentQueries {
     const rev = revision.trim().toLowerCase();
     if (!/^[0-9a-f]{4,64}$/.test(rev)) return null;
     const full = rev.length >= 40;
-    const rows: Record<string, unknown>[] = await this.db.manager.query(
+    const rows = await this.db.read(
       `SELECT ${this.deploymentRows.select}, ${this.authorRows.select} FROM "deployment" "d" LEFT JOIN "user" "author" ON "author"."id" = "d"."authorId" ` +
         `WHERE "d"."tenantEnvironmentId" = ${this.db.param(1)} AND "d"."revision" ${full ? "=" : "LIKE"} ${this.db.param(2)} LIMIT ${full ? 1 : 2}`,
       [te.id, full ? rev : `${rev}%`],

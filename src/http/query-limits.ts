@@ -90,13 +90,43 @@ export function costError(
   return cost > limits.maxCost ? limitError(`Query cost limit of ${limits.maxCost} exceeded, found ${Math.round(cost)}`, VARIABLE.cost) : null;
 }
 
+/** Variables longer than this (as JSON) are not worth a cache key: their operations are priced each time. */
+const MAX_CACHED_VARIABLES_CHARS = 512;
+/** Priced variants kept per document (a document's variables rarely vary beyond a few page sizes). */
+const MAX_PRICES_PER_DOCUMENT = 64;
+
+/**
+ * The outcome of the cost check per document, operation and variables: a dashboard repeats the
+ * same few operations, and pricing walks the whole document with its fragments expanded each time.
+ * Keyed by the parsed document Apollo's document store hands out again for the same text.
+ */
+export class CostCache {
+  private readonly passed = new WeakMap<DocumentNode, Set<string>>();
+
+  /** `price`'s error, or null; a variant that passed once is not priced again (a refusal is, each time: each gets its own error). */
+  of(document: DocumentNode, operationName: string | null | undefined, variables: Record<string, unknown> | undefined, price: () => GraphQLError | null): GraphQLError | null {
+    const json = variables ? JSON.stringify(variables) : "";
+    if (json.length > MAX_CACHED_VARIABLES_CHARS) return price();
+    const key = `${operationName ?? ""}\u0000${json}`;
+    let passed = this.passed.get(document);
+    if (passed?.has(key)) return null;
+    const error = price();
+    if (error) return error;
+    if (!passed) this.passed.set(document, (passed = new Set()));
+    if (passed.size >= MAX_PRICES_PER_DOCUMENT) passed.clear();
+    passed.add(key);
+    return null;
+  }
+}
+
 /** Apollo Server: the cost check once the operation (and its variables) are known, before execution. */
 export function costLimitPlugin(limits: QueryLimits): ApolloServerPlugin {
+  const costs = new CostCache();
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, request, operationName }) {
-          const error = costError(schema, document, request.variables, operationName, limits);
+          const error = costs.of(document, operationName, request.variables, () => costError(schema, document, request.variables, operationName, limits));
           if (error) {
             error.extensions.http = { status: 400 };
             throw error;

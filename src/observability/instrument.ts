@@ -90,20 +90,24 @@ export function traceDatabase(db: Database): Database {
   const driver = db.dataSource.driver as unknown as { createQueryRunner(mode: "master" | "slave"): QueryRunner };
   const createQueryRunner = driver.createQueryRunner.bind(driver);
   const patched = new WeakSet<QueryRunner>();
+  const statementSpan = <T>(sql: string, run: () => Promise<T>): Promise<T> => {
+    const operation = /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? "QUERY";
+    return inSpan(operation, { [ATTR_DB_SYSTEM_NAME]: system, [ATTR_DB_OPERATION_NAME]: operation, [ATTR_DB_QUERY_TEXT]: sql.slice(0, 2000) }, run);
+  };
   driver.createQueryRunner = (mode) => {
     const runner = createQueryRunner(mode);
     if (!patched.has(runner)) {
       patched.add(runner);
       const query = runner.query.bind(runner) as (sql: string, parameters?: unknown[], structured?: boolean) => Promise<unknown>;
-      runner.query = ((sql: string, parameters?: unknown[], structured?: boolean) => {
-        const operation = /^\s*(\w+)/.exec(sql)?.[1]?.toUpperCase() ?? "QUERY";
-        return inSpan(operation, { [ATTR_DB_SYSTEM_NAME]: system, [ATTR_DB_OPERATION_NAME]: operation, [ATTR_DB_QUERY_TEXT]: sql.slice(0, 2000) }, () =>
-          query(sql, parameters, structured),
-        );
-      }) as QueryRunner["query"];
+      runner.query = ((sql: string, parameters?: unknown[], structured?: boolean) => statementSpan(sql, () => query(sql, parameters, structured))) as QueryRunner["query"];
     }
     return runner;
   };
+  // On SQLite `read` runs its statements beside the query runner (on PostgreSQL through it, traced above).
+  if (db.dialect === "sqlite") {
+    const read = db.read.bind(db);
+    db.read = (sql, params) => statementSpan(sql, () => read(sql, params));
+  }
   const transaction = db.transaction.bind(db);
   db.transaction = (work) => inSpan("db.transaction", { [ATTR_DB_SYSTEM_NAME]: system }, () => transaction(work));
   return db;

@@ -1,9 +1,10 @@
 import "reflect-metadata";
-import { lexicographicSortSchema, printSchema, type GraphQLSchema } from "graphql";
-import { buildSchema, type ContainerType } from "type-graphql";
+import { isInterfaceType, lexicographicSortSchema, printSchema, type GraphQLSchema } from "graphql";
+import { buildSchema, getMetadataStorage, type ContainerType } from "type-graphql";
 import type { RequestContext } from "../../resolvers/context.js";
 import { forbidden } from "../errors.js";
 import { DateTimeScalar } from "../../entities/scalars.js";
+import { nodeTypeOf } from "../../entities/node.js";
 import { RESOLVERS } from "../../resolvers/index.js";
 import { validateArguments } from "./argument-validation.js";
 import type { Services } from "../app.js";
@@ -58,6 +59,17 @@ function restrictAgentsToReportSync(schema: GraphQLSchema): GraphQLSchema {
   return schema;
 }
 
+/**
+ * type-graphql wraps an interface's resolveType in an async function; graphql-jit (which runs the
+ * queries, src/schema/compiled-execution.ts) needs the type at once, as graphql-js allows. A Node's
+ * id prefix names its type, so the answer is synchronous anyway.
+ */
+function resolveNodeTypesAtOnce(schema: GraphQLSchema): GraphQLSchema {
+  const node = schema.getType("Node");
+  if (isInterfaceType(node)) node.resolveType = (value: { id: string }) => nodeTypeOf(value.id) ?? undefined;
+  return schema;
+}
+
 /** type-graphql has no option for the root types' descriptions. */
 const ROOT_DESCRIPTIONS = {
   Query:
@@ -73,8 +85,25 @@ function describeRootTypes(schema: GraphQLSchema): GraphQLSchema {
   return schema;
 }
 
+/**
+ * type-graphql gives every plain property field a resolver that runs the field's middlewares,
+ * even when there are none. Nothing here uses field middlewares or `@Authorized`, so a property
+ * field whose schema name is its property name resolves as the property it is: graphql's default
+ * resolver, which graphql-jit inlines (a history page has 650 of them). A renamed field keeps
+ * type-graphql's resolver (the default one would read the schema name); should a middleware or an
+ * auth rule ever be declared, every field keeps it.
+ */
+function resolvePlainFieldsAsProperties(): void {
+  const storage = getMetadataStorage();
+  if (storage.middlewares.length > 0 || storage.authorizedFields.length > 0 || storage.resolverMiddlewares.length > 0) return;
+  for (const field of storage.fields) {
+    if (field.name === field.schemaName) field.simple ??= true;
+  }
+}
+
 /** The executable schema. Without services it still builds, for emitting the SDL. */
 export async function buildAppSchema(services: Services | null, pubSub?: AppPubSub): Promise<GraphQLSchema> {
+  resolvePlainFieldsAsProperties();
   const schema = await buildSchema({
     resolvers: [...RESOLVERS],
     container: new ServiceContainer(services),
@@ -84,7 +113,7 @@ export async function buildAppSchema(services: Services | null, pubSub?: AppPubS
     validate: false,
   });
   // Agents are refused before their arguments are looked at.
-  return describeRootTypes(restrictAgentsToReportSync(validateArguments(schema)));
+  return describeRootTypes(restrictAgentsToReportSync(validateArguments(resolveNodeTypesAtOnce(schema))));
 }
 
 export const SCHEMA_HEADER = "# Emitted by `npm run schema` from the type-graphql resolvers. Do not edit by hand.\n\n";

@@ -76,7 +76,7 @@ export class AccessService {
   async findProject(actor: Actor | null, slug: string): Promise<ProjectAccess | null> {
     if (!actor) throw unauthenticated();
     if (actor.kind === "agent") throw forbidden("agent tokens can only call reportSyncStatus");
-    const rows: Record<string, unknown>[] = await this.db.manager.query(this.accessSql, [actor.kind === "system" ? null : actor.user.id, slug]);
+    const rows: Record<string, unknown>[] = await this.db.read(this.accessSql, [actor.kind === "system" ? null : actor.user.id, slug]);
     const row = rows[0];
     const project = row ? this.projectRows.read(row) : null;
     if (!row || !project) return null;

@@ -52,7 +52,7 @@ export class AuthService {
     const hash = sha256(token);
     const cached = this.actors.get(hash);
     if (cached) return cached;
-    const rows: Record<string, unknown>[] = await this.db.manager.query(this.tokenSql, [hash]);
+    const rows: Record<string, unknown>[] = await this.db.read(this.tokenSql, [hash]);
     const record = rows[0] ? this.tokenRows.read(rows[0]) : null;
     if (!record || record.revokedAt) return null;
     const now = Date.now();

@@ -33,7 +33,7 @@ export class Catalog {
   }
 
   private async oneTenantEnvironment(sql: string, params: unknown[]): Promise<TenantEnvironment | null> {
-    const rows: Record<string, unknown>[] = await this.db.manager.query(sql, params);
+    const rows: Record<string, unknown>[] = await this.db.read(sql, params);
     return rows[0] ? this.teRows.read(rows[0]) : null;
   }
 

@@ -65,7 +65,8 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
     cpSync(templateDir(), dataDir, { recursive: true });
   }
   if (existsSync(path.join(dataDir, "demo-tokens.json"))) tokens = JSON.parse(readFileSync(path.join(dataDir, "demo-tokens.json"), "utf8")) as Record<string, string>;
-  const config = loadConfig({ DATA_DIR: dataDir, PORT: "0", SEED: "none", LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent", ...options.env });
+  // Every query compiled at first sight: the tests then drive the path repeated queries take in production.
+  const config = loadConfig({ DATA_DIR: dataDir, PORT: "0", SEED: "none", LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent", GRAPHQL_COMPILE_AFTER: "1", ...options.env });
   const app = await createApp(config, createLogger(config.logLevel));
   const server = await startServer(app);
   const graphqlUrl = `${server.url}/graphql`;
