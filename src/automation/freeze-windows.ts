@@ -68,7 +68,9 @@ export class FreezeService {
     // Every rollback and deploy asks: one statement of fixed SQL, its creator joined.
     const r = this.readers;
     const when = r.time(at);
-    const rows: Record<string, unknown>[] = await tx.query(r.activeSql, [projectId, environment, when, when]);
+    const params = [projectId, environment, when, when];
+    // Outside a transaction through the database's fast read path.
+    const rows = tx === this.db.manager ? await this.db.read(r.activeSql, params) : ((await tx.query(r.activeSql, params)) as Record<string, unknown>[]);
     const open = rows.map((row) => {
       const window = r.window.read(row)!;
       const creator = r.creator.read(row);

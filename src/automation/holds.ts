@@ -164,9 +164,9 @@ export class HoldService {
     const scope = revertScopeOf(request);
     const after = FieldReader.atRevision(repo, sha);
     const r = this.readers;
-    const revertedRows: Record<string, unknown>[] = await this.db.manager.query(r.revertedSql, [te.id, target.seq, DeploymentSource.ROLLBACK, DeploymentStatus.ROLLED_BACK]);
+    const revertedRows = await this.db.read(r.revertedSql, [te.id, target.seq, DeploymentSource.ROLLBACK, DeploymentStatus.ROLLED_BACK]);
     const reverted = revertedRows.map((row) => r.deployment.read(row)!);
-    const activeRows: Record<string, unknown>[] = await this.db.manager.query(r.activeSql, [te.id]);
+    const activeRows = await this.db.read(r.activeSql, [te.id]);
     const active = activeRows.map((row) => r.hold.read(row)!);
     const activeKeys = new Set(active.map((h) => heldFieldKey({ service: h.service, field: h.field, value: h.heldValue })));
 

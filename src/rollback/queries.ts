@@ -135,7 +135,7 @@ export class RollbackQueries {
    */
   private async findById(id: string): Promise<RollbackRequest | null> {
     const r = this.readers;
-    const rows: Record<string, unknown>[] = await this.db.manager.query(r.sql, [id]);
+    const rows = await this.db.read(r.sql, [id]);
     if (rows.length === 0) return null;
     const request = r.request.read(rows[0]!)!;
     request.requestedBy = r.requester.read(rows[0]!)!;
