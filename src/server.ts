@@ -53,7 +53,13 @@ export async function startServer(app: App): Promise<RunningServer> {
     maxProcesses: config.gitHttpMaxProcesses,
     limits: config.gitHttp,
   });
-  const metrics = new Metrics({ db: app.db, gitHttpSlots: () => git.slotUsage(), websocketConnections: () => wsServer.clients.size });
+  const admission = new Admission(config.graphqlMaxConcurrent, config.graphqlQueueWaitSeconds * 1000);
+  const metrics = new Metrics({
+    db: app.db,
+    gitHttpSlots: () => git.slotUsage(),
+    graphqlSlots: () => admission.usage(),
+    websocketConnections: () => wsServer.clients.size,
+  });
   const wsCleanup = serveGraphqlWs(app, schema, wsServer, metrics);
 
   const apollo = new ApolloServer<RequestContext>({
@@ -100,7 +106,6 @@ export async function startServer(app: App): Promise<RunningServer> {
 
   // The probes of /readyz run in the background; the route answers with their newest result.
   const readiness = new Readiness(() => [{ name: "database", probe: () => app.db.ping() }, { name: "git", probe: () => app.git.ping() }, ...(app.readinessChecks ?? [])]);
-  const admission = new Admission(config.graphqlMaxConcurrent, config.graphqlQueueWaitSeconds * 1000);
   const web = new StaticFiles();
   const serveMetrics = metricsEndpoint(metrics, config.metricsToken);
   const handle = httpPipeline({ logger, metrics, corsOrigins: config.corsOrigins }, (req, res) =>

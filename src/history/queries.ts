@@ -66,10 +66,29 @@ export class DeploymentQueries {
     // The bounds and order of descendingBy (src/services/paging.ts), in SQL.
     if (range.after !== null) where += ` AND "d"."seq" < ${p(range.after)}`;
     if (range.before !== null) where += ` AND "d"."seq" > ${p(range.before)}`;
-    const sql = `SELECT ${this.deploymentRows.select}, ${this.authorRows.select} FROM "deployment" "d" LEFT JOIN "user" "author" ON "author"."id" = "d"."authorId" WHERE ${where} ORDER BY "d"."seq" ${range.backward ? "ASC" : "DESC"} LIMIT ${p(limit)}`;
+    const order = range.backward ? "ASC" : "DESC";
+    const limitParam = p(limit);
+    // The same few texts again and again: built once each, so the statement cache finds them by an interned key.
+    const key = `${where} ${order} ${limitParam}`;
+    let sql = this.pageSql.get(key);
+    if (!sql) {
+      sql = `SELECT ${this.deploymentRows.select}, ${this.authorRows.select} FROM "deployment" "d" LEFT JOIN "user" "author" ON "author"."id" = "d"."authorId" WHERE ${where} ORDER BY "d"."seq" ${order} LIMIT ${limitParam}`;
+      this.pageSql.set(key, sql);
+    }
     const rows: Record<string, unknown>[] = await this.db.read(sql, params);
-    return rows.map((row) => this.withAuthor(row));
+    // A page has few authors: each is read once and shared by its rows.
+    const authors = new Map<unknown, User>();
+    return rows.map((row) => {
+      const deployment = this.deploymentRows.read(row)!;
+      let author = authors.get(row.author_id);
+      if (!author) authors.set(row.author_id, (author = this.authorRows.read(row)!));
+      deployment.author = author;
+      return deployment;
+    });
   }
+
+  /** Page statement texts by filter combination (at most 2 x 2 x 2 x 2 x 2 of them). */
+  private readonly pageSql = new Map<string, string>();
 
   private async count(teId: string, source: DeploymentSource | null, status: DeploymentStatus | null): Promise<number> {
     const params: unknown[] = [teId];

@@ -17,7 +17,7 @@ export class Admission {
   private readonly slots: FairSlots;
 
   constructor(
-    size: number,
+    private readonly size: number,
     private readonly waitMs: number,
   ) {
     this.slots = new FairSlots(size, Math.max(1, Math.ceil(size / 2)));
@@ -34,7 +34,7 @@ export class Admission {
     }
   }
 
-  usage(): { inUse: number; queued: number } {
-    return this.slots.usage();
+  usage(): { inUse: number; queued: number; capacity: number } {
+    return { ...this.slots.usage(), capacity: this.size };
   }
 }

@@ -12,6 +12,8 @@ export interface MetricSources {
   db: Database;
   /** git http-backend slots: in use, waiting for one, and the limit (GIT_HTTP_MAX_PROCESSES). */
   gitHttpSlots: () => { inUse: number; queued: number; capacity: number };
+  /** GraphQL operation slots over HTTP: executing, waiting for one, and the limit (GRAPHQL_MAX_CONCURRENT). */
+  graphqlSlots: () => { inUse: number; queued: number; capacity: number };
   websocketConnections: () => number;
 }
 
@@ -112,6 +114,31 @@ export class Metrics {
       registers,
       collect() {
         this.set(sources.gitHttpSlots().capacity);
+      },
+    });
+
+    new Gauge({
+      name: `${PREFIX}graphql_slots_in_use`,
+      help: "GraphQL operations over HTTP executing now",
+      registers,
+      collect() {
+        this.set(sources.graphqlSlots().inUse);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}graphql_slots_queued`,
+      help: "GraphQL operations over HTTP waiting for a slot (a steady queue means the server is saturated)",
+      registers,
+      collect() {
+        this.set(sources.graphqlSlots().queued);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}graphql_slots_max`,
+      help: "GraphQL operations over HTTP allowed to execute at once (GRAPHQL_MAX_CONCURRENT)",
+      registers,
+      collect() {
+        this.set(sources.graphqlSlots().capacity);
       },
     });
 

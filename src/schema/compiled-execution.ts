@@ -11,13 +11,21 @@ export interface CompiledExecutionOptions {
   compileAfter: number;
   /** Compiled queries kept (least recently used dropped). */
   maxCompiled: number;
+  /**
+   * Compilations per minute at most: compiling the largest operation the query limits let through
+   * takes tens of milliseconds, so a client cycling through distinct large queries cannot turn
+   * compilation into a way to burn the event loop. Past the budget, queries run on graphql-js.
+   */
+  maxCompilesPerMinute: number;
 }
 
-export const DEFAULT_COMPILED_EXECUTION: CompiledExecutionOptions = { compileAfter: 3, maxCompiled: 500 };
+export const DEFAULT_COMPILED_EXECUTION: CompiledExecutionOptions = { compileAfter: 3, maxCompiled: 500, maxCompilesPerMinute: 120 };
 
 interface Entry {
   executions: number;
   compiled: CompiledQuery | null;
+  /** graphql-jit refused it: it stays on graphql-js, not compiled again on every execution. */
+  uncompilable: boolean;
 }
 
 /**
@@ -79,17 +87,34 @@ export class CompiledExecution {
     }
     let entry = byName.get(key);
     if (!entry) {
-      entry = { executions: 0, compiled: null };
+      entry = { executions: 0, compiled: null, uncompilable: false };
       byName.set(key, entry);
     }
-    if (entry.compiled) return entry.compiled;
+    if (entry.compiled || entry.uncompilable) return entry.compiled;
     entry.executions++;
-    if (entry.executions < this.options.compileAfter) return null;
+    if (entry.executions < this.options.compileAfter || !this.takeCompileToken()) return null;
     const result = compileQuery(this.schema, document, operationName ?? undefined, { disablingCapturingStackErrors: true });
-    if (!isCompiledQuery(result)) return null;
+    if (!isCompiledQuery(result)) {
+      entry.uncompilable = true;
+      return null;
+    }
     entry.compiled = result;
     this.entries.set(document, byName);
     return result;
+  }
+
+  private compileTokens: number | null = null;
+  private tokensAt = 0;
+
+  /** A token bucket of maxCompilesPerMinute, refilled continuously. */
+  private takeCompileToken(): boolean {
+    const now = performance.now();
+    const max = this.options.maxCompilesPerMinute;
+    this.compileTokens = Math.min(max, (this.compileTokens ?? max) + ((now - this.tokensAt) * max) / 60_000);
+    this.tokensAt = now;
+    if (this.compileTokens < 1) return false;
+    this.compileTokens -= 1;
+    return true;
   }
 
   /** graphql-js's own coercion decides: a request whose variables fail it runs on graphql-js, for graphql-js's errors. */

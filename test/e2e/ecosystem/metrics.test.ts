@@ -47,7 +47,7 @@ describe("Prometheus /metrics", () => {
     samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
 
   beforeAll(async () => {
-    t = await startTestServer({ env: { METRICS_TOKEN, GIT_HTTP_MAX_PROCESSES: "3" } });
+    t = await startTestServer({ env: { METRICS_TOKEN, GIT_HTTP_MAX_PROCESSES: "3", GRAPHQL_MAX_CONCURRENT: "6" } });
     jane = t.tokens["jane@example.com"]!;
   });
   afterAll(async () => {
@@ -132,6 +132,14 @@ describe("Prometheus /metrics", () => {
     expect(value(samples, "rollback_server_git_http_slots_queued")).toBe(0);
     expect(value(samples, "rollback_server_git_http_slots_max")).toBe(3);
     expect(value(samples, "rollback_server_db_pool_connections", { state: "total" })).toBe(1);
+  });
+
+  it("shows the GraphQL operation slots: executing, queued and the limit", async () => {
+    const samples = await scrape();
+    // The scrape is no GraphQL operation: nothing executes or waits while it is answered.
+    expect(value(samples, "rollback_server_graphql_slots_in_use")).toBe(0);
+    expect(value(samples, "rollback_server_graphql_slots_queued")).toBe(0);
+    expect(value(samples, "rollback_server_graphql_slots_max")).toBe(6);
   });
 
   it("shows how long ago each tenant-environment's agent reported", async () => {

@@ -14,11 +14,11 @@ describe("GraphQL admission", () => {
     const held = gate();
     const busy = Array.from({ length: 10 }, () => admission.run("user:flood", () => held.promise));
     await new Promise((resolve) => setImmediate(resolve));
-    expect(admission.usage()).toEqual({ inUse: 2, queued: 8 });
+    expect(admission.usage()).toEqual({ inUse: 2, queued: 8, capacity: 4 });
     await expect(admission.run("user:other", async () => "answered")).resolves.toBe("answered");
     held.open();
     await Promise.all(busy);
-    expect(admission.usage()).toEqual({ inUse: 0, queued: 0 });
+    expect(admission.usage()).toEqual({ inUse: 0, queued: 0, capacity: 4 });
   });
 
   it("refuses an operation that found no slot within the wait limit, and frees the slot of one that threw", async () => {

@@ -71,3 +71,15 @@ describe("compiled execution of repeated queries", () => {
     expect(execution.compiledCount).toBe(2);
   });
 });
+
+describe("compilation budget", () => {
+  it("compiles at most maxCompilesPerMinute documents; the others run on graphql-js with the same answers", async () => {
+    const execution = new CompiledExecution(schema, { compileAfter: 1, maxCompilesPerMinute: 2 });
+    const run = await executorOf(execution);
+    for (const n of [1, 2, 3, 4]) {
+      const document = parse(`{ items(first: ${n}) { id } }`);
+      expect(await run(document)).toEqual(await execute({ schema, document }));
+    }
+    expect(execution.compiledCount).toBe(2);
+  });
+});
