@@ -18,6 +18,23 @@ export interface MetricSources {
 }
 
 const PREFIX = "rollback_server_";
+
+type SlotUsage = { inUse: number; queued: number; capacity: number };
+
+/** `<name>_in_use`, `<name>_queued` and `<name>_max` of a pool of slots, read at each scrape. */
+function slotGauges(registers: Registry[], name: string, usage: () => SlotUsage, help: Record<keyof SlotUsage, string>): void {
+  const suffixes: Record<keyof SlotUsage, string> = { inUse: "in_use", queued: "queued", capacity: "max" };
+  for (const key of Object.keys(suffixes) as (keyof SlotUsage)[]) {
+    new Gauge({
+      name: `${PREFIX}${name}_${suffixes[key]}`,
+      help: help[key],
+      registers,
+      collect() {
+        this.set(usage()[key]);
+      },
+    });
+  }
+}
 /** GraphQL operation names become label values: only well-formed names, and at most this many distinct ones. */
 const MAX_OPERATION_NAMES = 200;
 const OPERATION_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,63}$/;
@@ -92,54 +109,15 @@ export class Metrics {
         this.set(sources.websocketConnections());
       },
     });
-    new Gauge({
-      name: `${PREFIX}git_http_slots_in_use`,
-      help: "git http-backend processes serving clones and fetches now",
-      registers,
-      collect() {
-        this.set(sources.gitHttpSlots().inUse);
-      },
+    slotGauges(registers, "git_http_slots", sources.gitHttpSlots, {
+      inUse: "git http-backend processes serving clones and fetches now",
+      queued: "Clones and fetches waiting for a git http-backend slot",
+      capacity: "git http-backend processes allowed at once (GIT_HTTP_MAX_PROCESSES)",
     });
-    new Gauge({
-      name: `${PREFIX}git_http_slots_queued`,
-      help: "Clones and fetches waiting for a git http-backend slot",
-      registers,
-      collect() {
-        this.set(sources.gitHttpSlots().queued);
-      },
-    });
-    new Gauge({
-      name: `${PREFIX}git_http_slots_max`,
-      help: "git http-backend processes allowed at once (GIT_HTTP_MAX_PROCESSES)",
-      registers,
-      collect() {
-        this.set(sources.gitHttpSlots().capacity);
-      },
-    });
-
-    new Gauge({
-      name: `${PREFIX}graphql_slots_in_use`,
-      help: "GraphQL operations over HTTP executing now",
-      registers,
-      collect() {
-        this.set(sources.graphqlSlots().inUse);
-      },
-    });
-    new Gauge({
-      name: `${PREFIX}graphql_slots_queued`,
-      help: "GraphQL operations over HTTP waiting for a slot (a steady queue means the server is saturated)",
-      registers,
-      collect() {
-        this.set(sources.graphqlSlots().queued);
-      },
-    });
-    new Gauge({
-      name: `${PREFIX}graphql_slots_max`,
-      help: "GraphQL operations over HTTP allowed to execute at once (GRAPHQL_MAX_CONCURRENT)",
-      registers,
-      collect() {
-        this.set(sources.graphqlSlots().capacity);
-      },
+    slotGauges(registers, "graphql_slots", sources.graphqlSlots, {
+      inUse: "GraphQL operations over HTTP executing now",
+      queued: "GraphQL operations over HTTP waiting for a slot (a steady queue means the server is saturated)",
+      capacity: "GraphQL operations over HTTP allowed to execute at once (GRAPHQL_MAX_CONCURRENT)",
     });
 
     const db = sources.db;
