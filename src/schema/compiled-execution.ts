@@ -48,7 +48,13 @@ export class CompiledExecution {
     options: Partial<CompiledExecutionOptions> = {},
   ) {
     this.options = { ...DEFAULT_COMPILED_EXECUTION, ...options };
-    this.entries = new LRUCache({ max: this.options.maxCompiled });
+    this.entries = new LRUCache({
+      max: this.options.maxCompiled,
+      // Dropped means dropped: the document (still in `seen` while Apollo keeps it) starts counting again.
+      dispose: (byName) => {
+        for (const entry of byName.values()) Object.assign(entry, { executions: 0, compiled: null });
+      },
+    });
   }
 
   /** The gateway Apollo Server is given instead of `schema`. */

@@ -67,7 +67,11 @@ describe("compiled execution of repeated queries", () => {
   it("keeps at most maxCompiled compiled queries", async () => {
     const execution = new CompiledExecution(schema, { compileAfter: 1, maxCompiled: 2 });
     const run = await executorOf(execution);
-    for (const n of [1, 2, 3]) await run(parse(`{ items(first: ${n}) { id } }`));
+    const documents = [1, 2, 3].map((n) => parse(`{ items(first: ${n}) { id } }`));
+    for (const document of documents) await run(document);
+    expect(execution.compiledCount).toBe(2);
+    // The one dropped first runs on graphql-js again until it is compiled anew.
+    expect(await run(documents[0]!)).toEqual(await execute({ schema, document: documents[0]! }));
     expect(execution.compiledCount).toBe(2);
   });
 });
