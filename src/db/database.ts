@@ -7,6 +7,11 @@ import { MIGRATIONS } from "./migrations/index.js";
 
 export type Dialect = "sqlite" | "postgres";
 
+/** The n-th (1-based) bind parameter in raw SQL for a data source's dialect: `$n` on PostgreSQL, `?` on SQLite. */
+export function bindParameter(dataSource: DataSource, n: number): string {
+  return dataSource.options.type === "postgres" ? `$${n}` : "?";
+}
+
 const PG_POOL_SIZE = 10;
 /** Prepared statements `read` keeps on SQLite (oldest dropped first). */
 const MAX_CACHED_STATEMENTS = 200;
@@ -234,7 +239,7 @@ export class Database {
 
   /** The n-th (1-based) bind parameter in raw SQL for this dialect. */
   param(n: number): string {
-    return this.dialect === "postgres" ? `$${n}` : "?";
+    return bindParameter(this.dataSource, n);
   }
 
   /** Row lock for read-modify-write inside a transaction (SQLite transactions are already serialized). */

@@ -1,5 +1,6 @@
 import type { DataSource, EntityTarget, ObjectLiteral } from "typeorm";
 import type { ColumnMetadata } from "typeorm/metadata/ColumnMetadata.js";
+import { bindParameter } from "./database.js";
 
 /**
  * Entities read with fixed SQL on the hot read paths (authentication, access, history pages).
@@ -49,7 +50,7 @@ export class RowReader<T extends ObjectLiteral> {
   private insertSql: string | undefined;
 
   private param(n: number): string {
-    return this.dataSource.options.type === "postgres" ? `$${n}` : "?";
+    return bindParameter(this.dataSource, n);
   }
 
   /** The table name, quoted. */

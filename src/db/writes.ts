@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager, EntityTarget, ObjectLiteral } from "typeorm";
 import type { ColumnMetadata } from "typeorm/metadata/ColumnMetadata.js";
+import { bindParameter } from "./database.js";
 
 /** What a statement returns whatever the driver: its rows (RETURNING) and how many rows it changed. */
 export interface StatementResult {
@@ -49,7 +50,7 @@ export class EntityWrites<T extends ObjectLiteral> {
   }
 
   private param(n: number): string {
-    return this.dataSource.options.type === "postgres" ? `$${n}` : "?";
+    return bindParameter(this.dataSource, n);
   }
 
   /** The bind value of a property, as TypeORM would persist it. */

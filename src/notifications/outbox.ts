@@ -6,7 +6,7 @@ import { Project } from "../../entities/project.js";
 import { RollbackRequest } from "../../entities/rollback-request.js";
 import { User } from "../../entities/user.js";
 import { Webhook, WebhookDelivery, WebhookDeliveryState, WebhookEvent } from "../../entities/webhook.js";
-import type { TransactionHook } from "../db/database.js";
+import { bindParameter, type TransactionHook } from "../db/database.js";
 import { RowReader } from "../db/rows.js";
 import { REQUEST_RELATIONS } from "../rollback/queries.js";
 import type { EventOutbox, StagedEvent } from "../services/events.js";
@@ -98,8 +98,7 @@ export class WebhookOutbox implements EventOutbox, TransactionHook {
 
   private async queryActiveWebhooks(tx: EntityManager, projectIds: string[]): Promise<Webhook[]> {
     const reader = (this.webhookRows ??= new RowReader(tx.connection, Webhook, "w"));
-    const postgres = tx.connection.options.type === "postgres";
-    const param = (n: number) => (postgres ? `$${n}` : "?");
+    const param = (n: number) => bindParameter(tx.connection, n);
     const rows: Record<string, unknown>[] = await tx.query(
       `SELECT ${reader.select} FROM "webhook" "w" WHERE "w"."projectId" IN (${projectIds.map((_, i) => param(i + 1)).join(", ")}) AND "w"."active" = ${param(projectIds.length + 1)} ORDER BY "w"."id" ASC`,
       [...projectIds, true],
