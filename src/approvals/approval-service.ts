@@ -36,14 +36,9 @@ export class ApprovalService {
 
   async policy(projectId: string, environment: string, tx: EntityManager = this.db.manager): Promise<ApprovalPolicy> {
     const r = this.readers;
-    const rows = await this.rows(tx, r.policySql, [projectId, environment]);
+    const rows = await this.db.read(r.policySql, [projectId, environment], tx);
     const found = rows[0] ? r.policy.read(rows[0]) : null;
     return found ?? tx.create(ApprovalPolicy, { id: "", projectId, environment, requiredApprovals: 0, allowSelfApproval: false });
-  }
-
-  /** Outside a transaction through the database's fast read path. */
-  private async rows(tx: EntityManager, sql: string, params: unknown[]): Promise<Record<string, unknown>[]> {
-    return tx === this.db.manager ? this.db.read(sql, params) : ((await tx.query(sql, params)) as Record<string, unknown>[]);
   }
 
   /** Every request and review asks for the policy and the caller's session: fixed SQL (see RowReader). */
@@ -133,7 +128,7 @@ export class ApprovalService {
   async activeSession(projectId: string, userId: string, tx: EntityManager = this.db.manager): Promise<BreakGlassSession | null> {
     // One statement with its user joined (findOne with a relation costs TypeORM a second query).
     const r = this.readers;
-    const rows = await this.rows(tx, r.sessionSql, [projectId, userId, r.time(new Date())]);
+    const rows = await this.db.read(r.sessionSql, [projectId, userId, r.time(new Date())], tx);
     const session = rows[0] ? r.session.read(rows[0]) : null;
     const user = session ? r.user.read(rows[0]!) : null;
     if (session && user) session.user = user;

@@ -68,9 +68,7 @@ export class FreezeService {
     // Every rollback and deploy asks: one statement of fixed SQL, its creator joined.
     const r = this.readers;
     const when = r.time(at);
-    const params = [projectId, environment, when, when];
-    // Outside a transaction through the database's fast read path.
-    const rows = tx === this.db.manager ? await this.db.read(r.activeSql, params) : ((await tx.query(r.activeSql, params)) as Record<string, unknown>[]);
+    const rows = await this.db.read(r.activeSql, [projectId, environment, when, when], tx);
     const open = rows.map((row) => {
       const window = r.window.read(row)!;
       const creator = r.creator.read(row);

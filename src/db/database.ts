@@ -135,13 +135,21 @@ export class Database {
   }
 
   /**
-   * A read outside any transaction, in fixed SQL, rows as the driver returns them. On SQLite the
-   * statement runs on the driver's own connection (what TypeORM's `query` does, so it sees the
-   * same data) from a cache of prepared statements, without the query runner's per-call promise
-   * chain, logging and event broadcast, which cost more than SQLite's own work on the hot reads
-   * (authentication, access, history pages). The texts come from code, so the cache stays small.
+   * A read in fixed SQL, rows as the driver returns them: in `tx` when one is given, else outside
+   * any transaction. There, on SQLite, the statement runs on the driver's own connection (what
+   * TypeORM's `query` does, so it sees the same data) from a cache of prepared statements, without
+   * the query runner's per-call promise chain, logging and event broadcast, which cost more than
+   * SQLite's own work on the hot reads (authentication, access, history pages). The texts come
+   * from code, so the cache stays small.
    */
-  async read(sql: string, params: readonly unknown[]): Promise<Record<string, unknown>[]> {
+  async read(sql: string, params: readonly unknown[], tx?: EntityManager): Promise<Record<string, unknown>[]> {
+    // Inside a transaction the statement belongs to it.
+    if (tx && tx !== this.manager) return (await tx.query(sql, params as unknown[])) as Record<string, unknown>[];
+    return this.readOutsideTransaction(sql, params);
+  }
+
+  /** `read` outside a transaction (on SQLite traced on its own: it bypasses the query runner). */
+  async readOutsideTransaction(sql: string, params: readonly unknown[]): Promise<Record<string, unknown>[]> {
     if (this.dialect === "postgres") return (await this.dataSource.query(sql, params as unknown[])) as Record<string, unknown>[];
     let statement = this.statements.get(sql);
     if (!statement) {

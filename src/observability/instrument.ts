@@ -103,10 +103,10 @@ export function traceDatabase(db: Database): Database {
     }
     return runner;
   };
-  // On SQLite `read` runs its statements beside the query runner (on PostgreSQL through it, traced above).
+  // On SQLite a read outside a transaction runs beside the query runner (on PostgreSQL through it, traced above).
   if (db.dialect === "sqlite") {
-    const read = db.read.bind(db);
-    db.read = (sql, params) => statementSpan(sql, () => read(sql, params));
+    const read = db.readOutsideTransaction.bind(db);
+    db.readOutsideTransaction = (sql, params) => statementSpan(sql, () => read(sql, params));
   }
   const transaction = db.transaction.bind(db);
   db.transaction = (work) => inSpan("db.transaction", { [ATTR_DB_SYSTEM_NAME]: system }, () => transaction(work));
