@@ -5,6 +5,7 @@ import { createLogger } from "../src/logger.js";
 import { startServer } from "../src/server.js";
 import { GraphQLClient, HISTORY, historyCursor } from "./client.js";
 import { now } from "./stats.js";
+import { reportChildFailure } from "./child-process.js";
 
 /**
  * One history size of scenarios C and G, in its own process so that sizes never share a heap:
@@ -89,9 +90,4 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((err) => {
-  if (process.send) process.send({ kind: "error", message: (err as Error).stack ?? String(err) } satisfies ChildReply);
-  else console.error(err);
-  process.exitCode = 1;
-  process.disconnect?.();
-});
+main().catch(reportChildFailure);

@@ -1,6 +1,7 @@
 import http from "node:http";
 import { HISTORY_PANEL } from "./client.js";
 import { now, summarize, type Summary } from "./stats.js";
+import { reportChildFailure } from "./child-process.js";
 
 /**
  * The load of scenario J, in a process of its own so the server's process pays only for
@@ -102,9 +103,4 @@ async function main(): Promise<void> {
   process.disconnect();
 }
 
-main().catch((err) => {
-  if (process.send) process.send({ kind: "error", message: (err as Error).stack ?? String(err) } satisfies ReadersReply);
-  else console.error(err);
-  process.exitCode = 1;
-  process.disconnect?.();
-});
+main().catch(reportChildFailure);
