@@ -50,24 +50,20 @@ describe("readiness", () => {
     };
     t.app.readinessChecks.push(check);
     try {
-      const down = await eventually(
-        async () => {
-          const r = await readyz(t.url);
-          return r.status === 503 ? r : undefined;
-        },
-        "not ready",
-        10_000,
-      );
+      // The background check refreshes every second: the answer follows within a few.
+      const answering = (status: number, what: string) =>
+        eventually(
+          async () => {
+            const r = await readyz(t.url);
+            return r.status === status ? r : undefined;
+          },
+          what,
+          10_000,
+        );
+      const down = await answering(503, "not ready");
       expect(down.body).toMatchObject({ status: "not ready", checks: { database: "ok", git: "ok", extra: "the extra dependency is down" } });
       failing = false;
-      const up = await eventually(
-        async () => {
-          const r = await readyz(t.url);
-          return r.status === 200 ? r : undefined;
-        },
-        "ready again",
-        10_000,
-      );
+      const up = await answering(200, "ready again");
       expect(up.body.checks).toEqual({ database: "ok", git: "ok", extra: "ok" });
     } finally {
       t.app.readinessChecks.splice(t.app.readinessChecks.indexOf(check), 1);
